@@ -1,0 +1,73 @@
+"""The ``alemtrack`` command line (API.md section 1).
+
+``alemtrack timeline FILE`` and ``alemtrack triage FILE`` read a JSON document
+from FILE (``-`` for stdin) and print the engine's JSON answer. Bad input exits
+with status 2 and one line on stderr naming the field and the problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable
+
+from .engine.documents import timeline_document, triage_document
+from .engine.errors import ContentError, InputError
+from .engine.protocol import default_content
+
+COMMANDS: dict[str, tuple[Callable, str]] = {
+    "timeline": (timeline_document, "print the timeline, lab flags and end of monitoring"),
+    "triage": (triage_document, "print the level and reasons of a monthly checklist"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line and exit 2, as for bad input
+        self.exit(2, f"alemtrack: {message}\n")
+
+
+def _read(path: str) -> object:
+    try:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+    except OSError as exc:
+        raise InputError(path, exc.strerror or "cannot be read") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "is not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _Parser(prog="alemtrack", description="Alemtrack clinical engine")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (_, help_text) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("file", metavar="FILE", help="JSON input, or - for stdin")
+    args = parser.parse_args(argv)
+    run, _ = COMMANDS[args.command]
+    try:
+        answer = run(_read(args.file), default_content())
+    except InputError as exc:
+        print(f"alemtrack {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except ContentError as exc:  # a broken installation, not the user's input
+        print(f"alemtrack: {exc}", file=sys.stderr)
+        return 1
+    try:
+        json.dump(answer, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted
+        sys.stderr.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

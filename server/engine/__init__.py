@@ -1,0 +1,23 @@
+"""The pure clinical engine: CLINICAL.md's rules as functions of plain values.
+
+Nothing here imports Flask or SQLAlchemy or reads the clock; ``today`` and
+``now`` are arguments. tests/unit/test_engine_purity.py enforces it.
+"""
+
+from .errors import ContentError, InputError
+from .protocol import Content, default_content, load_content
+from .timeline import Item, Timeline, timeline
+from .triage import TriageResult, triage
+
+__all__ = [
+    "Content",
+    "ContentError",
+    "InputError",
+    "Item",
+    "Timeline",
+    "TriageResult",
+    "default_content",
+    "load_content",
+    "timeline",
+    "triage",
+]

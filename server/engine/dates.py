@@ -1,0 +1,52 @@
+"""Date helpers: the month arithmetic of CLINICAL.md section 1 and strict parsing.
+
+Dates here are the patient's local calendar dates; nothing reads the clock.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from .errors import InputError
+
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def days_in_month(year: int, month: int) -> int:
+    if month == 2 and is_leap(year):
+        return 29
+    return _DAYS_IN_MONTH[month - 1]
+
+
+def add_months(start: date, months: int) -> date:
+    """``months`` months after ``start`` (negative goes back), clamped to month end.
+
+    Always computed from ``start`` itself, never by adding one month repeatedly:
+    31 Jan + 1 month = 28 Feb (29 in a leap year); 31 Jan + 2 months = 31 Mar.
+    """
+    index = start.month - 1 + months
+    year = start.year + index // 12
+    month = index % 12 + 1
+    return date(year, month, min(start.day, days_in_month(year, month)))
+
+
+def parse_date(value: object, field: str) -> date:
+    """A ``YYYY-MM-DD`` string as a date; anything else is an InputError on ``field``.
+
+    ``date.fromisoformat`` alone would also take ``20260105`` and week dates, which
+    no client of ours sends on purpose, so the shape is checked first.
+    """
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise InputError(field, f"expected a date as YYYY-MM-DD, got {value!r}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(field, f"{value} is not a real calendar date") from None

@@ -1,0 +1,304 @@
+"""The engine's input values, and their parsing from JSON-shaped documents.
+
+Parsing refuses nonsense with an :class:`InputError` naming the field (a course
+with no infusions, impossible dates, unknown analytes, settings or fields), and
+normalises what is merely untidy (infusions given out of order are sorted,
+courses are put in date order).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .dates import add_months, parse_date
+from .errors import InputError
+from .protocol import LANGUAGES, Content, check_setting_value
+
+SEXES = ("female", "male", "other")
+COURSE_STATUSES = ("given", "planned")
+
+
+@dataclass(frozen=True, slots=True)
+class Pregnancy:
+    reported_on: date
+    ended_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    sex: str = "other"
+    childbearing_potential: bool = False
+    breastfeeding: bool = False
+    pregnancies: tuple[Pregnancy, ...] = ()
+    #: analyte code -> the patient's pre-treatment value (platelets, creatinine...)
+    baseline: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    language: str = "en"
+    timezone: str = "UTC"
+
+    @property
+    def is_female(self) -> bool:
+        return self.sex == "female"
+
+
+@dataclass(frozen=True, slots=True)
+class Course:
+    """One treatment course as its infusion dates, sorted, at least one."""
+
+    infusions: tuple[date, ...]
+    status: str = "given"
+
+    @property
+    def first(self) -> date:
+        return self.infusions[0]
+
+    @property
+    def last(self) -> date:
+        return self.infusions[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class LabResult:
+    analyte: str
+    #: a number in the analyte's unit, or "positive"/"negative" for urine tests
+    value: float | str
+    taken_on: date
+    ref_low: float | None = None
+    ref_high: float | None = None
+    patient_reported: bool = False
+
+
+def _object(value: Any, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InputError(field, f"expected an object, got {_json_type(value)}")
+    return value
+
+
+def _list(value: Any, field: str) -> list:
+    if not isinstance(value, list):
+        raise InputError(field, f"expected a list, got {_json_type(value)}")
+    return value
+
+
+def _bool(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(field, f"expected true or false, got {_json_type(value)}")
+    return value
+
+
+def _number(value: Any, field: str) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(field, f"expected a number, got {_json_type(value)}")
+    if not math.isfinite(value):
+        raise InputError(field, "expected a finite number")
+    if value < 0:
+        raise InputError(field, f"{value} is negative")
+    return value
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
+def _no_unknown(doc: Mapping[str, Any], known: tuple[str, ...], prefix: str) -> None:
+    for key in doc:
+        if key not in known:
+            where = f"{prefix}.{key}" if prefix else str(key)
+            raise InputError(where, f"unknown field (expected one of {', '.join(known)})")
+
+
+def parse_patient(doc: Any, content: Content, field: str = "patient") -> Patient:
+    doc = _object(doc, field)
+    _no_unknown(
+        doc,
+        ("sex", "childbearing_potential", "breastfeeding", "pregnancies", "baseline",
+         "language", "timezone"),
+        field,
+    )
+    sex = doc.get("sex", "other")
+    if sex not in SEXES:
+        raise InputError(f"{field}.sex", f"{sex!r} is not one of {', '.join(SEXES)}")
+    childbearing = _bool(doc.get("childbearing_potential", False), f"{field}.childbearing_potential")
+    if childbearing and sex == "male":
+        raise InputError(f"{field}.childbearing_potential", "cannot be true when sex is male")
+    pregnancies = []
+    for index, raw in enumerate(_list(doc.get("pregnancies", []), f"{field}.pregnancies")):
+        where = f"{field}.pregnancies[{index}]"
+        raw = _object(raw, where)
+        _no_unknown(raw, ("reported_on", "ended_on"), where)
+        if "reported_on" not in raw:
+            raise InputError(f"{where}.reported_on", "is required")
+        reported = parse_date(raw["reported_on"], f"{where}.reported_on")
+        ended = raw.get("ended_on")
+        ended = None if ended is None else parse_date(ended, f"{where}.ended_on")
+        if ended is not None and ended < reported:
+            raise InputError(f"{where}.ended_on", "is before reported_on")
+        pregnancies.append(Pregnancy(reported, ended))
+    if pregnancies and sex == "male":
+        raise InputError(f"{field}.pregnancies", "cannot be given when sex is male")
+    baseline = {}
+    for analyte, value in _object(doc.get("baseline", {}), f"{field}.baseline").items():
+        where = f"{field}.baseline.{analyte}"
+        known = content.analytes.get(analyte)
+        if known is None:
+            raise InputError(where, "unknown analyte")
+        if known.kind != "number":
+            raise InputError(where, "a baseline is a number; this analyte is positive/negative")
+        baseline[analyte] = _number(value, where)
+    language = doc.get("language", "en")
+    if language not in LANGUAGES:
+        raise InputError(f"{field}.language", f"{language!r} is not one of {', '.join(LANGUAGES)}")
+    timezone = doc.get("timezone", "UTC")
+    try:
+        if not isinstance(timezone, str):
+            raise ValueError
+        ZoneInfo(timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise InputError(f"{field}.timezone", f"{timezone!r} is not an IANA time zone") from None
+    return Patient(
+        sex=sex,
+        childbearing_potential=childbearing,
+        breastfeeding=_bool(doc.get("breastfeeding", False), f"{field}.breastfeeding"),
+        pregnancies=tuple(sorted(pregnancies, key=lambda p: p.reported_on)),
+        baseline=MappingProxyType(baseline),
+        language=language,
+        timezone=timezone,
+    )
+
+
+def make_course(infusions: list[date] | tuple[date, ...], status: str = "given",
+                field: str = "course") -> Course:
+    """A Course from dates in any order; refuses an empty or repeated date list."""
+    if status not in COURSE_STATUSES:
+        raise InputError(f"{field}.status", f"{status!r} is not one of {', '.join(COURSE_STATUSES)}")
+    if not infusions:
+        raise InputError(f"{field}.infusions", "a course needs at least one infusion date")
+    ordered = tuple(sorted(infusions))
+    for before, after in zip(ordered, ordered[1:]):
+        if before == after:
+            raise InputError(f"{field}.infusions", f"{before.isoformat()} is listed twice")
+    return Course(ordered, status)
+
+
+def check_courses(courses: list[Course] | tuple[Course, ...], field: str = "courses") -> tuple[Course, ...]:
+    """Courses in date order; refuses two courses whose infusion spans overlap."""
+    ordered = tuple(sorted(courses, key=lambda c: c.first))
+    for index, (before, after) in enumerate(zip(ordered, ordered[1:])):
+        if after.first <= before.last:
+            raise InputError(
+                field,
+                f"the course starting {after.first.isoformat()} begins before the course "
+                f"starting {before.first.isoformat()} has ended ({before.last.isoformat()})",
+            )
+    return ordered
+
+
+def parse_courses(doc: Any, field: str = "courses") -> tuple[Course, ...]:
+    courses = []
+    for index, raw in enumerate(_list(doc, field)):
+        where = f"{field}[{index}]"
+        raw = _object(raw, where)
+        _no_unknown(raw, ("infusions", "status"), where)
+        if "infusions" not in raw:
+            raise InputError(f"{where}.infusions", "is required")
+        dates = [
+            parse_date(value, f"{where}.infusions[{i}]")
+            for i, value in enumerate(_list(raw["infusions"], f"{where}.infusions"))
+        ]
+        courses.append(make_course(dates, raw.get("status", "given"), where))
+    return check_courses(courses, field)
+
+
+def make_lab_result(
+    analyte: str,
+    value: Any,
+    taken_on: date,
+    content: Content,
+    ref_low: Any = None,
+    ref_high: Any = None,
+    patient_reported: bool = False,
+    field: str = "lab",
+) -> LabResult:
+    """A LabResult checked against content/: known analyte, fitting value and range."""
+    known = content.analytes.get(analyte) if isinstance(analyte, str) else None
+    if known is None:
+        raise InputError(f"{field}.analyte", f"unknown analyte {analyte!r}")
+    if known.kind == "qualitative":
+        if value not in ("positive", "negative"):
+            raise InputError(f"{field}.value", "expected \"positive\" or \"negative\"")
+        if ref_low is not None or ref_high is not None:
+            raise InputError(f"{field}.ref_low", "a positive/negative test has no reference range")
+        return LabResult(analyte, value, taken_on, None, None, patient_reported)
+    number = _number(value, f"{field}.value")
+    low = None if ref_low is None else _number(ref_low, f"{field}.ref_low")
+    high = None if ref_high is None else _number(ref_high, f"{field}.ref_high")
+    if low is not None and high is not None and low > high:
+        raise InputError(f"{field}.ref_low", "is above ref_high")
+    return LabResult(analyte, number, taken_on, low, high, patient_reported)
+
+
+def parse_labs(doc: Any, content: Content, field: str = "labs") -> tuple[LabResult, ...]:
+    results = []
+    for index, raw in enumerate(_list(doc, field)):
+        where = f"{field}[{index}]"
+        raw = _object(raw, where)
+        _no_unknown(
+            raw, ("analyte", "value", "taken_on", "ref_low", "ref_high", "patient_reported"), where
+        )
+        for required in ("analyte", "value", "taken_on"):
+            if required not in raw:
+                raise InputError(f"{where}.{required}", "is required")
+        results.append(
+            make_lab_result(
+                raw["analyte"],
+                raw["value"],
+                parse_date(raw["taken_on"], f"{where}.taken_on"),
+                content,
+                raw.get("ref_low"),
+                raw.get("ref_high"),
+                _bool(raw.get("patient_reported", False), f"{where}.patient_reported"),
+                where,
+            )
+        )
+    # Date order, keeping the given order within a day: rules that follow a
+    # series of results (weekly blood counts) read them in this order.
+    return tuple(sorted(results, key=lambda r: r.taken_on))
+
+
+def resolve_settings(doc: Any, content: Content, field: str = "settings") -> Mapping[str, Any]:
+    """The site defaults of content/settings.toml overlaid with ``doc``, checked."""
+    doc = _object(doc if doc is not None else {}, field)
+    resolved = {name: setting.default for name, setting in content.settings.items()}
+    for name, value in doc.items():
+        setting = content.settings.get(name)
+        if setting is None:
+            raise InputError(f"{field}.{name}", "unknown setting")
+        try:
+            resolved[name] = check_setting_value(setting, value)
+        except ValueError as exc:
+            raise InputError(f"{field}.{name}", str(exc)) from None
+    return MappingProxyType(resolved)
+
+
+def pregnancy_spans(patient: Patient, default_months: int) -> tuple[tuple[date, date], ...]:
+    """Each pregnancy as (from, to), inclusive; open ones last ``default_months``."""
+    return tuple(
+        (p.reported_on, p.ended_on or add_months(p.reported_on, default_months))
+        for p in patient.pregnancies
+    )

@@ -1,0 +1,139 @@
+"""Lab rules of CLINICAL.md section 4, and the weekly blood-count series.
+
+The thresholds come from content/labs.toml; this module only knows how each kind
+of test compares a value with them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Iterable, Mapping, NamedTuple
+
+from .inputs import LabResult
+from .protocol import Content, LabRule, LabTest
+
+
+class Finding(NamedTuple):
+    """A lab rule fired by one result. Level "none" findings raise no flag."""
+
+    rule: str
+    level: str
+    taken_on: date
+    analyte: str
+    value: float | str
+
+
+def _exact(x: float) -> Decimal:
+    # Products such as 0.7 x 200 are inexact in binary floating point
+    # (140.00000000000003); comparing decimals keeps "at or below 70%" exact.
+    return Decimal(repr(x))
+
+
+def _limits(result: LabResult, content: Content) -> tuple[float | None, float | None]:
+    """The result's own lab range where given, else the default of content/."""
+    analyte = content.analytes[result.analyte]
+    low = result.ref_low if result.ref_low is not None else analyte.low
+    high = result.ref_high if result.ref_high is not None else analyte.high
+    return low, high
+
+
+def _holds(test: LabTest, result: LabResult, baseline: Mapping[str, float],
+           settings: Mapping[str, Any], content: Content) -> bool:
+    value = result.value
+    kind = test.test
+    if kind == "equals":
+        return value == test.param
+    if kind == "below":
+        return value < test.param
+    if kind == "above":
+        return value > test.param
+    low, high = _limits(result, content)
+    if kind == "below_low":
+        return low is not None and value < low
+    if kind == "outside_range":
+        return (low is not None and value < low) or (high is not None and value > high)
+    if kind == "above_high_times":
+        return high is not None and _exact(value) > _exact(test.param) * _exact(high)
+    base = baseline.get(result.analyte)
+    if base is None:
+        return False
+    if kind == "baseline_at_most":
+        return _exact(value) <= _exact(test.param) * _exact(base)
+    if kind == "baseline_at_least":
+        factor = settings[test.param] if isinstance(test.param, str) else test.param
+        return _exact(value) >= _exact(factor) * _exact(base)
+    raise AssertionError(f"unhandled lab test {kind}")  # content validation forbids this
+
+
+def _rule_level(rule: LabRule, result: LabResult, baseline: Mapping[str, float],
+                settings: Mapping[str, Any], content: Content) -> str | None:
+    best = None
+    for test in rule.tests:
+        if result.analyte in test.analytes and _holds(test, result, baseline, settings, content):
+            if best is None or content.level_rank(test.level) > content.level_rank(best):
+                best = test.level
+    return best
+
+
+def evaluate(result: LabResult, baseline: Mapping[str, float], settings: Mapping[str, Any],
+             content: Content) -> list[Finding]:
+    """Every rule ``result`` fires, highest rules replacing the ones they supersede."""
+    fired: dict[str, str] = {}
+    for rule in content.rules:
+        if result.analyte in rule.analytes:
+            level = _rule_level(rule, result, baseline, settings, content)
+            if level is not None:
+                fired[rule.code] = level
+    for rule in content.rules:
+        if rule.code in fired:
+            for other in rule.supersedes:
+                fired.pop(other, None)
+    return [
+        Finding(code, level, result.taken_on, result.analyte, result.value)
+        for code, level in fired.items()
+    ]
+
+
+def evaluate_all(results: Iterable[LabResult], baseline: Mapping[str, float],
+                 settings: Mapping[str, Any], content: Content) -> list[list[Finding]]:
+    """``evaluate`` for each result, in the same order."""
+    return [evaluate(result, baseline, settings, content) for result in results]
+
+
+def weekly_cbc_spans(results: tuple[LabResult, ...], findings: list[list[Finding]],
+                     content: Content, not_before: date) -> list[tuple[date, date | None]]:
+    """The weekly blood-count series as (T, R) pairs; R is None for a series that never stops.
+
+    ``results`` are in date order and ``findings`` parallel to them. A result of the
+    series analyte taken on T (on or after ``not_before``, the first infusion: the
+    series is part of post-infusion monitoring) that fires a ``weekly_cbc`` rule
+    while no series runs starts one. It stops at R, the second of
+    ``normal_results_to_stop`` consecutive results taken after T that fire no such
+    rule; a result that fires one meanwhile starts the count again.
+    """
+    weekly = content.weekly_cbc
+    triggering = {rule.code for rule in content.rules if rule.weekly_cbc}
+    spans: list[tuple[date, date | None]] = []
+    started: date | None = None
+    normal_in_a_row = 0
+    for result, fired in zip(results, findings):
+        if result.analyte != weekly.analyte or result.taken_on < not_before:
+            continue
+        triggers = any(f.rule in triggering for f in fired)
+        if started is None:
+            if triggers:
+                started, normal_in_a_row = result.taken_on, 0
+            continue
+        if result.taken_on <= started:
+            continue  # "taken after T": a second result on T's own day does not count
+        if triggers:
+            normal_in_a_row = 0
+            continue
+        normal_in_a_row += 1
+        if normal_in_a_row == weekly.normal_results_to_stop:
+            spans.append((started, result.taken_on))
+            started = None
+    if started is not None:
+        spans.append((started, None))
+    return spans

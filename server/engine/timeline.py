@@ -1,0 +1,263 @@
+"""The timeline of CLINICAL.md sections 2 and 4: every item a patient's history implies.
+
+``timeline()`` is a pure function of its inputs (no clock, no I/O): the same
+patient, courses, labs and settings give the same items, and recording a course
+or a result means calling it again.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Mapping, NamedTuple
+
+from .dates import add_months
+from .inputs import Course, LabResult, Patient, pregnancy_spans
+from .labs import Finding, evaluate_all, weekly_cbc_spans
+from .protocol import Content, ItemRule, Offset
+
+
+class Item(NamedTuple):
+    """One occurrence of a timeline item.
+
+    A window has ``start`` and ``end`` (both inclusive; ``end`` None while open); a
+    one-day item has ``due``. ``course`` is k for the items of section 2.1;
+    ``month`` is n (due = F_1 + n months) for the monthly grid of section 2.2;
+    ``cadence`` is "weekly" for the weekly blood-count series.
+    """
+
+    # A NamedTuple rather than a dataclass: a timeline has hundreds of items and
+    # tuples are several times cheaper to build (bench/engine.py).
+    code: str
+    kind: str
+    start: date | None = None
+    end: date | None = None
+    due: date | None = None
+    course: int | None = None
+    month: int | None = None
+    cadence: str | None = None
+
+    @property
+    def date(self) -> date:
+        """The date the item is sorted by: ``due``, or ``start`` for a window."""
+        return self.due if self.due is not None else self.start
+
+    def sort_key(self) -> tuple:
+        return (self.date, self.code, self.course or 0, self.month or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    items: tuple[Item, ...]
+    #: every rule fired by a result, level "none" included (cd4.recovered)
+    findings: tuple[Finding, ...]
+    #: L* + monitoring months; None before any course is recorded
+    monitoring_ends: date | None
+
+    @property
+    def flags(self) -> tuple[Finding, ...]:
+        """The findings that raise a flag (level above "none")."""
+        return tuple(f for f in self.findings if f.level != "none")
+
+
+def _applies(rule: ItemRule, patient: Patient, settings: Mapping[str, Any]) -> bool:
+    if rule.enabled_by is not None and not settings[rule.enabled_by]:
+        return False
+    who = rule.applies_to
+    if who == "all":
+        return True
+    if who == "female":
+        return patient.is_female
+    if who == "female_childbearing":
+        return patient.is_female and patient.childbearing_potential
+    if who == "breastfeeding":
+        return patient.breastfeeding
+    raise AssertionError(f"unhandled applies_to {who}")  # content validation forbids this
+
+
+def _at(offset: Offset, course: Course) -> date:
+    anchor = course.first if offset.anchor == "first" else course.last
+    if offset.months:
+        anchor = add_months(anchor, offset.months)
+    return anchor + timedelta(days=offset.days) if offset.days else anchor
+
+
+def _end(offset: Offset, course: Course, labs: tuple[LabResult, ...],
+         findings: list[list[Finding]]) -> date | None:
+    base = _at(offset, course)
+    closed_by = offset.closed_by
+    if closed_by is None:
+        return base
+    anchor = course.first if offset.anchor == "first" else course.last
+    result_date = None
+    for result, fired in zip(labs, findings):
+        taken = result.taken_on
+        if taken < anchor or (closed_by.strictly_after and taken == anchor):
+            continue
+        if closed_by.rule is not None:
+            hit = any(f.rule == closed_by.rule for f in fired)
+        else:
+            hit = result.analyte == closed_by.analyte and result.value >= closed_by.at_least
+        if hit:
+            result_date = taken
+            break
+    if result_date is None:
+        return None
+    return result_date if closed_by.combine == "result" else max(base, result_date)
+
+
+def _course_items(rule: ItemRule, courses: tuple[Course, ...], labs: tuple[LabResult, ...],
+                  findings: list[list[Finding]], settings: Mapping[str, Any]) -> list[Item]:
+    if rule.due is not None:
+        return [Item(rule.code, rule.kind, due=_at(rule.due, course), course=k)
+                for k, course in enumerate(courses, 1)]
+    end_offset = rule.end_options[settings[rule.end_by_setting]] if rule.end_by_setting else rule.end
+    items = [
+        Item(rule.code, rule.kind, start=_at(rule.start, course),
+             end=_end(end_offset, course, labs, findings), course=k)
+        for k, course in enumerate(courses, 1)
+    ]
+    extended_to = settings[rule.end_extended_by] if rule.end_extended_by else None
+    if extended_to is not None:
+        # The care team's later end applies to the window in effect on that date:
+        # the last one that has started by then (CLINICAL.md 1a, listeria_until).
+        for index in range(len(items) - 1, -1, -1):
+            item = items[index]
+            if item.start <= extended_to:
+                if item.end is not None and extended_to > item.end:
+                    items[index] = item._replace(end=extended_to)
+                break
+    return items
+
+
+def _monthly_items(rule: ItemRule, grid: list[tuple[int, date]],
+                   pregnant: tuple[tuple[date, date], ...]) -> list[Item]:
+    every = rule.every_months
+    code, kind = rule.code, rule.kind
+    if every == 1:
+        return [Item(code, kind, due=due, month=n) for n, due in grid]
+    if rule.monthly_when_pregnant and pregnant:
+        return [
+            Item(code, kind, due=due, month=n)
+            for n, due in grid
+            if n % every == 0 or any(start <= due <= end for start, end in pregnant)
+        ]
+    return [Item(code, kind, due=due, month=n) for n, due in grid[every - 1::every]]
+
+
+def _with_weekly_series(items: list[Item], spans: list[tuple[date, date | None]],
+                        interval: timedelta, ends: date, code: str, kind: str) -> list[Item]:
+    """The monthly ``items`` with each weekly span's dates in place of its months."""
+    kept = items
+    weekly = []
+    for started, stopped in spans:
+        last = stopped if stopped is not None and stopped < ends else ends
+        kept = [
+            item for item in kept
+            if not (started < item.due and (stopped is None or item.due <= stopped))
+        ]
+        due = started + interval
+        while due <= last:
+            weekly.append(Item(code, kind, due=due, cadence="weekly"))
+            due += interval
+    return kept + weekly
+
+
+def _season_items(rule: ItemRule, courses: tuple[Course, ...], ends: date) -> list[Item]:
+    infusions = sorted(day for course in courses for day in course.infusions)
+    items = []
+    for year in range(courses[0].first.year, ends.year + 1):
+        season_end = date(year, *rule.season_end)
+        # L_prev: the last infusion on or before the end of this year's season.
+        last_before = infusions[bisect_right(infusions, season_end) - 1]
+        start = max(date(year, *rule.season_start),
+                    add_months(last_before, rule.after_last_infusion_months))
+        if start <= season_end and start <= ends:
+            items.append(Item(rule.code, rule.kind, start=start, end=season_end))
+    return items
+
+
+def monitoring_end(courses: tuple[Course, ...], content: Content) -> date | None:
+    """L* + the monitoring months: 48 months after the last infusion of the last course."""
+    if not courses:
+        return None
+    return add_months(max(course.last for course in courses), content.monitoring_months)
+
+
+def timeline(patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResult, ...],
+             settings: Mapping[str, Any], content: Content) -> Timeline:
+    """Every item of CLINICAL.md sections 2 and 4 for this history, sorted.
+
+    ``courses`` in date order without overlaps (``inputs.check_courses``), ``labs``
+    in date order, ``settings`` resolved (``inputs.resolve_settings``). Given and
+    planned courses count alike: a planned course already moves L*.
+    """
+    findings = evaluate_all(labs, patient.baseline, settings, content)
+    flat = tuple(f for fired in findings for f in fired)
+    if not courses:
+        return Timeline(items=(), findings=flat, monitoring_ends=None)
+
+    first = courses[0].first
+    ends = monitoring_end(courses, content)
+    grid = []
+    n = 1
+    while (due := add_months(first, n)) <= ends:
+        grid.append((n, due))
+        n += 1
+    pregnant = pregnancy_spans(patient, content.pregnancy_months)
+
+    items: list[Item] = []
+    for rule in content.items:
+        if not _applies(rule, patient, settings):
+            continue
+        if rule.scope == "course":
+            items.extend(_course_items(rule, courses, labs, findings, settings))
+        elif rule.scope == "monitoring":
+            series = _monthly_items(rule, grid, pregnant)
+            if rule.weekly_series:
+                spans = weekly_cbc_spans(labs, findings, content, not_before=first)
+                if spans:
+                    interval = timedelta(days=content.weekly_cbc.interval_days)
+                    series = _with_weekly_series(series, spans, interval, ends, rule.code, rule.kind)
+            items.extend(series)
+        else:
+            items.extend(_season_items(rule, courses, ends))
+    items.sort(key=Item.sort_key)
+    return Timeline(items=tuple(items), findings=flat, monitoring_ends=ends)
+
+
+def item_to_json(item: Item, content: Content, language: str) -> dict[str, Any]:
+    """An item as API.md's JSON: ``due`` or ``start``/``end``, plus title and extras."""
+    out: dict[str, Any] = {"code": item.code, "kind": item.kind}
+    if item.due is not None:
+        out["due"] = item.due.isoformat()
+    else:
+        out["start"] = item.start.isoformat()
+        out["end"] = item.end.isoformat() if item.end is not None else None
+    if item.course is not None:
+        out["course"] = item.course
+    if item.month is not None:
+        out["month"] = item.month
+    if item.cadence is not None:
+        out["cadence"] = item.cadence
+    out["title"] = content.text(language, "items", item.code, "title")
+    return out
+
+
+def finding_to_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "level": finding.level,
+        "taken_on": finding.taken_on.isoformat(),
+        "analyte": finding.analyte,
+        "value": finding.value,
+    }
+
+
+def timeline_to_json(result: Timeline, content: Content, language: str) -> dict[str, Any]:
+    return {
+        "items": [item_to_json(item, content, language) for item in result.items],
+        "flags": [finding_to_json(f) for f in result.flags],
+        "monitoring_ends": result.monitoring_ends.isoformat() if result.monitoring_ends else None,
+    }

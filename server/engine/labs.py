@@ -7,11 +7,10 @@ of test compares a value with them.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any, Iterable, Mapping, NamedTuple
 
 from .inputs import LabResult
-from .protocol import Content, LabRule, LabTest
+from .protocol import Content, LabTest
 
 
 class Finding(NamedTuple):
@@ -24,10 +23,11 @@ class Finding(NamedTuple):
     value: float | str
 
 
-def _exact(x: float) -> Decimal:
-    # Products such as 0.7 x 200 are inexact in binary floating point
-    # (140.00000000000003); comparing decimals keeps "at or below 70%" exact.
-    return Decimal(repr(x))
+def _times(factor: float, limit: float) -> float:
+    # Binary floating point makes 0.7 x 200 = 140.00000000000003; rounding the
+    # product keeps "at or below 70% of baseline" exact for the few decimals lab
+    # values carry.
+    return round(factor * limit, 9)
 
 
 def _limits(result: LabResult, content: Content) -> tuple[float | None, float | None]:
@@ -38,9 +38,8 @@ def _limits(result: LabResult, content: Content) -> tuple[float | None, float | 
     return low, high
 
 
-def _holds(test: LabTest, result: LabResult, baseline: Mapping[str, float],
-           settings: Mapping[str, Any], content: Content) -> bool:
-    value = result.value
+def _holds(test: LabTest, value: float | str, limits: tuple[float | None, float | None],
+           base: float | None, settings: Mapping[str, Any]) -> bool:
     kind = test.test
     if kind == "equals":
         return value == test.param
@@ -48,51 +47,51 @@ def _holds(test: LabTest, result: LabResult, baseline: Mapping[str, float],
         return value < test.param
     if kind == "above":
         return value > test.param
-    low, high = _limits(result, content)
+    low, high = limits
     if kind == "below_low":
         return low is not None and value < low
     if kind == "outside_range":
         return (low is not None and value < low) or (high is not None and value > high)
     if kind == "above_high_times":
-        return high is not None and _exact(value) > _exact(test.param) * _exact(high)
-    base = baseline.get(result.analyte)
+        return high is not None and value > _times(test.param, high)
     if base is None:
         return False
     if kind == "baseline_at_most":
-        return _exact(value) <= _exact(test.param) * _exact(base)
+        return value <= _times(test.param, base)
     if kind == "baseline_at_least":
         factor = settings[test.param] if isinstance(test.param, str) else test.param
-        return _exact(value) >= _exact(factor) * _exact(base)
+        return value >= _times(factor, base)
     raise AssertionError(f"unhandled lab test {kind}")  # content validation forbids this
-
-
-def _rule_level(rule: LabRule, result: LabResult, baseline: Mapping[str, float],
-                settings: Mapping[str, Any], content: Content) -> str | None:
-    best = None
-    for test in rule.tests:
-        if result.analyte in test.analytes and _holds(test, result, baseline, settings, content):
-            if best is None or content.level_rank(test.level) > content.level_rank(best):
-                best = test.level
-    return best
 
 
 def evaluate(result: LabResult, baseline: Mapping[str, float], settings: Mapping[str, Any],
              content: Content) -> list[Finding]:
-    """Every rule ``result`` fires, highest rules replacing the ones they supersede."""
+    """Every rule ``result`` fires, highest rules replacing the ones they supersede.
+
+    A rule's level is the highest level among its tests that hold.
+    """
+    rules = content.rules_by_analyte[result.analyte]
+    if not rules:
+        return []
+    analyte, value = result.analyte, result.value
+    limits = _limits(result, content)
+    base = baseline.get(analyte)
+    rank = content.level_rank
     fired: dict[str, str] = {}
-    for rule in content.rules:
-        if result.analyte in rule.analytes:
-            level = _rule_level(rule, result, baseline, settings, content)
-            if level is not None:
-                fired[rule.code] = level
-    for rule in content.rules:
-        if rule.code in fired:
-            for other in rule.supersedes:
-                fired.pop(other, None)
-    return [
-        Finding(code, level, result.taken_on, result.analyte, result.value)
-        for code, level in fired.items()
-    ]
+    for rule in rules:
+        best = None
+        for test in rule.tests:
+            if analyte in test.analytes and _holds(test, value, limits, base, settings):
+                if best is None or rank(test.level) > rank(best):
+                    best = test.level
+        if best is not None:
+            fired[rule.code] = best
+    if len(fired) > 1:
+        for rule in rules:
+            if rule.code in fired:
+                for other in rule.supersedes:
+                    fired.pop(other, None)
+    return [Finding(code, level, result.taken_on, analyte, value) for code, level in fired.items()]
 
 
 def evaluate_all(results: Iterable[LabResult], baseline: Mapping[str, float],

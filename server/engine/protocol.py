@@ -9,6 +9,7 @@ naming an analyte or setting that does not exist.
 
 from __future__ import annotations
 
+import math
 import re
 import string
 import tomllib
@@ -199,6 +200,10 @@ class Content:
     settings: Mapping[str, Setting]
     sources: Mapping[str, str]
     texts: Mapping[str, Mapping[str, Any]]
+    #: analyte code -> the rules that read it (an index over ``rules``)
+    rules_by_analyte: Mapping[str, tuple[LabRule, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     def level_rank(self, level: str) -> int:
         return self.levels.index(level)
@@ -343,6 +348,8 @@ def _parse_setting_value(setting_type: str, value: Any) -> Any:
     if setting_type in ("int", "number"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError("expected a number")
+        if not math.isfinite(value):
+            raise ValueError("expected a finite number")
         if setting_type == "int" and not (isinstance(value, int) or float(value).is_integer()):
             raise ValueError("expected a whole number")
         return int(value) if setting_type == "int" else float(value)
@@ -833,6 +840,9 @@ def load_content(root: Path | str | None = None) -> Content:
         settings=settings,
         sources=sources,
         texts=texts,
+        rules_by_analyte=MappingProxyType({
+            code: tuple(rule for rule in rules if code in rule.analytes) for code in analytes
+        }),
     )
 
 

@@ -8,6 +8,7 @@ or a result means calling it again.
 from __future__ import annotations
 
 from bisect import bisect_right
+from operator import itemgetter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Mapping, NamedTuple
@@ -28,7 +29,9 @@ class Item(NamedTuple):
     """
 
     # A NamedTuple rather than a dataclass: a timeline has hundreds of items and
-    # tuples are several times cheaper to build (bench/engine.py).
+    # tuples are several times cheaper to build and sort (bench/engine.py).
+    #: the date the item is sorted by: ``due``, or ``start`` for a window
+    on: date
     code: str
     kind: str
     start: date | None = None
@@ -40,11 +43,26 @@ class Item(NamedTuple):
 
     @property
     def date(self) -> date:
-        """The date the item is sorted by: ``due``, or ``start`` for a window."""
-        return self.due if self.due is not None else self.start
+        return self.on
 
-    def sort_key(self) -> tuple:
-        return (self.date, self.code, self.course or 0, self.month or 0)
+
+# tuple.__new__ skips the keyword-handling __new__ NamedTuple generates: the
+# hot loops below make about 500 items per timeline.
+_new = tuple.__new__
+
+
+def _window(code: str, kind: str, start: date, end: date | None, course: int | None = None) -> Item:
+    return _new(Item, (start, code, kind, start, end, None, course, None, None))
+
+
+def _on_day(code: str, kind: str, due: date, course: int | None = None,
+            month: int | None = None, cadence: str | None = None) -> Item:
+    return _new(Item, (due, code, kind, None, None, due, course, month, cadence))
+
+
+#: API.md: items are sorted by (due or start, code); the sort is stable, so items
+#: of one code on one day keep the order they were made in (course order).
+_SORT_KEY = itemgetter(0, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +128,12 @@ def _end(offset: Offset, course: Course, labs: tuple[LabResult, ...],
 def _course_items(rule: ItemRule, courses: tuple[Course, ...], labs: tuple[LabResult, ...],
                   findings: list[list[Finding]], settings: Mapping[str, Any]) -> list[Item]:
     if rule.due is not None:
-        return [Item(rule.code, rule.kind, due=_at(rule.due, course), course=k)
+        return [_on_day(rule.code, rule.kind, _at(rule.due, course), k)
                 for k, course in enumerate(courses, 1)]
     end_offset = rule.end_options[settings[rule.end_by_setting]] if rule.end_by_setting else rule.end
     items = [
-        Item(rule.code, rule.kind, start=_at(rule.start, course),
-             end=_end(end_offset, course, labs, findings), course=k)
+        _window(rule.code, rule.kind, _at(rule.start, course),
+                _end(end_offset, course, labs, findings), k)
         for k, course in enumerate(courses, 1)
     ]
     extended_to = settings[rule.end_extended_by] if rule.end_extended_by else None
@@ -136,14 +154,15 @@ def _monthly_items(rule: ItemRule, grid: list[tuple[int, date]],
     every = rule.every_months
     code, kind = rule.code, rule.kind
     if every == 1:
-        return [Item(code, kind, due=due, month=n) for n, due in grid]
-    if rule.monthly_when_pregnant and pregnant:
-        return [
-            Item(code, kind, due=due, month=n)
-            for n, due in grid
+        chosen = grid
+    elif rule.monthly_when_pregnant and pregnant:
+        chosen = [
+            (n, due) for n, due in grid
             if n % every == 0 or any(start <= due <= end for start, end in pregnant)
         ]
-    return [Item(code, kind, due=due, month=n) for n, due in grid[every - 1::every]]
+    else:
+        chosen = grid[every - 1::every]
+    return [_new(Item, (due, code, kind, None, None, due, None, n, None)) for n, due in chosen]
 
 
 def _with_weekly_series(items: list[Item], spans: list[tuple[date, date | None]],
@@ -159,7 +178,7 @@ def _with_weekly_series(items: list[Item], spans: list[tuple[date, date | None]]
         ]
         due = started + interval
         while due <= last:
-            weekly.append(Item(code, kind, due=due, cadence="weekly"))
+            weekly.append(_on_day(code, kind, due, cadence="weekly"))
             due += interval
     return kept + weekly
 
@@ -174,7 +193,7 @@ def _season_items(rule: ItemRule, courses: tuple[Course, ...], ends: date) -> li
         start = max(date(year, *rule.season_start),
                     add_months(last_before, rule.after_last_infusion_months))
         if start <= season_end and start <= ends:
-            items.append(Item(rule.code, rule.kind, start=start, end=season_end))
+            items.append(_window(rule.code, rule.kind, start, season_end))
     return items
 
 
@@ -223,7 +242,7 @@ def timeline(patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResul
             items.extend(series)
         else:
             items.extend(_season_items(rule, courses, ends))
-    items.sort(key=Item.sort_key)
+    items.sort(key=_SORT_KEY)
     return Timeline(items=tuple(items), findings=flat, monitoring_ends=ends)
 
 

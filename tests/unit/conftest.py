@@ -1,0 +1,9 @@
+import pytest
+
+from server.engine.protocol import default_content
+
+
+@pytest.fixture(scope="session")
+def content():
+    """The real content/ of the repository, validated."""
+    return default_content()

@@ -1,0 +1,159 @@
+"""content/ loads, and each kind of defect fails loading with a clear message."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from server.engine.errors import ContentError
+from server.engine.protocol import DEFAULT_CONTENT_DIR, LANGUAGES, load_content
+
+CLINICAL_ITEM_CODES = {
+    "diet.listeria", "diet.bland", "med.aciclovir", "med.antihistamine",
+    "safety.post_infusion", "appt.post_course_review", "appt.pre_course_workup",
+    "contraception", "breastfeeding.pause", "vaccine.live_avoid", "lab.cbc",
+    "lab.creatinine", "lab.urinalysis", "lab.lft", "lab.tsh", "checklist.monthly",
+    "screen.hpv", "screen.skin", "imaging.mri", "vaccine.flu",
+}
+CLINICAL_QUESTION_CODES = {
+    "bleed.mucosal", "bleed.menstrual", "bleed.bruising", "bleed.skin_spots",
+    "kidney.urine", "kidney.swelling", "thyroid.weight", "thyroid.temperature",
+    "thyroid.bowel", "infection.fever", "infection.other", "liver.jaundice",
+    "immune.fever_rash_glands", "neuro.cognition", "gut.diarrhoea",
+    "emergency.neuro", "emergency.breath_chest",
+}
+CLINICAL_RULE_CODES = {
+    "platelets.low", "platelets.falling", "kidney.urinalysis", "kidney.creatinine",
+    "thyroid.tsh", "liver.enzymes", "neutrophils.low", "cd4.recovered",
+}
+CLINICAL_ANALYTES = {
+    "platelets", "neutrophils", "lymphocytes", "cd4", "creatinine", "tsh", "alt",
+    "ast", "bilirubin", "urine_blood", "urine_protein",
+}
+CLINICAL_SETTINGS = {
+    "aciclovir_duration", "antihistamine", "skin_yearly", "mri_yearly", "listeria_until",
+    "creatinine_rise", "lab_window_days", "lab_escalate_days", "reminder_time",
+    "quiet_hours", "urgent_ack_hours",
+}
+
+
+def test_real_content_holds_every_code_of_clinical_md(content):
+    assert set(content.item_codes) == CLINICAL_ITEM_CODES
+    assert set(content.question_codes) == CLINICAL_QUESTION_CODES
+    assert {rule.code for rule in content.rules} == CLINICAL_RULE_CODES
+    assert set(content.analytes) == CLINICAL_ANALYTES
+    assert set(content.settings) == CLINICAL_SETTINGS
+
+
+def test_every_rule_names_a_source(content):
+    sourced = [*content.items, *content.questions, *content.rules, *content.group_rules,
+               *content.analytes.values(), *content.settings.values()]
+    assert all(entry.source for entry in sourced)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_code_has_text_in_every_language(content, language):
+    for code in content.item_codes:
+        assert content.text(language, "items", code, "title").strip()
+        assert content.text(language, "items", code, "why").strip()
+    for code in content.question_codes:
+        assert content.text(language, "questions", code, "text").strip()
+        assert content.text(language, "questions", code, "why").strip()
+    for level in content.levels:
+        assert "{clinic_phone}" in content.text(language, "levels", level, "advice")
+
+
+def test_site_defaults_match_clinical_md(content):
+    defaults = {name: setting.default for name, setting in content.settings.items()}
+    assert defaults["aciclovir_duration"] == "1 month"
+    assert defaults["antihistamine"] is True
+    assert defaults["listeria_until"] is None
+    assert defaults["creatinine_rise"] == 1.3
+    assert (defaults["lab_window_days"], defaults["lab_escalate_days"]) == (7, 14)
+    assert defaults["reminder_time"].isoformat() == "09:00:00"
+    assert [t.isoformat() for t in defaults["quiet_hours"]] == ["21:00:00", "08:00:00"]
+    assert defaults["urgent_ack_hours"] == 4
+
+
+@pytest.fixture
+def broken(tmp_path):
+    """A copy of content/ and an editor that must find the text it replaces."""
+    root = tmp_path / "content"
+    shutil.copytree(DEFAULT_CONTENT_DIR, root)
+
+    def edit(name: str, old: str, new: str) -> Path:
+        path = root / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {name}: the test edits nothing"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return root
+
+    return edit
+
+
+def test_unedited_copy_loads(broken, tmp_path):
+    load_content(tmp_path / "content")
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "message"),
+    [
+        pytest.param("labs.toml", 'code = "platelets.low"\nanalytes = ["platelets"]',
+                     'code = "platelets.low"\nanalytes = ["platelet"]',
+                     "names analyte 'platelet'", id="rule-names-unknown-analyte"),
+        pytest.param("protocol.toml", 'analytes = ["creatinine"]', 'analytes = ["kreatinin"]',
+                     "names analyte 'kreatinin'", id="item-names-unknown-analyte"),
+        pytest.param("texts/de.toml", "[items.\"diet.bland\"]\ntitle =", "[items.\"diet.bland\"]\nheading =",
+                     "de.toml: missing translation for items.diet.bland.title",
+                     id="missing-translation"),
+        pytest.param("texts/en.toml", '[items."lab.lft"]', '[items."lab.liver"]',
+                     "no text for lab.lft", id="english-text-for-unknown-code"),
+        pytest.param("protocol.toml", 'days = 7 }\nsource = ["003 Table 3"]', "days = 7 }",
+                     "items.med.antihistamine: missing 'source'", id="missing-source"),
+        pytest.param("checklist.toml", 'source = ["002 Fig 4"]', 'source = ["Wikipedia"]',
+                     "does not start with a known source", id="unknown-source"),
+        pytest.param("protocol.toml", 'enabled_by = "mri_yearly"', 'enabled_by = "mri_monthly"',
+                     "'mri_monthly', which is not a bool setting", id="unknown-setting"),
+        pytest.param("protocol.toml", 'rule = "cd4.recovered"', 'rule = "cd4.gone"',
+                     "names lab rule 'cd4.gone'", id="closed-by-unknown-rule"),
+        pytest.param("labs.toml", 'supersedes = ["platelets.falling"]', 'supersedes = ["platelets.dropping"]',
+                     "supersedes unknown rule", id="supersedes-unknown-rule"),
+        pytest.param("protocol.toml", 'applies_to = "breastfeeding"', 'applies_to = "nursing"',
+                     "is not one of", id="unknown-applies-to"),
+        pytest.param("protocol.toml", 'scope = "season"', 'scope = "season"\nseason_lenght = 3',
+                     "unknown key(s) season_lenght", id="unknown-key"),
+        pytest.param("checklist.toml", 'level = "emergency"', 'level = "critical"',
+                     "'critical' is not one of", id="unknown-level"),
+        pytest.param("checklist.toml", 'group = "thyroid"\nmin_yes', 'group = "thyreoid"\nmin_yes',
+                     "names group 'thyreoid'", id="group-rule-unknown-group"),
+        pytest.param("texts/it.toml", "{clinic_phone}", "{telefono}",
+                     "must use the placeholders", id="placeholder-mismatch"),
+        pytest.param("labs.toml", "when = [{ level = \"urgent\", below = 100 }]",
+                     "when = [{ level = \"urgent\", below = 100, above = 1 }]",
+                     "needs exactly one test", id="two-tests-in-one-when"),
+        pytest.param("settings.toml", 'default = "1 month"', 'default = "3 months"',
+                     "default '3 months'", id="setting-default-not-a-choice"),
+        pytest.param("protocol.toml", 'season_start = "10-01"', 'season_start = "02-30"',
+                     "not a real day", id="impossible-season-date"),
+        pytest.param("labs.toml", "[weekly_cbc]", "[weekly_cbc\n", "not valid TOML", id="invalid-toml"),
+    ],
+)
+def test_defect_fails_loading_with_a_clear_message(broken, name, old, new, message):
+    root = broken(name, old, new)
+    with pytest.raises(ContentError) as caught:
+        load_content(root)
+    assert message in str(caught.value)
+
+
+def test_missing_language_file_fails(broken, tmp_path):
+    root = tmp_path / "content"
+    (root / "texts" / "es.toml").unlink()
+    with pytest.raises(ContentError, match="texts/es.toml: missing translation file"):
+        load_content(root)
+
+
+def test_unknown_language_file_fails(tmp_path, broken):
+    root = tmp_path / "content"
+    shutil.copy(root / "texts" / "en.toml", root / "texts" / "xx.toml")
+    with pytest.raises(ContentError, match="xx.toml: unknown language"):
+        load_content(root)

@@ -42,6 +42,8 @@ def _read(path: str) -> object:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise InputError(path, "JSON nested too deeply") from None
 
 
 def main(argv: list[str] | None = None) -> int:

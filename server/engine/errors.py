@@ -10,9 +10,16 @@ class InputError(ValueError):
     """
 
     def __init__(self, field: str, problem: str):
+        # Field names can come from the input's own keys: escape control
+        # characters so that a message stays one line.
+        field, problem = _printable(field), _printable(problem)
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 class ContentError(Exception):

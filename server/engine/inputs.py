@@ -21,6 +21,9 @@ from .protocol import LANGUAGES, Content, check_setting_value
 
 SEXES = ("female", "male", "other")
 COURSE_STATUSES = ("given", "planned")
+#: Larger than any lab value or baseline in any unit we use; beyond it a number is
+#: a typo (and a huge integer would not even convert to a float).
+MAX_NUMBER = 1e9
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +96,10 @@ def _bool(value: Any, field: str) -> bool:
 def _number(value: Any, field: str) -> int | float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(field, f"expected a number, got {_json_type(value)}")
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise InputError(field, "expected a finite number")
+    if abs(value) > MAX_NUMBER:
+        raise InputError(field, f"is too large (at most {MAX_NUMBER:.0e})")
     if value < 0:
         raise InputError(field, f"{value} is negative")
     return value

@@ -24,7 +24,7 @@ class Finding(NamedTuple):
 
 
 def _times(factor: float, limit: float) -> float:
-    # Binary floating point makes 0.7 x 200 = 140.00000000000003; rounding the
+    # Binary floating point makes 0.7 x 330 = 230.99999999999997; rounding the
     # product keeps "at or below 70% of baseline" exact for the few decimals lab
     # values carry.
     return round(factor * limit, 9)

@@ -348,8 +348,10 @@ def _parse_setting_value(setting_type: str, value: Any) -> Any:
     if setting_type in ("int", "number"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError("expected a number")
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise ValueError("expected a finite number")
+        if abs(value) > 1e9:  # beyond any setting; huge integers do not convert to float
+            raise ValueError("is too large")
         if setting_type == "int" and not (isinstance(value, int) or float(value).is_integer()):
             raise ValueError("expected a whole number")
         return int(value) if setting_type == "int" else float(value)

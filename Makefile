@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# make run: development mode, the embedded SQLite database in ./instance
+RUN_ENV := ALEMTRACK_ENV=development
 
 .PHONY: run test bench clean
 
@@ -13,8 +15,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	@echo "The engine is installed: try '$(BIN)/alemtrack timeline examples/patient.json'."
-	@echo "The web server and the clock arrive with the server issue; 'make run' will start them then."
+	$(RUN_ENV) $(BIN)/flask --app server init-db
+	$(RUN_ENV) $(BIN)/flask --app server seed-demo
+	@echo "Alemtrack on http://127.0.0.1:5000 (API page: http://127.0.0.1:5000/api/v1/docs)"
+	$(RUN_ENV) $(BIN)/flask --app server run --host 127.0.0.1 --port 5000
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

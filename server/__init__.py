@@ -1,5 +1,101 @@
-"""Alemtrack server package.
+"""Alemtrack server: ``create_app`` builds the Flask application.
 
-The pure clinical engine lives in :mod:`server.engine`; the Flask application
-factory arrives with the server issue.
+The factory only configures: it opens no connection, creates no table and
+starts no scheduler (``init-db`` and ``clock`` are commands). The pure clinical
+engine lives in :mod:`server.engine`.
 """
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from apiflask import APIFlask
+from flask import request
+from flask_wtf.csrf import CSRFProtect
+
+from . import auth, errors
+from .config import load_config
+from .db import Database
+from .engine.protocol import default_content, load_content
+from .errors import api_error
+
+csrf = CSRFProtect()
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> APIFlask:
+    """The application; ``config`` overrides what the environment gives (tests pass a dict)."""
+    app = APIFlask(__name__, title="Alemtrack API", version="1", spec_path="/api/v1/openapi.json",
+                   docs_path=None)
+    app.config.update(load_config(environ, config))
+    app.config["DESCRIPTION"] = ("The Alemtrack HTTP API (shared/API.md section 2). Cookie sessions; every "
+                                 "POST, PUT, PATCH and DELETE sends the token of GET /api/v1/auth/csrf in "
+                                 "the X-CSRF-Token header.")
+    app.config["SECURITY_SCHEMES"] = {"cookieAuth": {"type": "apiKey", "in": "cookie",
+                                                     "name": app.config["SESSION_COOKIE_NAME"]}}
+    app.extensions["alemtrack_content"] = (
+        load_content(app.config["CONTENT_DIR"]) if app.config.get("CONTENT_DIR") else default_content()
+    )
+    Database(app.config["DATABASE_URL"]).init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    csrf.init_app(app)
+    app.before_request(_refuse_cross_origin)
+    app.before_request(_refuse_malformed_json)
+    app.after_request(_security_headers)
+
+    from .api import bp
+    from .docs import docs_bp
+    app.register_blueprint(bp)
+    app.register_blueprint(docs_bp)
+
+    from .commands import register_commands
+    register_commands(app)
+    return app
+
+
+def _refuse_cross_origin():
+    """A state change from another site's page is refused, whatever its cookies.
+
+    SameSite=Lax and the CSRF token already stop it; the Origin check is the
+    second lock (browsers send Origin on every cross-origin POST).
+    """
+    if request.method not in STATE_CHANGING:
+        return None
+    origin = request.headers.get("Origin")
+    if request.headers.get("Sec-Fetch-Site") == "cross-site" or (
+        origin is not None and urlsplit(origin)[:2] != urlsplit(request.host_url)[:2]
+    ):
+        raise api_error(403, "cross_origin", "Requests from other sites are refused.")
+    return None
+
+
+def _refuse_malformed_json():
+    """Malformed JSON gets a clear 400 naming where it breaks, before any view runs."""
+    if request.method not in STATE_CHANGING or not request.is_json:
+        return None
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return None
+    try:
+        json.loads(raw)
+    except UnicodeDecodeError:
+        raise api_error(400, "malformed_json", "The body is not UTF-8 text.") from None
+    except json.JSONDecodeError as exc:
+        raise api_error(400, "malformed_json",
+                        f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
+    except RecursionError:
+        raise api_error(400, "malformed_json", "The body's JSON is nested too deeply.") from None
+    return None
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.path.startswith("/api/"):
+        # Health data: never kept by shared caches or the browser's disk cache.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

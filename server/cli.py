@@ -47,7 +47,12 @@ def _read(path: str) -> object:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _Parser(prog="alemtrack", description="Alemtrack clinical engine")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        return _server_command(argv)
+    parser = _Parser(prog="alemtrack", description="Alemtrack clinical engine",
+                     epilog="Server commands (init-db, seed-demo, create-clinic, create-user, run...) "
+                            "are those of 'flask --app server'.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():
         sub = commands.add_parser(name, help=help_text)
@@ -69,6 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted
         sys.stderr.close()
     return 0
+
+
+def _server_command(argv: list[str]) -> int:
+    """``alemtrack init-db`` and the rest: the Flask command line of the server."""
+    from flask.cli import FlaskGroup
+
+    from . import create_app
+
+    group = FlaskGroup(create_app=create_app)
+    return group.main(args=argv, prog_name="alemtrack", standalone_mode=True) or 0
 
 
 if __name__ == "__main__":

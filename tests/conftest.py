@@ -2,15 +2,88 @@
 
 Hypothesis runs without a deadline: a timing limit inside a test is a timed
 assertion, which this project keeps out of its suite (bench/ measures speed).
+
+Database tests run on SQLite and, when ALEMTRACK_TEST_POSTGRES_URL is set (as
+.ci/run sets it), on PostgreSQL too; a PostgreSQL that cannot be reached then
+fails the run instead of skipping. Each test runs inside a transaction that is
+rolled back (SQLAlchemy's "joining a session into an external transaction").
 """
 
+from __future__ import annotations
+
+import os
+
+import pytest
 from hypothesis import HealthCheck, settings
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
 
 settings.register_profile(
     "alemtrack",
     deadline=None,
     max_examples=150,
-    suppress_health_check=[HealthCheck.too_slow],
-    derandomize=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.load_profile("alemtrack")
+
+POSTGRES_URL = os.environ.get("ALEMTRACK_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+#: cheap argon2id for tests (the algorithm is the same; production cost is config)
+TEST_CONFIG = {
+    "SECRET_KEY": "test-secret",
+    "ENV_NAME": "testing",
+    "SESSION_COOKIE_SECURE": False,
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_KIB": 1024,
+}
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def db_engine(request, tmp_path_factory):
+    """A migrated database (Alembic, as init-db does) for the whole session."""
+    from server.db import make_engine
+    from server.migrations import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        engine = make_engine(url)
+    else:
+        engine = make_engine(POSTGRES_URL)
+        with engine.begin() as connection:  # fails loudly when PostgreSQL is unreachable
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(db_engine):
+    connection = db_engine.connect()
+    transaction = connection.begin()
+    yield connection
+    transaction.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def app(db_engine, connection):
+    """The app with every session joined to the test's transaction."""
+    from server import create_app
+    from server.db import database
+
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": db_engine.url.render_as_string(hide_password=False)})
+    database(app).sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                                          expire_on_commit=False)
+    return app
+
+
+@pytest.fixture
+def db(app):
+    """A session on the test's transaction, for setting up and checking rows."""
+    from server.db import database
+
+    session = database(app).sessions()
+    yield session
+    session.close()

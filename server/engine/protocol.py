@@ -97,6 +97,10 @@ class ItemRule:
     analytes: tuple[str, ...] = ()
     weekly_series: bool = False
     monthly_when_pregnant: bool = False
+    #: checklist: it can be answered from this many days before due, and is
+    #: missed this many days after (CLINICAL.md section 5)
+    window_before_days: int = 0
+    missed_after_days: int = 0
     # scope "season": (month, day) pairs
     season_start: tuple[int, int] | None = None
     season_end: tuple[int, int] | None = None
@@ -701,6 +705,12 @@ def _load_items(
                 entry.fail("a lab item must name the analytes that count as done")
             fields["weekly_series"] = entry.get("weekly_series", bool, default=False)
             fields["monthly_when_pregnant"] = entry.get("monthly_when_pregnant", bool, default=False)
+            if fields["kind"] == "checklist":
+                fields["window_before_days"] = entry.get("window_before_days", int)
+                fields["missed_after_days"] = entry.get("missed_after_days", int)
+                # Periods must not overlap: a checklist answers exactly one month.
+                if not 0 <= fields["window_before_days"] < 28 or fields["missed_after_days"] < 1:
+                    entry.fail("'window_before_days' must be 0-27 and 'missed_after_days' 1 or more")
         else:
             fields["season_start"] = _month_day(entry, "season_start")
             fields["season_end"] = _month_day(entry, "season_end")

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from apiflask import HTTPError
+from flask import current_app, session as cookie_session
+from flask_login import login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import IntegrityError
+
+from .. import auth
+from ..db import get_session
+from ..errors import api_error
+from ..schemas import CsrfOut, LoginIn, LoginOut, PasswordIn, RegisterIn, UserOut
+from ..services import accounts
+from ..timeutil import utcnow
+from . import bp
+
+ERRORS = [400, 401, 403, 409, 413, 429]
+
+
+def user_json(user) -> dict:
+    return {"id": user.id, "email": user.email, "role": user.role, "clinic_id": user.clinic_id,
+            "patient_id": user.patient_id if user.role == "patient" else _family_patient(user)}
+
+
+def _family_patient(user) -> int | None:
+    if user.role != "family":
+        return None
+    from sqlalchemy import select
+
+    from ..models import FamilyLink
+    return get_session().scalar(select(FamilyLink.patient_id).where(
+        FamilyLink.user_id == user.id, FamilyLink.revoked_at.is_(None)).order_by(FamilyLink.id))
+
+
+@bp.get("/auth/csrf")
+@bp.output(CsrfOut)
+@bp.doc(summary="A CSRF token for the X-CSRF-Token header of state changes")
+def csrf():
+    return {"csrf_token": generate_csrf()}
+
+
+@bp.post("/auth/login")
+@bp.input(LoginIn, arg_name="body")
+@bp.output(LoginOut)
+@bp.doc(summary="Log in", responses=ERRORS)
+def login(body):
+    session = get_session()
+    try:
+        account = accounts.authenticate(session, body["email"], body["password"], auth.client_address(),
+                                        utcnow(), current_app.config)
+    except HTTPError as error:
+        if error.status_code == 401:
+            session.commit()  # keep the failed attempt: it counts towards the limit
+        raise
+    session.commit()
+    cookie_session.clear()  # a new session on login: nothing of the old one carries over
+    login_user(account)
+    return {"user": user_json(account), "csrf_token": generate_csrf()}
+
+
+@bp.post("/auth/logout")
+@bp.output({}, status_code=204)
+@bp.doc(summary="Log out: every session of this user ends", responses=ERRORS)
+def logout():
+    account = auth.user()
+    accounts.end_all_sessions(account)
+    get_session().commit()
+    logout_user()
+    cookie_session.clear()
+    return ""
+
+
+@bp.post("/auth/register")
+@bp.input(RegisterIn, arg_name="body")
+@bp.output(UserOut, status_code=201)
+@bp.doc(summary="Create an account with an enrollment or family invite code", responses=ERRORS)
+def register(body):
+    session = get_session()
+    try:
+        account = accounts.register(session, body["code"], body["email"], body["password"], utcnow(),
+                                    current_app.config)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise api_error(409, "email_taken", "An account with this email exists. Log in instead.", "email") from None
+    return user_json(account), 201
+
+
+@bp.post("/auth/password")
+@bp.input(PasswordIn, arg_name="body")
+@bp.output(LoginOut)
+@bp.doc(summary="Change password: every other session ends", responses=ERRORS)
+def change_password(body):
+    account = auth.user()
+    accounts.change_password(account, body["current_password"], body["new_password"], current_app.config)
+    get_session().commit()
+    cookie_session.clear()
+    login_user(account)  # this session goes on with the new token
+    return {"user": user_json(account), "csrf_token": generate_csrf()}
+
+
+@bp.get("/me")
+@bp.output(UserOut)
+@bp.doc(summary="The logged-in user", responses=[401])
+def me():
+    return user_json(auth.user())

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from .. import auth
+from ..db import get_session
+from ..schemas import ChecklistIn, ChecklistListOut, ChecklistResultOut, CurrentChecklistOut
+from ..services import checklists as service
+from ..services.patients import load_history
+from ..timeutil import local_today, utcnow
+from . import bp, content, iso
+
+ERRORS = [400, 401, 403, 404, 409, 413]
+
+
+@bp.get("/patients/<int:patient_id>/checklist")
+@bp.output(CurrentChecklistOut)
+@bp.doc(summary="This month's checklist, in the patient's language", responses=[401, 403, 404])
+def current_checklist(patient_id):
+    _, patient = auth.patient_for(patient_id, ("patient",), "checklist.current")
+    session = get_session()
+    return service.current(load_history(session, patient), local_today(patient.timezone), content())
+
+
+@bp.post("/patients/<int:patient_id>/checklists")
+@bp.input(ChecklistIn, arg_name="body")
+@bp.output(ChecklistResultOut, status_code=201)
+@bp.doc(summary="Send a checklist: the advice comes back at once. Idempotent on client_id "
+                "(the same client_id again answers 200 with the first body).", responses=ERRORS)
+def submit_checklist(patient_id, body):
+    who, patient = auth.patient_for(patient_id, ("patient",), "checklist.submit")
+    session = get_session()
+    response, created = service.submit(session, load_history(session, patient), who, body,
+                                       local_today(patient.timezone), utcnow(), content())
+    session.commit()
+    return response, 201 if created else 200
+
+
+@bp.get("/patients/<int:patient_id>/checklists")
+@bp.output(ChecklistListOut)
+@bp.doc(summary="Past checklists with their levels", responses=[401, 403, 404])
+def list_checklists(patient_id):
+    _, patient = auth.patient_for(patient_id, ("patient", "nurse", "admin"), "checklists.read")
+    session = get_session()
+    items = [
+        {"id": c.id, "answered_on": iso(c.answered_on), "period": c.period, "level": c.level,
+         "reasons": list(c.reasons), "answers": dict(c.answers), "note": c.note}
+        for c in service.listing(session, patient.id)
+    ]
+    session.commit()
+    return {"items": items}

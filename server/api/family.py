@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from flask import current_app
+
+from .. import auth
+from ..db import get_session
+from ..errors import api_error
+from ..schemas import FamilyListOut, InviteOut
+from ..services import accounts, family as service
+from ..timeutil import utcnow
+from . import bp, iso
+
+
+@bp.post("/patients/<int:patient_id>/family-invites")
+@bp.output(InviteOut, status_code=201)
+@bp.doc(summary="A single-use, expiring code that lets one family member register", responses=[401, 403, 404])
+def invite_family(patient_id):
+    who, patient = auth.patient_for(patient_id, ("patient",), "family.invite")
+    session = get_session()
+    code, expires = accounts.issue_code(session, patient, "family", who, utcnow(),
+                                        current_app.config["FAMILY_INVITE_DAYS"])
+    session.commit()
+    return {"code": code, "expires_at": iso(expires)}, 201
+
+
+@bp.get("/patients/<int:patient_id>/family")
+@bp.output(FamilyListOut)
+@bp.doc(summary="The family members who can see this patient's reminders", responses=[401, 403, 404])
+def list_family(patient_id):
+    _, patient = auth.patient_for(patient_id, ("patient",), "family.read")
+    items = [
+        {"user_id": link.user_id, "email": link.user.email, "shares": list(link.shares),
+         "created_at": iso(link.created_at)}
+        for link in service.active_links(get_session(), patient.id)
+    ]
+    return {"items": items}
+
+
+@bp.delete("/patients/<int:patient_id>/family/<int:user_id>")
+@bp.output({}, status_code=204)
+@bp.doc(summary="Remove a family member: their access ends at once", responses=[401, 403, 404])
+def remove_family(patient_id, user_id):
+    _, patient = auth.patient_for(patient_id, ("patient",), "family.remove")
+    session = get_session()
+    if not service.revoke(session, patient.id, user_id, utcnow()):
+        raise api_error(404, "not_found", "No such family member.")
+    session.commit()
+    return ""

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from .. import auth
+from ..db import get_session
+from ..errors import api_error
+from ..models import Clinic, Flag, Patient, User
+from ..schemas import (
+    CourseIn,
+    CourseOut,
+    InviteOut,
+    PageQuery,
+    PatientCreatedOut,
+    PatientIn,
+    PatientListOut,
+    PatientOut,
+    PatientPatchIn,
+    TimelineOut,
+    TimelineQuery,
+)
+from ..services import accounts, audit
+from ..services import patients as service
+from ..services.patients import load_history
+from ..timeutil import local_today, utcnow
+from . import bp, content, iso
+
+STAFF = ("nurse", "admin")
+ERRORS = [400, 401, 403, 404, 409, 413]
+#: what a patient may change on her own record (the rest is the care team's)
+SELF_FIELDS = {"timezone", "language"}
+
+
+def course_json(course) -> dict:
+    return {"id": course.id, "infusions": list(course.infusions), "status": course.status}
+
+
+def patient_json(session, patient: Patient) -> dict:
+    courses = service.courses_of(session, patient.id)
+    ends = service.monitoring_end_of(courses, content())
+    clinic = patient.clinic
+    return {
+        "id": patient.id,
+        "display_name": patient.display_name,
+        "sex": patient.sex,
+        "childbearing_potential": patient.childbearing_potential,
+        "breastfeeding": patient.breastfeeding,
+        "timezone": patient.timezone,
+        "language": patient.language,
+        "baseline": dict(patient.baseline or {}),
+        "pregnancies": [{"reported_on": iso(p.reported_on), "ended_on": iso(p.ended_on)} for p in patient.pregnancies],
+        "courses": [course_json(c) for c in courses],
+        "clinic": {"id": clinic.id, "name": clinic.name, "phone": clinic.phone,
+                   "emergency_number": clinic.emergency_number},
+        "monitoring_ends": iso(ends),
+        "has_account": session.scalar(select(User.id).where(User.patient_id == patient.id)) is not None,
+    }
+
+
+@bp.post("/patients")
+@bp.input(PatientIn, arg_name="body")
+@bp.output(PatientCreatedOut, status_code=201)
+@bp.doc(summary="Enrol a patient: returns a single-use enrollment code", responses=ERRORS)
+def create_patient(body):
+    nurse = auth.require_role(*STAFF)
+    session = get_session()
+    clinic = session.get(Clinic, nurse.clinic_id)
+    patient, code, expires = service.create_patient(session, clinic, body, nurse, utcnow(), current_app.config)
+    audit.record(session, nurse, "patient.create", patient.id)
+    session.commit()
+    return {**patient_json(session, patient), "enrollment_code": code, "enrollment_code_expires_at": iso(expires)}, 201
+
+
+@bp.get("/patients")
+@bp.input(PageQuery, location="query", arg_name="query")
+@bp.output(PatientListOut)
+@bp.doc(summary="The clinic's patients with adherence and open-flag counts", responses=[400, 401, 403])
+def list_patients(query):
+    nurse = auth.require_role(*STAFF)
+    session = get_session()
+    page, per_page = query["page"], query["per_page"]
+    base = select(Patient).where(Patient.clinic_id == nurse.clinic_id)
+    total = session.scalar(select(func.count()).select_from(base.subquery()))
+    patients = list(session.scalars(base.order_by(Patient.display_name, Patient.id)
+                                    .offset((page - 1) * per_page).limit(per_page)))
+    open_flags = dict(session.execute(
+        select(Flag.patient_id, func.count()).where(Flag.patient_id.in_([p.id for p in patients]),
+                                                    Flag.status != "resolved").group_by(Flag.patient_id)
+    ).all())
+    items = []
+    for patient in patients:
+        history = load_history(session, patient)
+        items.append({
+            "id": patient.id,
+            "display_name": patient.display_name,
+            "open_flags": open_flags.get(patient.id, 0),
+            "adherence": service.adherence(history, local_today(patient.timezone), content()),
+        })
+    audit.record(session, nurse, "patients.list", None)
+    session.commit()
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+@bp.get("/patients/<int:patient_id>")
+@bp.output(PatientOut)
+@bp.doc(summary="The patient record (family members: the name only)", responses=[401, 403, 404])
+def get_patient(patient_id):
+    who, patient = auth.patient_for(patient_id, ("patient", "nurse", "admin", "family"), "patient.read")
+    session = get_session()
+    body = {"id": patient.id, "display_name": patient.display_name} if who.role == "family" \
+        else patient_json(session, patient)
+    session.commit()
+    return body
+
+
+@bp.patch("/patients/<int:patient_id>")
+@bp.input(PatientPatchIn, arg_name="body")
+@bp.output(PatientOut)
+@bp.doc(summary="Change the patient record (the patient: language and time zone only)", responses=ERRORS)
+def patch_patient(patient_id, body):
+    who, patient = auth.patient_for(patient_id, ("patient", "nurse", "admin"), "patient.update")
+    if who.role == "patient" and set(body) - SELF_FIELDS:
+        field = sorted(set(body) - SELF_FIELDS)[0]
+        raise api_error(403, "forbidden", "Your care team changes this.", field)
+    sex = body.get("sex", patient.sex)
+    childbearing = body.get("childbearing_potential", patient.childbearing_potential)
+    if sex == "male" and (childbearing or body.get("pregnancies")):
+        raise api_error(400, "invalid_value", "Not possible when sex is male.", "sex")
+    service.update_patient(patient, body)
+    session = get_session()
+    session.commit()
+    return patient_json(session, patient)
+
+
+@bp.post("/patients/<int:patient_id>/enrollment-code")
+@bp.output(InviteOut, status_code=201)
+@bp.doc(summary="A new enrollment code for a patient who has no account yet", responses=ERRORS)
+def new_enrollment_code(patient_id):
+    nurse, patient = auth.patient_for(patient_id, STAFF, "patient.enrollment_code")
+    session = get_session()
+    if session.scalar(select(User.id).where(User.patient_id == patient.id)) is not None:
+        raise api_error(409, "has_account", "This patient already has an account.")
+    code, expires = accounts.issue_code(session, patient, "enrollment", nurse, utcnow(),
+                                        current_app.config["ENROLLMENT_CODE_DAYS"])
+    session.commit()
+    return {"code": code, "expires_at": iso(expires)}, 201
+
+
+@bp.post("/patients/<int:patient_id>/courses")
+@bp.input(CourseIn, arg_name="body")
+@bp.output(CourseOut, status_code=201)
+@bp.doc(summary="Record a given or planned course; the timeline follows", responses=ERRORS)
+def add_course(patient_id, body):
+    nurse, patient = auth.patient_for(patient_id, STAFF, "course.create")
+    session = get_session()
+    course = service.add_course(session, patient, body["infusions"], body["status"], nurse, utcnow())
+    session.commit()
+    return course_json(course), 201
+
+
+@bp.get("/patients/<int:patient_id>/timeline")
+@bp.input(TimelineQuery, location="query", arg_name="query")
+@bp.output(TimelineOut)
+@bp.doc(summary="The patient's timeline with each item's status (family: shared reminder items)",
+        responses=[400, 401, 403, 404])
+def get_timeline(patient_id, query):
+    who, patient = auth.patient_for(patient_id, ("patient", "nurse", "admin", "family"), "timeline.read")
+    session = get_session()
+    kinds = None
+    if who.role == "family":
+        kinds = auth.family_link(session, who, patient.id).shares
+    start, end = query.get("from_"), query.get("to")
+    if start and end and end < start:
+        raise api_error(400, "invalid_value", "'to' is before 'from'.", "to")
+    result, items = service.timeline_with_status(load_history(session, patient), local_today(patient.timezone),
+                                                 content(), patient.language, kinds, start, end)
+    session.commit()
+    return {"items": items, "monitoring_ends": iso(result.monitoring_ends)}

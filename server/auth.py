@@ -1,0 +1,106 @@
+"""Sessions (Flask-Login), roles and the object-level authorization every view uses.
+
+The session cookie carries ``"<user id>:<session token>"`` (Flask-Login's
+alternative token): replacing the user's token ends every session at once.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from flask import Flask, request
+from flask_login import LoginManager, current_user
+from sqlalchemy import select
+
+from .db import get_session
+from .errors import api_error
+from .models import FamilyLink, Flag, Patient, User
+from .services import audit
+
+login_manager = LoginManager()
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    # "strong" would tie a session to the client's address and user agent, which
+    # change on a phone moving between networks; rotation is by token instead.
+    login_manager.session_protection = None
+
+    @login_manager.user_loader
+    def _load(user_id: str) -> User | None:
+        ident, _, token = user_id.partition(":")
+        if not ident.isdigit() or not token:
+            return None
+        user = get_session().get(User, int(ident))
+        if user is None or not user.active or user.session_token != token:
+            return None
+        return user
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        raise api_error(401, "not_logged_in", "Log in first.")
+
+
+def user() -> User:
+    """The logged-in user, or a 401."""
+    if not current_user.is_authenticated:
+        raise api_error(401, "not_logged_in", "Log in first.")
+    return current_user._get_current_object()
+
+
+def require_role(*roles: str) -> User:
+    """The logged-in user if their role is one of ``roles``; 401 or 403 otherwise."""
+    who = user()
+    if who.role not in roles:
+        raise api_error(403, "forbidden", "Your account cannot do this.")
+    return who
+
+
+def family_link(session, who: User, patient_id: int) -> FamilyLink | None:
+    return session.scalar(
+        select(FamilyLink).where(
+            FamilyLink.patient_id == patient_id,
+            FamilyLink.user_id == who.id,
+            FamilyLink.revoked_at.is_(None),
+        )
+    )
+
+
+def patient_for(patient_id: int, roles: Iterable[str], action: str) -> tuple[User, Patient]:
+    """The patient ``patient_id`` if the logged-in user may do ``action`` to it.
+
+    404 when the patient does not exist *or* is not visible to this user (another
+    clinic's, another patient's, a family member without an active link): never
+    reveal that it exists. 403 when it is visible but the role may not do this.
+    Staff access is written to the audit log.
+    """
+    who = user()
+    session = get_session()
+    patient = session.get(Patient, patient_id)
+    visible = patient is not None and (
+        (who.role == "patient" and who.patient_id == patient.id)
+        or (who.is_staff and who.clinic_id == patient.clinic_id)
+        or (who.role == "family" and family_link(session, who, patient.id) is not None)
+    )
+    if not visible:
+        raise api_error(404, "not_found", "No such patient.")
+    if who.role not in roles:
+        raise api_error(403, "forbidden", "Your account cannot do this for this patient.")
+    if who.is_staff:
+        audit.record(session, who, action, patient.id)
+    return who, patient
+
+
+def flag_for(flag_id: int, action: str) -> tuple[User, Flag]:
+    """A flag of the logged-in nurse's or admin's clinic; 404 for any other."""
+    who = require_role("nurse", "admin")
+    session = get_session()
+    flag = session.get(Flag, flag_id)
+    if flag is None or flag.clinic_id != who.clinic_id:
+        raise api_error(404, "not_found", "No such flag.")
+    audit.record(session, who, action, flag.patient_id)
+    return who, flag
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"

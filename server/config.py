@@ -1,0 +1,60 @@
+"""Configuration, read from the environment in one place (API.md section 3).
+
+``load_config`` is called inside the app factory; tests pass a dict instead of
+setting environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+#: Where the embedded default database lives (DATABASE_URL unset).
+DEFAULT_INSTANCE = Path(__file__).resolve().parents[1] / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work: names the setting."""
+
+
+def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict:
+    env = os.environ if environ is None else environ
+    development = env.get("ALEMTRACK_ENV", "production") == "development"
+    instance = Path(env.get("ALEMTRACK_INSTANCE", str(DEFAULT_INSTANCE)))
+    config: dict[str, Any] = {
+        "ENV_NAME": "development" if development else "production",
+        "INSTANCE_DIR": str(instance),
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'alemtrack.sqlite'}",
+        "SECRET_KEY": env.get("SECRET_KEY"),
+        "PORT": int(env.get("PORT", "5000")),
+        # Cookie flags of API.md: HttpOnly, SameSite=Lax, Secure outside development.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not development,
+        "SESSION_COOKIE_NAME": "alemtrack_session",
+        # Bodies larger than this are refused with 413 before they are parsed.
+        "MAX_CONTENT_LENGTH": int(env.get("ALEMTRACK_MAX_BODY_BYTES", str(64 * 1024))),
+        # CSRF (flask-wtf): token in the X-CSRF-Token header of every state change.
+        "WTF_CSRF_HEADERS": ["X-CSRF-Token"],
+        "WTF_CSRF_TIME_LIMIT": None,  # valid for the session's life; sessions rotate on login
+        "WTF_CSRF_SSL_STRICT": True,
+        # Login throttling (per account and per address), counted in the database so
+        # that every worker process sees the same counters.
+        "LOGIN_WINDOW_SECONDS": int(env.get("ALEMTRACK_LOGIN_WINDOW_SECONDS", "900")),
+        "LOGIN_MAX_PER_ACCOUNT": int(env.get("ALEMTRACK_LOGIN_MAX_PER_ACCOUNT", "5")),
+        "LOGIN_MAX_PER_ADDRESS": int(env.get("ALEMTRACK_LOGIN_MAX_PER_ADDRESS", "20")),
+        # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
+        "ARGON2_TIME_COST": int(env.get("ALEMTRACK_ARGON2_TIME_COST", "3")),
+        "ARGON2_MEMORY_KIB": int(env.get("ALEMTRACK_ARGON2_MEMORY_KIB", "65536")),
+        "ENROLLMENT_CODE_DAYS": int(env.get("ALEMTRACK_ENROLLMENT_CODE_DAYS", "14")),
+        "FAMILY_INVITE_DAYS": int(env.get("ALEMTRACK_FAMILY_INVITE_DAYS", "7")),
+        "TRUSTED_PROXIES": int(env.get("ALEMTRACK_TRUSTED_PROXIES", "0")),
+    }
+    if overrides:
+        config.update(overrides)
+    if not config["SECRET_KEY"]:
+        if config["ENV_NAME"] != "development":
+            raise ConfigError("SECRET_KEY is required (or set ALEMTRACK_ENV=development)")
+        config["SECRET_KEY"] = "development-only-secret"
+    return config

@@ -1,0 +1,166 @@
+"""Demo data (``seed-demo``): one clinic at work, dated relative to today.
+
+A nurse, an admin, twelve patients at different points of treatment (before
+course 1, between courses, year 3 of monitoring, pregnant, falling platelets,
+overdue labs...), their labs and checklists, some open flags and a family
+member. Everything goes through the same services as the API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .engine.dates import add_months
+from .engine.protocol import default_content
+from .models import Checklist, Clinic, FamilyLink, Patient, User
+from .services import accounts, checklists, labs, patients
+from .services.patients import load_history
+from .timeutil import local_today, utcnow
+
+PASSWORD = "alemtrack-demo"
+DOMAIN = "demo.alemtrack.test"
+
+#: (name, sex, childbearing, tz, language, months since course 1 (negative: planned), courses, story)
+PATIENTS = [
+    ("Ana García", "female", True, "Europe/Madrid", "es", -1, 1, "before course 1"),
+    ("Ben Müller", "male", False, "Europe/Berlin", "de", 7, 2, "between courses"),
+    ("Chiara Rossi", "female", True, "Europe/Rome", "it", 30, 2, "year 3 of monitoring"),
+    ("Daniela López", "female", True, "Europe/Madrid", "es", 26, 2, "pregnant"),
+    ("Erik Jansen", "male", False, "Europe/Amsterdam", "en", 5, 1, "falling platelets"),
+    ("Fatima Haddad", "female", False, "Europe/Paris", "en", 10, 1, "overdue labs"),
+    ("Georg Weber", "male", False, "Europe/Berlin", "de", 15, 2, "blood in urine"),
+    ("Hannah Smith", "female", True, "Europe/London", "en", 20, 2, "thyroid"),
+    ("Ivan Petrov", "male", False, "America/New_York", "en", 3, 1, "bleeding answer"),
+    ("Julia Costa", "female", False, "Europe/Lisbon", "es", 40, 2, "all well"),
+    ("Karl Nilsson", "male", False, "Europe/Stockholm", "en", 44, 3, "third course"),
+    ("Laura Bianchi", "female", True, "Europe/Rome", "it", 13, 2, "course 2 just given"),
+]
+
+
+def _days(start: date, count: int) -> list[date]:
+    return [start + timedelta(days=i) for i in range(count)]
+
+
+def _lab(session: Session, patient: Patient, nurse: User, taken_on: date, values: Mapping[str, Any],
+         now: datetime) -> dict:
+    body = {"client_id": uuid.uuid4(), "taken_on": taken_on,
+            "results": [{"analyte": a, "value": v} for a, v in values.items()]}
+    response, _ = labs.submit(session, patient, nurse, body, taken_on + timedelta(days=1), now, default_content())
+    return response
+
+
+def _monthly_labs(session, patient, nurse, first: date, today: date, now, until_months: int | None = None,
+                  platelets=lambda n: 240) -> None:
+    n = 1
+    while (due := add_months(first, n)) <= today and (until_months is None or n <= until_months):
+        values = {"platelets": platelets(n), "creatinine": 72, "urine_blood": "negative", "urine_protein": "negative",
+                  "alt": 24, "ast": 22, "bilirubin": 9}
+        if n % 3 == 0:
+            values["tsh"] = 1.8
+        _lab(session, patient, nurse, due, values, now)
+        n += 1
+
+
+def _checklists(session, patient, user, first: date, today: date, now, skip_last: int = 0) -> None:
+    """A quiet checklist for each past month (stored directly: history, not today's answer)."""
+    content = default_content()
+    history = load_history(session, patient)
+    result = patients.compute_timeline(history, content)
+    due_items = [i for i in result.items if i.kind == "checklist" and i.due <= today]
+    for item in due_items[: len(due_items) - skip_last]:
+        session.add(Checklist(patient_id=patient.id, client_id=str(uuid.uuid4()), answered_on=item.due,
+                              period=item.month, answers={}, note=None, level="none", reasons=[],
+                              response={}, submitted_by_id=user.id, created_at=now))
+    session.flush()
+
+
+def demo_logins() -> dict[str, str]:
+    logins = {"password": PASSWORD, "nurse": f"nurse@{DOMAIN}", "clinic admin": f"admin@{DOMAIN}",
+              "nurse of another clinic": f"nurse@other.{DOMAIN}"}
+    for name, *_, story in PATIENTS:
+        logins[f"patient ({story})"] = f"{name.split()[0].lower()}@{DOMAIN}"
+    logins["family (Ivan's brother)"] = f"brother.of.ivan@{DOMAIN}"
+    return logins
+
+
+def seed(session: Session, config: Mapping[str, Any]) -> dict[str, str]:
+    if session.scalar(select(Clinic.id).where(Clinic.name == "Demo MS Centre")) is not None:
+        return demo_logins()  # seeded before: the same logins
+    now = utcnow()
+    content = default_content()
+    ph = accounts.hasher(config)
+    password_hash = ph.hash(PASSWORD)
+
+    clinic = Clinic(name="Demo MS Centre", phone="+34 910 000 000", emergency_number="112", settings={})
+    other = Clinic(name="Other Hospital", phone="+49 30 0000 0000", emergency_number="112", settings={})
+    session.add_all([clinic, other])
+    session.flush()
+    nurse = User(email=f"nurse@{DOMAIN}", role="nurse", clinic_id=clinic.id, password_hash=password_hash)
+    admin = User(email=f"admin@{DOMAIN}", role="admin", clinic_id=clinic.id, password_hash=password_hash)
+    other_nurse = User(email=f"nurse@other.{DOMAIN}", role="nurse", clinic_id=other.id, password_hash=password_hash)
+    session.add_all([nurse, admin, other_nurse])
+    session.flush()
+
+    for index, (name, sex, childbearing, tz, language, months, course_count, story) in enumerate(PATIENTS):
+        today = local_today(tz, now)
+        baseline = {"platelets": 250, "creatinine": 70}
+        patient, _, _ = patients.create_patient(
+            session, clinic, {"display_name": name, "sex": sex, "childbearing_potential": childbearing,
+                              "breastfeeding": False, "timezone": tz, "language": language, "baseline": baseline},
+            nurse, now, config)
+        first = add_months(today, -months) if months >= 0 else today + timedelta(days=21)
+        starts = [first] + [add_months(first, 12 * k) for k in range(1, course_count)]
+        for k, start in enumerate(starts):
+            status = "given" if start + timedelta(days=5) <= today else "planned"
+            patients.add_course(session, patient, _days(start, 5 if k == 0 else 3), status, nurse, now)
+        session.flush()
+
+        user = User(email=f"{name.split()[0].lower()}@{DOMAIN}", role="patient", clinic_id=clinic.id,
+                    patient_id=patient.id, password_hash=password_hash)
+        session.add(user)
+        session.flush()
+
+        if months <= 0:
+            continue
+        if story == "pregnant":
+            patients.update_patient(patient, {"pregnancies": [{"reported_on": today - timedelta(days=60)}]})
+        if story == "falling platelets":
+            counts = {1: 230, 2: 190, 3: 160, 4: 130}
+            _monthly_labs(session, patient, nurse, first, today, now, platelets=lambda n: counts.get(n, 95))
+        elif story == "overdue labs":
+            _monthly_labs(session, patient, nurse, first, today, now, until_months=max(1, months - 3))
+        else:
+            _monthly_labs(session, patient, nurse, first, today, now)
+        _checklists(session, patient, user, first, today, now, skip_last=2 if story == "overdue labs" else 1)
+
+        recent = today - timedelta(days=1)
+        if story == "blood in urine":
+            _lab(session, patient, nurse, recent, {"urine_blood": "positive", "creatinine": 95}, now)
+        if story == "thyroid":
+            _lab(session, patient, nurse, recent, {"tsh": 0.08}, now)
+        if story in ("bleeding answer", "thyroid"):
+            answers = {"bleed.bruising": True, "bleed.skin_spots": True} if story == "bleeding answer" else \
+                {"thyroid.weight": True, "thyroid.temperature": True}
+            history = load_history(session, patient)
+            period, _ = patients.checklist_period(
+                patients.compute_timeline(history, content).items, today,
+                patients.StatusRules.of(patients.clinic_settings(clinic, content), content))
+            if not any(c.period == period for c in history.checklists):
+                checklists.submit(session, history, user, {"client_id": uuid.uuid4(), "answered_on": today,
+                                                           "answers": answers, "note": None},
+                                  today, now, content)
+
+    # A family member: Ivan's brother sees his reminders and nothing else.
+    ivan = session.scalar(select(Patient).where(Patient.display_name == "Ivan Petrov"))
+    brother = User(email=f"brother.of.ivan@{DOMAIN}", role="family", clinic_id=clinic.id,
+                   password_hash=password_hash)
+    session.add(brother)
+    session.flush()
+    session.add(FamilyLink(patient_id=ivan.id, user_id=brother.id, shares=list(accounts.DEFAULT_FAMILY_SHARES),
+                           created_at=now))
+    return demo_logins()

@@ -1,0 +1,27 @@
+"""Typed SQLAlchemy 2 models, one module per aggregate."""
+
+from ..db import Base
+from .audit import AuditEvent
+from .checklists import Checklist, Snooze
+from .flags import Flag
+from .labs import LabResult, LabSubmission
+from .people import Clinic, FamilyLink, InviteCode, LoginAttempt, Patient, Pregnancy, User
+from .treatment import Course
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Checklist",
+    "Clinic",
+    "Course",
+    "FamilyLink",
+    "Flag",
+    "InviteCode",
+    "LabResult",
+    "LabSubmission",
+    "LoginAttempt",
+    "Patient",
+    "Pregnancy",
+    "Snooze",
+    "User",
+]

@@ -1,0 +1,150 @@
+"""Clinics, the people in them and how they get in."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base
+from ..timeutil import utcnow
+
+ROLES = ("patient", "family", "nurse", "admin")
+STAFF_ROLES = ("nurse", "admin")
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Clinic(Base):
+    __tablename__ = "clinics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: shown with every piece of advice (CLINICAL.md: every advice says whom to call)
+    phone: Mapped[str] = mapped_column(String(40))
+    #: the country's emergency number, e.g. 112
+    emergency_number: Mapped[str] = mapped_column(String(20))
+    #: the care team's site settings that differ from content/settings.toml
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    sex: Mapped[str] = mapped_column(String(10))
+    childbearing_potential: Mapped[bool] = mapped_column(default=False)
+    breastfeeding: Mapped[bool] = mapped_column(default=False)
+    #: IANA name: reminders and "today" are the patient's local time
+    timezone: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(5))
+    #: analyte -> pre-treatment value (platelets and creatinine rules use them)
+    baseline: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    clinic: Mapped[Clinic] = relationship(lazy="joined")
+    pregnancies: Mapped[list["Pregnancy"]] = relationship(
+        order_by="Pregnancy.reported_on", cascade="all, delete-orphan"
+    )
+
+
+class Pregnancy(Base):
+    __tablename__ = "pregnancies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    reported_on: Mapped[date]
+    ended_on: Mapped[date | None]
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10))
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    #: for a patient account: the patient record it belongs to
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), unique=True)
+    #: Flask-Login's alternative id: part of the session cookie; replacing it ends
+    #: every session of this user (logout, password change, disable).
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Flask-Login's user protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+class InviteCode(Base):
+    """A single-use, expiring code: a patient's enrollment or a family invitation.
+
+    Only a hash of the code is stored; the code itself is shown once.
+    """
+
+    __tablename__ = "invite_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))  # "enrollment" | "family"
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class FamilyLink(Base):
+    """A family member's access to one patient, until the patient revokes it."""
+
+    __tablename__ = "family_links"
+    __table_args__ = (UniqueConstraint("patient_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    #: item kinds whose reminders this person receives (CLINICAL.md section 6)
+    shares: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginAttempt(Base):
+    """A failed login, counted per account and per address across all workers."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "account:<sha256 of the email>" or "address:<ip>"; no email in clear
+    key: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

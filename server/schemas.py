@@ -1,0 +1,477 @@
+"""Request and response schemas: they validate input and generate the OpenAPI document.
+
+Fields are strict: a boolean is true or false (not 1 or "yes"), a number is a
+JSON number (not "12" or true), a date is YYYY-MM-DD and a real calendar day.
+Unknown fields are refused (marshmallow's default), so a typo cannot drop data.
+"""
+
+from __future__ import annotations
+
+import math
+
+from apiflask import Schema
+from apiflask.fields import UUID, Boolean, Date, Dict, Field, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range
+from marshmallow import ValidationError, validates_schema
+
+from .engine.dates import parse_date
+from .engine.errors import InputError
+from .engine.inputs import MAX_NUMBER, SEXES
+from .engine.protocol import LANGUAGES
+
+
+class StrictBoolean(Boolean):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ValidationError("Expected true or false.")
+        return value
+
+
+class StrictNumber(Field):
+    """A JSON number (never a string or a boolean), finite, within MAX_NUMBER."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValidationError("Expected a number.")
+        if isinstance(value, float) and not math.isfinite(value) or abs(value) > MAX_NUMBER:
+            raise ValidationError("Expected a finite number of sensible size.")
+        return value
+
+    def _jsonschema_type_mapping(self):
+        return {"type": "number"}
+
+
+class LocalDate(Date):
+    """A patient-local date, YYYY-MM-DD only (the engine's strict parser)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_date(value, attr or "date")
+        except InputError as exc:
+            raise ValidationError(exc.problem) from None
+
+
+class TimeZone(String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        value = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            if "\x00" in value or not value:
+                raise ValueError
+            ZoneInfo(value)
+        except (ValueError, ZoneInfoNotFoundError, OSError):
+            raise ValidationError("Not an IANA time zone (e.g. Europe/Madrid).") from None
+        return value
+
+
+def _number_meta(**kwargs):
+    return {"metadata": {"type": "number", **kwargs}}
+
+
+# --- auth -------------------------------------------------------------------------
+
+
+class CsrfOut(Schema):
+    csrf_token = String(required=True)
+
+
+class LoginIn(Schema):
+    email = String(required=True, validate=Length(1, 254))
+    password = String(required=True, validate=Length(1, 1024))
+
+
+class UserOut(Schema):
+    id = Integer(required=True)
+    email = String(required=True)
+    role = String(required=True)
+    clinic_id = Integer(required=True)
+    patient_id = Integer(allow_none=True)
+
+
+class LoginOut(Schema):
+    user = Nested(UserOut, required=True)
+    csrf_token = String(required=True)
+
+
+class RegisterIn(Schema):
+    code = String(required=True, validate=Length(1, 40))
+    email = String(required=True, validate=Length(3, 254))
+    password = String(required=True, validate=Length(1, 1024))
+
+    @validates_schema
+    def _email_shape(self, data, **kwargs):
+        email = data.get("email", "")
+        local, _, domain = email.partition("@")
+        if not local or "." not in domain or any(c.isspace() for c in email):
+            raise ValidationError("Not a valid email address.", "email")
+
+
+class PasswordIn(Schema):
+    current_password = String(required=True, validate=Length(1, 1024))
+    new_password = String(required=True, validate=Length(1, 1024))
+
+
+# --- patients ---------------------------------------------------------------------
+
+
+class PregnancyIn(Schema):
+    reported_on = LocalDate(required=True)
+    ended_on = LocalDate(allow_none=True, load_default=None)
+
+    @validates_schema
+    def _order(self, data, **kwargs):
+        if data.get("ended_on") and data.get("reported_on") and data["ended_on"] < data["reported_on"]:
+            raise ValidationError("Is before reported_on.", "ended_on")
+
+
+class PatientIn(Schema):
+    display_name = String(required=True, validate=Length(1, 120))
+    sex = String(required=True, validate=OneOf(SEXES))
+    childbearing_potential = StrictBoolean(load_default=False)
+    breastfeeding = StrictBoolean(load_default=False)
+    timezone = TimeZone(required=True)
+    language = String(load_default="en", validate=OneOf(LANGUAGES))
+    baseline = Dict(keys=String(), values=StrictNumber(), load_default=dict)
+
+    @validates_schema
+    def _consistent(self, data, partial=None, **kwargs):
+        from .engine.protocol import default_content
+        analytes = default_content().analytes
+        for name in data.get("baseline") or {}:
+            if name not in analytes or analytes[name].kind != "number":
+                raise ValidationError(f"{name!r} is not a number analyte.", "baseline")
+        if data.get("childbearing_potential") and data.get("sex") == "male":
+            raise ValidationError("Cannot be true when sex is male.", "childbearing_potential")
+
+
+class PatientPatchIn(PatientIn):
+    pregnancies = List(Nested(PregnancyIn), validate=Length(max=20))
+
+    class Meta:
+        partial = True
+
+
+class PatientSelfPatchIn(Schema):
+    """What a patient may change herself."""
+
+    timezone = TimeZone()
+    language = String(validate=OneOf(LANGUAGES))
+
+
+class PregnancyOut(Schema):
+    reported_on = Date(required=True)
+    ended_on = Date(allow_none=True)
+
+
+class ClinicOut(Schema):
+    id = Integer(required=True)
+    name = String(required=True)
+    phone = String(required=True)
+    emergency_number = String(required=True)
+
+
+class CourseOut(Schema):
+    id = Integer(required=True)
+    infusions = List(String(), required=True)
+    status = String(required=True)
+
+
+class CourseRowOut(CourseOut):
+    """CourseOut nested in a patient (a schema class is registered in the spec once)."""
+
+
+class PatientOut(Schema):
+    id = Integer(required=True)
+    display_name = String(required=True)
+    sex = String()
+    childbearing_potential = Boolean()
+    breastfeeding = Boolean()
+    timezone = String()
+    language = String()
+    baseline = Dict(keys=String(), values=Field(**_number_meta()))
+    pregnancies = List(Nested(PregnancyOut))
+    courses = List(Nested(CourseRowOut))
+    clinic = Nested(ClinicOut)
+    monitoring_ends = String(allow_none=True)
+    has_account = Boolean()
+
+
+class PatientCreatedOut(PatientOut):
+    enrollment_code = String(required=True)
+    enrollment_code_expires_at = String(required=True)
+
+
+class AdherenceOut(Schema):
+    done_on_time = Integer(required=True)
+    due_so_far = Integer(required=True)
+    overdue_labs = Integer(required=True)
+    missed_checklists = Integer(required=True)
+    rate = Field(allow_none=True, **_number_meta(nullable=True))
+
+
+class PatientSummaryOut(Schema):
+    id = Integer(required=True)
+    display_name = String(required=True)
+    open_flags = Integer(required=True)
+    adherence = Nested(AdherenceOut, required=True)
+
+
+class PatientListOut(Schema):
+    items = List(Nested(PatientSummaryOut), required=True)
+    page = Integer(required=True)
+    per_page = Integer(required=True)
+    total = Integer(required=True)
+
+
+class PageQuery(Schema):
+    page = Integer(load_default=1, validate=Range(1, 100000))
+    per_page = Integer(load_default=50, validate=Range(1, 200))
+
+
+class CourseIn(Schema):
+    infusions = List(LocalDate(), required=True, validate=Length(1, 30))
+    status = String(load_default="given", validate=OneOf(("given", "planned")))
+
+
+# --- timeline ---------------------------------------------------------------------
+
+
+class TimelineQuery(Schema):
+    from_ = LocalDate(data_key="from")
+    to = LocalDate()
+
+
+class TimelineItemOut(Schema):
+    code = String(required=True)
+    kind = String(required=True)
+    title = String(required=True)
+    due = String()
+    start = String()
+    end = String(allow_none=True)
+    course = Integer()
+    month = Integer()
+    cadence = String()
+    status = String(required=True)
+    tracked = Boolean(required=True)
+
+
+class TimelineOut(Schema):
+    items = List(Nested(TimelineItemOut), required=True)
+    monitoring_ends = String(allow_none=True)
+
+
+# --- checklists -------------------------------------------------------------------
+
+
+class QuestionOut(Schema):
+    code = String(required=True)
+    group = String(required=True)
+    text = String(required=True)
+    why = String(required=True)
+
+
+class CurrentChecklistOut(Schema):
+    period = Integer(required=True)
+    due = String(allow_none=True)
+    submitted = Boolean(required=True)
+    questions = List(Nested(QuestionOut), required=True)
+
+
+class ChecklistIn(Schema):
+    client_id = UUID(required=True)
+    answered_on = LocalDate(required=True)
+    answers = Dict(keys=String(validate=Length(1, 60)), values=StrictBoolean(), required=True)
+    note = String(allow_none=True, load_default=None, validate=Length(max=2000))
+
+
+class AdviceOut(Schema):
+    level = String(required=True)
+    text = String(required=True)
+    phone = String(required=True)
+    emergency_number = String(required=True)
+
+
+class ChecklistResultOut(Schema):
+    id = Integer(required=True)
+    level = String(required=True)
+    reasons = List(String(), required=True)
+    advice = Nested(AdviceOut, required=True)
+    flag_id = Integer(allow_none=True)
+
+
+class ChecklistOut(Schema):
+    id = Integer(required=True)
+    answered_on = String(required=True)
+    period = Integer(required=True)
+    level = String(required=True)
+    reasons = List(String(), required=True)
+    answers = Dict(keys=String(), values=Boolean())
+    note = String(allow_none=True)
+
+
+class ChecklistListOut(Schema):
+    items = List(Nested(ChecklistOut), required=True)
+
+
+# --- labs -------------------------------------------------------------------------
+
+
+class LabValueIn(Schema):
+    analyte = String(required=True, validate=Length(1, 40))
+    value = Field(required=True, allow_none=True,
+                  metadata={"oneOf": [{"type": "number"}, {"type": "string", "enum": ["positive", "negative"]}],
+                            "nullable": True})
+    ref_low = StrictNumber(allow_none=True, load_default=None)
+    ref_high = StrictNumber(allow_none=True, load_default=None)
+
+
+class LabIn(Schema):
+    client_id = UUID(required=True)
+    taken_on = LocalDate(required=True)
+    results = List(Nested(LabValueIn), required=True, validate=Length(1, 30))
+
+
+class FindingOut(Schema):
+    rule = String(required=True)
+    level = String(required=True)
+    taken_on = String(required=True)
+    analyte = String(required=True)
+    value = Field(required=True, metadata={"oneOf": [{"type": "number"}, {"type": "string"}]})
+
+
+class LabResultOut(Schema):
+    id = Integer(required=True)
+    taken_on = String(required=True)
+    flags = List(Nested(FindingOut), required=True)
+    flag_id = Integer(allow_none=True)
+
+
+class LabQuery(Schema):
+    analyte = String(validate=Length(1, 40))
+
+
+class LabRowOut(Schema):
+    id = Integer(required=True)
+    analyte = String(required=True)
+    value = Field(allow_none=True, metadata={"oneOf": [{"type": "number"}, {"type": "string"}], "nullable": True})
+    ref_low = Field(allow_none=True, **_number_meta(nullable=True))
+    ref_high = Field(allow_none=True, **_number_meta(nullable=True))
+    taken_on = String(required=True)
+    patient_reported = Boolean(required=True)
+
+
+class LabListOut(Schema):
+    items = List(Nested(LabRowOut), required=True)
+
+
+# --- flags ------------------------------------------------------------------------
+
+
+class FlagQuery(Schema):
+    status = String(validate=OneOf(("open", "acknowledged", "resolved")))
+
+
+class FlagOut(Schema):
+    id = Integer(required=True)
+    patient_id = Integer(required=True)
+    level = String(required=True)
+    source = String(required=True)
+    reasons = List(String(), required=True)
+    created_at = String(required=True)
+    status = String(required=True)
+    acknowledged_by = Integer(allow_none=True)
+    acknowledged_at = String(allow_none=True)
+    resolved_by = Integer(allow_none=True)
+    resolved_at = String(allow_none=True)
+    outcome = String(allow_none=True)
+    note = String(allow_none=True)
+
+
+class FlagRowOut(FlagOut):
+    """FlagOut in a list (a schema class is registered in the spec once)."""
+
+
+class FlagListOut(Schema):
+    items = List(Nested(FlagRowOut), required=True)
+
+
+class ResolveIn(Schema):
+    outcome = String(required=True)
+    note = String(allow_none=True, load_default=None, validate=Length(max=2000))
+
+    @validates_schema
+    def _outcome(self, data, **kwargs):
+        from .services.flags import OUTCOMES
+        if data.get("outcome") not in OUTCOMES:
+            raise ValidationError(f"Must be one of: {', '.join(OUTCOMES)}.", "outcome")
+
+
+class SnoozeIn(Schema):
+    code = String(required=True, validate=Length(1, 60))
+    until = LocalDate(required=True)
+    reason = String(allow_none=True, load_default=None, validate=Length(max=500))
+
+
+class SnoozeOut(Schema):
+    id = Integer(required=True)
+    code = String(required=True)
+    until = String(required=True)
+    reason = String(allow_none=True)
+
+
+class SnoozeListOut(Schema):
+    items = List(Nested(SnoozeOut), required=True)
+
+
+# --- family, clinic, audit ----------------------------------------------------------
+
+
+class InviteOut(Schema):
+    code = String(required=True)
+    expires_at = String(required=True)
+
+
+class FamilyMemberOut(Schema):
+    user_id = Integer(required=True)
+    email = String(required=True)
+    shares = List(String(), required=True)
+    created_at = String(required=True)
+
+
+class FamilyListOut(Schema):
+    items = List(Nested(FamilyMemberOut), required=True)
+
+
+class ClinicPatchIn(Schema):
+    name = String(validate=Length(1, 200))
+    phone = String(validate=Length(3, 40))
+    emergency_number = String(validate=Length(2, 20))
+
+
+class SettingsIn(Schema):
+    settings = Dict(keys=String(validate=Length(1, 60)), values=Field(allow_none=True), required=True)
+
+
+class SettingsOut(Schema):
+    settings = Dict(required=True)
+    effective = Dict(required=True)
+
+
+class AuditQuery(Schema):
+    before_id = Integer(validate=Range(1))
+    limit = Integer(load_default=100, validate=Range(1, 500))
+
+
+class AuditEventOut(Schema):
+    id = Integer(required=True)
+    actor_id = Integer(required=True)
+    action = String(required=True)
+    patient_id = Integer(allow_none=True)
+    at = String(required=True)
+
+
+class AuditListOut(Schema):
+    items = List(Nested(AuditEventOut), required=True)

@@ -1,0 +1,29 @@
+"""Family access: granted by an invite code (services.accounts), revoked by the patient."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import FamilyLink
+from .accounts import end_all_sessions
+
+
+def active_links(session: Session, patient_id: int) -> list[FamilyLink]:
+    return list(session.scalars(select(FamilyLink).where(
+        FamilyLink.patient_id == patient_id, FamilyLink.revoked_at.is_(None)).order_by(FamilyLink.id)))
+
+
+def revoke(session: Session, patient_id: int, user_id: int, now: datetime) -> bool:
+    """End ``user_id``'s access to this patient at once; False when there was none."""
+    link = session.scalar(select(FamilyLink).where(
+        FamilyLink.patient_id == patient_id, FamilyLink.user_id == user_id, FamilyLink.revoked_at.is_(None)))
+    if link is None:
+        return False
+    link.revoked_at = now
+    # Access is checked on every request, so this alone ends it; ending the
+    # person's sessions too makes any open app log out instead of failing later.
+    end_all_sessions(link.user)
+    return True

@@ -1,0 +1,94 @@
+"""Flags: raised from checklists and lab results, triaged by the care team."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..engine.dates import add_months
+from ..engine.protocol import Content
+from ..errors import api_error
+from ..models import Flag, Patient, Snooze, User
+
+#: how a nurse closes a flag (CLINICAL.md section 3)
+OUTCOMES = (
+    "called_patient",
+    "lab_ordered",
+    "referred_haematology",
+    "referred_nephrology",
+    "referred_endocrinology",
+    "no_action_needed",
+)
+#: flags are raised from this level up; "routine" is shown on the record only
+FLAG_FROM = "soon"
+#: CLINICAL.md section 3: a snooze lasts up to 1 month
+MAX_SNOOZE_MONTHS = 1
+
+
+def raises_flag(level: str, content: Content) -> bool:
+    return content.level_rank(level) >= content.level_rank(FLAG_FROM)
+
+
+def raise_flag(session: Session, patient: Patient, level: str, source: str, source_id: int,
+               reasons: Iterable[str], now: datetime, content: Content) -> Flag:
+    flag = Flag(clinic_id=patient.clinic_id, patient_id=patient.id, level=level,
+                level_rank=content.level_rank(level), source=source, source_id=source_id,
+                reasons=list(reasons), status="open", created_at=now)
+    session.add(flag)
+    return flag
+
+
+def queue(session: Session, clinic_id: int, status: str | None, limit: int = 500) -> list[Flag]:
+    """The clinic's flags, most severe first, then oldest first."""
+    query = select(Flag).where(Flag.clinic_id == clinic_id)
+    if status is not None:
+        query = query.where(Flag.status == status)
+    return list(session.scalars(query.order_by(Flag.level_rank.desc(), Flag.created_at, Flag.id).limit(limit)))
+
+
+def acknowledge(flag: Flag, nurse: User, now: datetime) -> None:
+    if flag.status != "open":
+        raise api_error(409, "flag_not_open", f"This flag is already {flag.status}.")
+    flag.status = "acknowledged"
+    flag.acknowledged_by_id = nurse.id
+    flag.acknowledged_at = now
+
+
+def resolve(flag: Flag, nurse: User, outcome: str, note: str | None, now: datetime) -> None:
+    if flag.status == "resolved":
+        raise api_error(409, "flag_resolved", "This flag is already resolved.")
+    if flag.acknowledged_at is None:  # resolving implies having looked at it
+        flag.acknowledged_by_id, flag.acknowledged_at = nurse.id, now
+    flag.status = "resolved"
+    flag.resolved_by_id = nurse.id
+    flag.resolved_at = now
+    flag.outcome = outcome
+    flag.note = note
+
+
+def snoozes_in_force(session: Session, patient_id: int, today: date) -> list[Snooze]:
+    return list(session.scalars(
+        select(Snooze).where(Snooze.patient_id == patient_id, Snooze.until >= today).order_by(Snooze.until)
+    ))
+
+
+def active_snoozes(session: Session, patient_id: int, today: date) -> set[str]:
+    return {entry.code for entry in snoozes_in_force(session, patient_id, today)}
+
+
+def snooze(session: Session, patient: Patient, code: str, until: date, reason: str | None, nurse: User,
+           today: date, now: datetime, content: Content) -> Snooze:
+    """Stop raising flags for question ``code`` of this patient until ``until`` (inclusive)."""
+    if code not in content.question_codes:
+        raise api_error(400, "unknown_code", f"{code!r} is not a checklist question code.", "code")
+    if until < today:
+        raise api_error(400, "invalid_value", "The snooze must end today or later.", "until")
+    if until > add_months(today, MAX_SNOOZE_MONTHS):
+        raise api_error(400, "invalid_value", "A snooze lasts at most 1 month.", "until")
+    entry = Snooze(patient_id=patient.id, code=code, until=until, reason=reason, created_by_id=nurse.id,
+                   created_at=now)
+    session.add(entry)
+    return entry

@@ -1,0 +1,238 @@
+"""Patients, their courses and their timeline with each item's status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..engine import inputs as engine_inputs
+from ..engine.protocol import Content
+from ..engine.timeline import Item, Timeline, item_to_json, monitoring_end, timeline
+from ..models import Checklist, Clinic, Course, LabResult, Patient, Pregnancy, User
+from . import accounts
+
+
+def clinic_settings(clinic: Clinic, content: Content) -> Mapping[str, Any]:
+    return engine_inputs.resolve_settings(clinic.settings or {}, content)
+
+
+def engine_patient(patient: Patient) -> engine_inputs.Patient:
+    return engine_inputs.Patient(
+        sex=patient.sex,
+        childbearing_potential=patient.childbearing_potential,
+        breastfeeding=patient.breastfeeding,
+        pregnancies=tuple(engine_inputs.Pregnancy(p.reported_on, p.ended_on) for p in patient.pregnancies),
+        baseline=dict(patient.baseline or {}),
+        language=patient.language,
+        timezone=patient.timezone,
+    )
+
+
+def courses_of(session: Session, patient_id: int) -> list[Course]:
+    return list(session.scalars(select(Course).where(Course.patient_id == patient_id).order_by(Course.id)))
+
+
+def engine_courses(courses: Iterable[Course]) -> tuple[engine_inputs.Course, ...]:
+    return engine_inputs.check_courses(
+        [engine_inputs.make_course([date.fromisoformat(d) for d in c.infusions], c.status) for c in courses]
+    )
+
+
+def engine_labs(results: Iterable[LabResult], content: Content) -> tuple[engine_inputs.LabResult, ...]:
+    """Results with a value ("sample taken" reports have none) in date order."""
+    made = [
+        engine_inputs.make_lab_result(r.analyte, r.value, r.taken_on, content, r.ref_low, r.ref_high,
+                                      r.patient_reported)
+        for r in results if r.value is not None
+    ]
+    return tuple(sorted(made, key=lambda r: r.taken_on))
+
+
+def lab_results_of(session: Session, patient_id: int, analyte: str | None = None) -> list[LabResult]:
+    query = select(LabResult).where(LabResult.patient_id == patient_id)
+    if analyte is not None:
+        query = query.where(LabResult.analyte == analyte)
+    return list(session.scalars(query.order_by(LabResult.taken_on, LabResult.id)))
+
+
+def create_patient(session: Session, clinic: Clinic, fields: Mapping[str, Any], creator: User, now: datetime,
+                   config: Mapping) -> tuple[Patient, str, datetime]:
+    """A new patient of ``clinic`` and a single-use enrollment code for their account."""
+    patient = Patient(clinic_id=clinic.id, created_at=now, **fields)
+    session.add(patient)
+    session.flush()
+    code, expires = accounts.issue_code(session, patient, "enrollment", creator, now,
+                                        config["ENROLLMENT_CODE_DAYS"])
+    return patient, code, expires
+
+
+def update_patient(patient: Patient, fields: Mapping[str, Any]) -> None:
+    pregnancies = fields.get("pregnancies")
+    for name, value in fields.items():
+        if name != "pregnancies":
+            setattr(patient, name, value)
+    if pregnancies is not None:
+        patient.pregnancies = [Pregnancy(reported_on=p["reported_on"], ended_on=p.get("ended_on"))
+                               for p in pregnancies]
+
+
+def add_course(session: Session, patient: Patient, infusions: list[date], status: str, creator: User,
+               now: datetime) -> Course:
+    """Record a course; refuses one that overlaps a recorded course (InputError)."""
+    new = engine_inputs.make_course(infusions, status, "infusions")
+    existing = engine_courses(courses_of(session, patient.id))
+    engine_inputs.check_courses([*existing, new], "infusions")
+    course = Course(patient_id=patient.id, infusions=[d.isoformat() for d in new.infusions], status=status,
+                    created_by_id=creator.id, created_at=now)
+    session.add(course)
+    return course
+
+
+@dataclass(frozen=True)
+class History:
+    """Everything the engine needs about one patient, loaded once."""
+
+    patient: Patient
+    courses: list[Course]
+    results: list[LabResult]
+    checklists: list[Checklist]
+
+
+def load_history(session: Session, patient: Patient) -> History:
+    return History(
+        patient,
+        courses_of(session, patient.id),
+        lab_results_of(session, patient.id),
+        list(session.scalars(select(Checklist).where(Checklist.patient_id == patient.id))),
+    )
+
+
+def compute_timeline(history: History, content: Content) -> Timeline:
+    patient = history.patient
+    return timeline(engine_patient(patient), engine_courses(history.courses),
+                    engine_labs(history.results, content), clinic_settings(patient.clinic, content), content)
+
+
+# --- item status ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusRules:
+    """The windows that decide an item's status (site settings and content/)."""
+
+    lab_window: timedelta
+    weekly_window: timedelta
+    checklist_opens: timedelta
+    checklist_missed: timedelta
+    lab_analytes: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, settings: Mapping[str, Any], content: Content) -> "StatusRules":
+        checklist = next(rule for rule in content.items if rule.kind == "checklist")
+        window = timedelta(days=settings["lab_window_days"])
+        return cls(
+            lab_window=window,
+            # Weekly blood counts are 7 days apart: a result counts for the nearest one only.
+            weekly_window=min(window, timedelta(days=content.weekly_cbc.interval_days // 2)),
+            checklist_opens=timedelta(days=checklist.window_before_days),
+            checklist_missed=timedelta(days=checklist.missed_after_days),
+            lab_analytes={rule.code: rule.analytes for rule in content.items if rule.kind == "lab"},
+        )
+
+
+def checklist_period(items: Iterable[Item], answered_on: date, rules: StatusRules) -> tuple[int, date | None]:
+    """The monthly checklist (month n, due) a checklist answered on ``answered_on`` belongs to.
+
+    Periods tile time: month n runs from its window's opening (due - opens) to
+    the day before month n+1's opens. Before the first: period 0, no due date.
+    """
+    period, due = 0, None
+    for item in items:
+        if item.kind == "checklist" and item.due - rules.checklist_opens <= answered_on:
+            period, due = item.month, item.due
+    return period, due
+
+
+def item_status(item: Item, today: date, rules: StatusRules, lab_days: Mapping[str, list[date]],
+                checklist_periods: set[int]) -> tuple[str, bool]:
+    """(status, tracked): tracked items are those the app records as done."""
+    if item.kind == "lab":
+        window = rules.weekly_window if item.cadence == "weekly" else rules.lab_window
+        low, high = item.due - window, item.due + window
+        if any(low <= day <= high for analyte in rules.lab_analytes[item.code] for day in lab_days.get(analyte, ())):
+            return "done", True
+        return ("upcoming" if today < low else "due" if today <= high else "overdue"), True
+    if item.kind == "checklist":
+        if item.month in checklist_periods:
+            return "done", True
+        if today < item.due - rules.checklist_opens:
+            return "upcoming", True
+        return ("due" if today <= item.due + rules.checklist_missed else "missed"), True
+    if item.due is None:  # a window: diet, medication, precautions...
+        if today < item.start:
+            return "upcoming", False
+        return ("due" if item.end is None or today <= item.end else "done"), False
+    # Appointments, screening and scans are recorded in the clinic's own systems;
+    # here they are due around their day and "done" once it has passed.
+    if today < item.due - rules.lab_window:
+        return "upcoming", False
+    return ("due" if today <= item.due + rules.lab_window else "done"), False
+
+
+def timeline_with_status(history: History, today: date, content: Content, language: str,
+                         kinds: Iterable[str] | None = None, start: date | None = None,
+                         end: date | None = None) -> tuple[Timeline, list[dict[str, Any]]]:
+    result = compute_timeline(history, content)
+    rules = StatusRules.of(clinic_settings(history.patient.clinic, content), content)
+    lab_days: dict[str, list[date]] = {}
+    for r in history.results:
+        lab_days.setdefault(r.analyte, []).append(r.taken_on)
+    periods = {c.period for c in history.checklists}
+    allowed = set(kinds) if kinds is not None else None
+    out = []
+    for item in result.items:
+        if allowed is not None and item.kind not in allowed:
+            continue
+        last_day = item.due if item.due is not None else item.end
+        if start is not None and last_day is not None and last_day < start:
+            continue
+        if end is not None and item.on > end:
+            continue
+        status, tracked = item_status(item, today, rules, lab_days, periods)
+        out.append({**item_to_json(item, content, language), "status": status, "tracked": tracked})
+    return result, out
+
+
+def adherence(history: History, today: date, content: Content) -> dict[str, Any]:
+    """Labs and checklists due so far: done on time, overdue, missed (CLINICAL.md 2.2)."""
+    result = compute_timeline(history, content)
+    rules = StatusRules.of(clinic_settings(history.patient.clinic, content), content)
+    lab_days: dict[str, list[date]] = {}
+    for r in history.results:
+        lab_days.setdefault(r.analyte, []).append(r.taken_on)
+    periods = {c.period for c in history.checklists}
+    counts = {"done": 0, "overdue": 0, "missed": 0}
+    due_so_far = 0
+    for item in result.items:
+        if item.kind not in ("lab", "checklist") or item.due > today:
+            continue
+        status, _ = item_status(item, today, rules, lab_days, periods)
+        if status in counts:
+            counts[status] += 1
+        if status != "upcoming":
+            due_so_far += 1
+    return {
+        "done_on_time": counts["done"],
+        "due_so_far": due_so_far,
+        "overdue_labs": counts["overdue"],
+        "missed_checklists": counts["missed"],
+        "rate": round(counts["done"] / due_so_far, 3) if due_so_far else None,
+    }
+
+
+def monitoring_end_of(courses: Iterable[Course], content: Content) -> date | None:
+    return monitoring_end(engine_courses(courses), content)

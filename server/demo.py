@@ -146,12 +146,9 @@ def seed(session: Session, config: Mapping[str, Any]) -> dict[str, str]:
         if story in ("bleeding answer", "thyroid"):
             answers = {"bleed.bruising": True, "bleed.skin_spots": True} if story == "bleeding answer" else \
                 {"thyroid.weight": True, "thyroid.temperature": True}
-            history = load_history(session, patient)
-            period, _ = patients.checklist_period(
-                patients.compute_timeline(history, content).items, today,
-                patients.StatusRules.of(patients.clinic_settings(clinic, content), content))
-            if not any(c.period == period for c in history.checklists):
-                checklists.submit(session, history, user, {"client_id": uuid.uuid4(), "answered_on": today,
+            current = checklists.current(session, patient, today, content)
+            if not current["submitted"]:
+                checklists.submit(session, patient, user, {"client_id": uuid.uuid4(), "answered_on": today,
                                                            "answers": answers, "note": None},
                                   today, now, content)
 

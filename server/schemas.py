@@ -372,6 +372,8 @@ class LabListOut(Schema):
 
 class FlagQuery(Schema):
     status = String(validate=OneOf(("open", "acknowledged", "resolved")))
+    #: the queue is read from the top: most severe, then oldest
+    limit = Integer(load_default=100, validate=Range(1, 500))
 
 
 class FlagOut(Schema):

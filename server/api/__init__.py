@@ -7,7 +7,7 @@ commit, render.
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import current_app
+from flask import current_app, jsonify
 
 from ..engine.protocol import Content
 
@@ -18,9 +18,21 @@ def content() -> Content:
     return current_app.extensions["alemtrack_content"]
 
 
+def listing(body: dict, status: int = 200):
+    """A large JSON answer, sent as is.
+
+    APIFlask would dump it through its marshmallow schema again, which costs
+    more than computing it (hundreds of timeline items). The @output schema
+    still documents it, and the schemathesis test checks the answers conform.
+    """
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
 def iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
 # Registers the views on ``bp``.
-from . import auth, checklists, clinic, family, flags, labs, patients  # noqa: E402,F401
+from . import auth, checklists, clinic, family, flags, health, labs, patients  # noqa: E402,F401

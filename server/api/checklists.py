@@ -4,9 +4,8 @@ from .. import auth
 from ..db import get_session
 from ..schemas import ChecklistIn, ChecklistListOut, ChecklistResultOut, CurrentChecklistOut
 from ..services import checklists as service
-from ..services.patients import load_history
 from ..timeutil import local_today, utcnow
-from . import bp, content, iso
+from . import bp, content, iso, listing
 
 ERRORS = [400, 401, 403, 404, 409, 413]
 
@@ -16,8 +15,7 @@ ERRORS = [400, 401, 403, 404, 409, 413]
 @bp.doc(summary="This month's checklist, in the patient's language", responses=[401, 403, 404])
 def current_checklist(patient_id):
     _, patient = auth.patient_for(patient_id, ("patient",), "checklist.current")
-    session = get_session()
-    return service.current(load_history(session, patient), local_today(patient.timezone), content())
+    return service.current(get_session(), patient, local_today(patient.timezone), content())
 
 
 @bp.post("/patients/<int:patient_id>/checklists")
@@ -28,8 +26,8 @@ def current_checklist(patient_id):
 def submit_checklist(patient_id, body):
     who, patient = auth.patient_for(patient_id, ("patient",), "checklist.submit")
     session = get_session()
-    response, created = service.submit(session, load_history(session, patient), who, body,
-                                       local_today(patient.timezone), utcnow(), content())
+    response, created = service.submit(session, patient, who, body, local_today(patient.timezone), utcnow(),
+                                       content())
     session.commit()
     return response, 201 if created else 200
 
@@ -46,4 +44,4 @@ def list_checklists(patient_id):
         for c in service.listing(session, patient.id)
     ]
     session.commit()
-    return {"items": items}
+    return listing({"items": items})

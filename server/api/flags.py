@@ -6,7 +6,7 @@ from ..schemas import FlagListOut, FlagOut, FlagQuery, ResolveIn, SnoozeIn, Snoo
 from ..services import audit
 from ..services import flags as service
 from ..timeutil import local_today, utcnow
-from . import bp, content, iso
+from . import bp, content, iso, listing
 
 STAFF = ("nurse", "admin")
 
@@ -28,10 +28,10 @@ def flag_json(flag) -> dict:
 def list_flags(query):
     nurse = auth.require_role(*STAFF)
     session = get_session()
-    items = [flag_json(f) for f in service.queue(session, nurse.clinic_id, query.get("status"))]
+    items = [flag_json(f) for f in service.queue(session, nurse.clinic_id, query.get("status"), query["limit"])]
     audit.record(session, nurse, "flags.list", None)
     session.commit()
-    return {"items": items}
+    return listing({"items": items})
 
 
 @bp.post("/flags/<int:flag_id>/ack")

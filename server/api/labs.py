@@ -7,7 +7,7 @@ from ..schemas import LabIn, LabListOut, LabQuery, LabResultOut
 from ..services import labs as service
 from ..services.patients import lab_results_of
 from ..timeutil import local_today, utcnow
-from . import bp, content, iso
+from . import bp, content, iso, listing
 
 ERRORS = [400, 401, 403, 404, 409, 413]
 
@@ -42,4 +42,4 @@ def list_labs(patient_id, query):
         for r in lab_results_of(session, patient.id, analyte)
     ]
     session.commit()
-    return {"items": items}
+    return listing({"items": items})

@@ -24,7 +24,7 @@ from ..services import accounts, audit
 from ..services import patients as service
 from ..services.patients import load_history
 from ..timeutil import local_today, utcnow
-from . import bp, content, iso
+from . import bp, content, iso, listing
 
 STAFF = ("nurse", "admin")
 ERRORS = [400, 401, 403, 404, 409, 413]
@@ -99,7 +99,7 @@ def list_patients(query):
         })
     audit.record(session, nurse, "patients.list", None)
     session.commit()
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
+    return listing({"items": items, "page": page, "per_page": per_page, "total": total})
 
 
 @bp.get("/patients/<int:patient_id>")
@@ -176,4 +176,4 @@ def get_timeline(patient_id, query):
     result, items = service.timeline_with_status(load_history(session, patient), local_today(patient.timezone),
                                                  content(), patient.language, kinds, start, end)
     session.commit()
-    return {"items": items, "monitoring_ends": iso(result.monitoring_ends)}
+    return listing({"items": items, "monitoring_ends": iso(result.monitoring_ends)})

@@ -204,6 +204,30 @@ def monitoring_end(courses: tuple[Course, ...], content: Content) -> date | None
     return add_months(max(course.last for course in courses), content.monitoring_months)
 
 
+def checklist_month(courses: tuple[Course, ...], day: date, opens_days: int,
+                    content: Content) -> tuple[int, date | None]:
+    """The monthly checklist (n, due) that a checklist answered on ``day`` belongs to.
+
+    Periods tile time: month n's runs from ``opens_days`` before its due date
+    (F_1 + n months) to the day before month n+1's opens, and the last one is
+    the last due date on or before the end of monitoring. Before the first:
+    (0, None). The same as picking, among the timeline's checklist items, the
+    latest whose window has opened - without computing the timeline.
+    """
+    if not courses:
+        return 0, None
+    first = courses[0].first
+    ends = monitoring_end(courses, content)
+    opens = timedelta(days=opens_days)
+    n = (day.year - first.year) * 12 + (day.month - first.month) + 1
+    while n >= 1:
+        due = add_months(first, n)
+        if due - opens <= day and due <= ends:
+            return n, due
+        n -= 1
+    return 0, None
+
+
 def timeline(patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResult, ...],
              settings: Mapping[str, Any], content: Content) -> Timeline:
     """Every item of CLINICAL.md sections 2 and 4 for this history, sorted.

@@ -10,34 +10,31 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..engine.protocol import Content
+from ..engine.timeline import checklist_month
 from ..engine.triage import asked_questions, check_answers, triage
 from ..errors import api_error
 from ..models import Checklist, Patient, User
 from . import flags as flag_service
-from .patients import (
-    History,
-    StatusRules,
-    checklist_period,
-    clinic_settings,
-    compute_timeline,
-    engine_courses,
-    engine_patient,
-)
+from .patients import courses_of, engine_courses, engine_patient
 
 #: a checklist may be entered late (offline, forgot to send) up to this many days
 MAX_LATE_DAYS = 60
 
 
-def current(history: History, today: date, content: Content) -> dict[str, Any]:
-    patient = history.patient
-    result = compute_timeline(history, content)
-    rules = StatusRules.of(clinic_settings(patient.clinic, content), content)
-    period, due = checklist_period(result.items, today, rules)
+def _opens_days(content: Content) -> int:
+    return next(rule for rule in content.items if rule.kind == "checklist").window_before_days
+
+
+def current(session: Session, patient: Patient, today: date, content: Content) -> dict[str, Any]:
+    period, due = checklist_month(engine_courses(courses_of(session, patient.id)), today, _opens_days(content),
+                                  content)
     language = patient.language
+    submitted = session.scalar(select(Checklist.id).where(Checklist.patient_id == patient.id,
+                                                          Checklist.period == period)) is not None
     return {
         "period": period,
         "due": due.isoformat() if due else None,
-        "submitted": any(c.period == period for c in history.checklists),
+        "submitted": submitted,
         "questions": [
             {
                 "code": q.code,
@@ -62,14 +59,13 @@ def find(session: Session, patient_id: int, client_id: str) -> Checklist | None:
                                                   Checklist.client_id == client_id))
 
 
-def submit(session: Session, history: History, submitter: User, data: Mapping[str, Any], today: date,
+def submit(session: Session, patient: Patient, submitter: User, data: Mapping[str, Any], today: date,
            now: datetime, content: Content) -> tuple[dict[str, Any], bool]:
     """Store a checklist and raise its flag; (response body, created).
 
     The same ``client_id`` again returns the first body and writes nothing. A
     second checklist for the same monthly period is a 409.
     """
-    patient = history.patient
     client_id = str(data["client_id"])
     first = find(session, patient.id, client_id)
     if first is not None:
@@ -79,13 +75,14 @@ def submit(session: Session, history: History, submitter: User, data: Mapping[st
         raise api_error(400, "invalid_value", "answered_on is in the future.", "answered_on")
     if answered_on < today - timedelta(days=MAX_LATE_DAYS):
         raise api_error(400, "invalid_value", f"answered_on is more than {MAX_LATE_DAYS} days ago.", "answered_on")
-    answers = check_answers(data["answers"], engine_patient(patient), content)
-    courses = engine_courses(history.courses)
-    result = triage(engine_patient(patient), courses, answered_on, answers, content)
-
-    rules = StatusRules.of(clinic_settings(patient.clinic, content), content)
-    period, _ = checklist_period(compute_timeline(history, content).items, answered_on, rules)
-    if any(c.period == period for c in history.checklists):
+    who = engine_patient(patient)
+    answers = check_answers(data["answers"], who, content)
+    courses = engine_courses(courses_of(session, patient.id))
+    result = triage(who, courses, answered_on, answers, content)
+    period, _ = checklist_month(courses, answered_on, _opens_days(content), content)
+    already = session.scalar(select(Checklist.id).where(Checklist.patient_id == patient.id,
+                                                        Checklist.period == period))
+    if already is not None:
         raise api_error(409, "checklist_already_submitted",
                         "The checklist for this month is already sent. If something worries you, call your MS team.",
                         "answered_on")
@@ -105,13 +102,12 @@ def submit(session: Session, history: History, submitter: User, data: Mapping[st
                         "answered_on") from None
 
     # A snoozed question still counts for the patient's advice, not for the flag.
-    snoozed = flag_service.active_snoozes(session, patient.id, today)
-    flag_level = result.level
-    flag_reasons = result.reasons
-    if snoozed & {code for code, yes in answers.items() if yes}:
-        kept = {code: yes for code, yes in answers.items() if code not in snoozed}
-        flagged = triage(engine_patient(patient), courses, answered_on, kept, content)
-        flag_level, flag_reasons = flagged.level, flagged.reasons
+    flag_level, flag_reasons = result.level, result.reasons
+    yes = {code for code, answer in answers.items() if answer}
+    snoozed = flag_service.active_snoozes(session, patient.id, today) if yes else set()
+    if snoozed & yes:
+        kept = {code: answer for code, answer in answers.items() if code not in snoozed}
+        flag_level, flag_reasons = triage(who, courses, answered_on, kept, content)
     flag_id = None
     if flag_service.raises_flag(flag_level, content):
         flag = flag_service.raise_flag(session, patient, flag_level, "checklist", checklist.id, flag_reasons,

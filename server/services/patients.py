@@ -144,19 +144,6 @@ class StatusRules:
         )
 
 
-def checklist_period(items: Iterable[Item], answered_on: date, rules: StatusRules) -> tuple[int, date | None]:
-    """The monthly checklist (month n, due) a checklist answered on ``answered_on`` belongs to.
-
-    Periods tile time: month n runs from its window's opening (due - opens) to
-    the day before month n+1's opens. Before the first: period 0, no due date.
-    """
-    period, due = 0, None
-    for item in items:
-        if item.kind == "checklist" and item.due - rules.checklist_opens <= answered_on:
-            period, due = item.month, item.due
-    return period, due
-
-
 def item_status(item: Item, today: date, rules: StatusRules, lab_days: Mapping[str, list[date]],
                 checklist_periods: set[int]) -> tuple[str, bool]:
     """(status, tracked): tracked items are those the app records as done."""

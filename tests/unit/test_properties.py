@@ -130,3 +130,18 @@ def test_a_later_course_never_shortens_monitoring_or_removes_a_past_item(history
     # Every monthly series now reaches the new end of monitoring.
     last_cbc = max(item.due for item in after.items if item.code == "checklist.monthly")
     assert last_cbc > before.monitoring_ends
+
+
+@given(histories(), st.integers(-60, 4000))
+def test_checklist_month_is_the_latest_opened_checklist_item(history, offset):
+    """checklist_month() picks the period without the timeline; it must agree with it."""
+    from server.engine.timeline import checklist_month
+
+    patient, courses, labs, settings = history
+    day = courses[0].first + timedelta(days=offset)
+    opens = 7
+    expected = (0, None)
+    for item in timeline(*history, CONTENT).items:
+        if item.code == "checklist.monthly" and item.due - timedelta(days=opens) <= day:
+            expected = (item.month, item.due)
+    assert checklist_month(courses, day, opens, CONTENT) == expected

@@ -1,0 +1,392 @@
+"""Who may call what: every route of the URL map, with every role of the world.
+
+The expectations follow shared/API.md section 2 and shared/CLINICAL.md section 6:
+
+* not logged in: 401;
+* an object of another clinic or another patient (or a family member whose link
+  is revoked): 404, never revealing that it exists;
+* a visible object the role may not act on, or a route the role may not use: 403;
+* otherwise the route's 2xx, with a valid request body.
+
+ROUTES is the one table, keyed by (method, rule string of the URL map). A route of
+the URL map that is not in it fails ``test_every_route_is_in_the_table`` (so no new
+endpoint escapes this file), and so does an entry that matches no route. Each
+(route, role) case is its own test: a fresh world, a fresh logged-in client and a
+transaction rolled back afterwards, so that no state change leaks into the next case.
+
+A case where the server answers against the specification is kept with the correct
+expectation and marked ``xfail(strict=True, reason="server bug: ...")``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Callable
+
+import pytest
+
+from server.models import FamilyLink, Patient
+from server.services import accounts
+from server.timeutil import utcnow
+
+from .conftest import PASSWORD, ROLES, World, new_client_id, today_madrid
+
+#: public endpoints, checked in test_public_endpoints_answer_anonymous
+PUBLIC = {"openapi.spec", "docs.api_page"}
+#: not part of the API (Flask's static files)
+SKIPPED = {"static"} | PUBLIC
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+class Ctx:
+    """What a table entry may use to build its URL arguments and body."""
+
+    def __init__(self, app, db, world: World):
+        self.app, self.db, self.world = app, db, world
+        self._accountless = None
+
+    @property
+    def pid(self) -> int:
+        return self.world.patient.id
+
+    def user_id(self, role: str) -> int:
+        return self.world.users[role].id
+
+    def family_code(self) -> str:
+        """A fresh family invite code for the world's patient."""
+        code, _ = accounts.issue_code(self.db, self.world.patient, "family", self.world.users["patient"], utcnow(),
+                                      7)
+        self.db.commit()
+        return code
+
+    def accountless_patient(self) -> Patient:
+        """A patient of clinic A with no account yet (so an enrollment code can be issued), with the same
+        family links as the world's patient: ``family`` active, ``revoked_family`` revoked."""
+        if self._accountless is None:
+            w = self.world
+            p = Patient(clinic_id=w.clinic.id, display_name="Nora Noaccount", sex="female",
+                        childbearing_potential=True, breastfeeding=False, timezone="Europe/Madrid", language="en",
+                        baseline={"platelets": 250})
+            self.db.add(p)
+            self.db.flush()
+            self.db.add(FamilyLink(patient_id=p.id, user_id=w.users["family"].id,
+                                   shares=list(accounts.DEFAULT_FAMILY_SHARES)))
+            self.db.add(FamilyLink(patient_id=p.id, user_id=w.users["revoked_family"].id,
+                                   shares=list(accounts.DEFAULT_FAMILY_SHARES), revoked_at=utcnow()))
+            self.db.commit()
+            self._accountless = p
+        return self._accountless
+
+
+Check = Callable[[Ctx, str, Any], None]
+
+
+@dataclass(frozen=True)
+class Route:
+    expect: dict[str, int]
+    args: Callable[[Ctx], dict[str, int]] = lambda c: {}
+    body: Callable[[Ctx], Any] | None = None
+    #: extra assertions on a 2xx answer: check(ctx, role, response)
+    check: Check | None = None
+    #: role -> reason, for cases where the server is known to answer against the specification
+    bugs: dict[str, str] = field(default_factory=dict)
+
+
+def by_role(anonymous, patient, other_patient, family, revoked_family, nurse, other_nurse, admin) -> dict[str, int]:
+    """Every role's expected status, in the column order of the table below (all required)."""
+    return {"anonymous": anonymous, "patient": patient, "other_patient": other_patient, "family": family,
+            "revoked_family": revoked_family, "nurse": nurse, "other_nurse": other_nurse, "admin": admin}
+
+
+# --- extra checks on 2xx answers -----------------------------------------------------
+
+
+def check_patient_record(ctx: Ctx, role: str, response) -> None:
+    body = response.json
+    assert body["id"] == ctx.pid
+    assert body["display_name"] == "Patty Patient"
+    if role == "family":  # API.md: family, name only
+        assert "sex" not in body and "baseline" not in body, body
+        assert set(body) <= {"id", "display_name"}, body
+    else:
+        assert body["sex"] == "female" and "baseline" in body
+
+
+def check_timeline(ctx: Ctx, role: str, response) -> None:
+    items = response.json["items"]
+    assert items, "the world's patient has a timeline"
+    if role == "family":  # only the kinds the patient shares (CLINICAL.md 6)
+        assert {item["kind"] for item in items} <= set(accounts.DEFAULT_FAMILY_SHARES), items
+
+
+def check_own_clinic_patients(ctx: Ctx, role: str, response) -> None:
+    ids = {p["id"] for p in response.json["items"]}
+    w = ctx.world
+    if role == "other_nurse":
+        assert ids == {w.foreign_patient.id}
+    else:
+        assert ids == {w.patient.id, w.other_patient.id}
+
+
+def check_own_clinic_flags(ctx: Ctx, role: str, response) -> None:
+    ids = {f["id"] for f in response.json["items"]}
+    w = ctx.world
+    assert ids == ({w.foreign_flag.id} if role == "other_nurse" else {w.flag.id})
+
+
+def check_own_clinic(ctx: Ctx, role: str, response) -> None:
+    w = ctx.world
+    assert response.json["id"] == (w.other_clinic.id if role == "other_nurse" else w.clinic.id)
+
+
+def check_me(ctx: Ctx, role: str, response) -> None:
+    assert response.json["id"] == ctx.user_id(role)
+
+
+# --- the table ----------------------------------------------------------------------
+
+P = "/api/v1/patients/<int:patient_id>"
+patient_args: Callable[[Ctx], dict[str, int]] = lambda c: {"patient_id": c.pid}
+flag_args: Callable[[Ctx], dict[str, int]] = lambda c: {"flag_id": c.world.flag.id}
+
+ROUTES: dict[tuple[str, str], Route] = {
+    #                                          anon  pat  o_pat fam  rev_f nurse o_nur admin
+    # --- liveness (server/api/health.py; not in API.md): public, no database
+    ("GET", "/api/v1/health"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200)),
+    # --- sessions and accounts
+    ("GET", "/api/v1/auth/csrf"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200)),
+    ("POST", "/api/v1/auth/login"): Route(
+        by_role(200, 200, 200, 200, 200, 200, 200, 200),
+        body=lambda c: {"email": c.world.users["patient"].email, "password": PASSWORD}),
+    ("POST", "/api/v1/auth/logout"): Route(by_role(401, 204, 204, 204, 204, 204, 204, 204)),
+    ("POST", "/api/v1/auth/register"): Route(
+        by_role(201, 201, 201, 201, 201, 201, 201, 201),
+        body=lambda c: {"code": c.family_code(), "email": "new.relative@a.test", "password": "a long new password"}),
+    ("POST", "/api/v1/auth/password"): Route(
+        by_role(401, 200, 200, 200, 200, 200, 200, 200),
+        body=lambda c: {"current_password": PASSWORD, "new_password": "another long password"}),
+    ("GET", "/api/v1/me"): Route(by_role(401, 200, 200, 200, 200, 200, 200, 200), check=check_me),
+    # --- patients
+    ("POST", "/api/v1/patients"): Route(
+        by_role(401, 403, 403, 403, 403, 201, 201, 201),
+        body=lambda c: {"display_name": "Newly Enrolled", "sex": "male", "childbearing_potential": False,
+                        "breastfeeding": False, "timezone": "Europe/Madrid", "language": "es",
+                        "baseline": {"platelets": 240, "creatinine": 80}}),
+    ("GET", "/api/v1/patients"): Route(by_role(401, 403, 403, 403, 403, 200, 200, 200),
+                                       check=check_own_clinic_patients),
+    ("GET", P): Route(by_role(401, 200, 404, 200, 404, 200, 404, 200), patient_args, check=check_patient_record),
+    ("PATCH", P): Route(
+        by_role(401, 200, 404, 403, 404, 200, 404, 200), patient_args,
+        # the two fields a patient may change herself, so every allowed role gets its 200
+        body=lambda c: {"timezone": "Europe/Berlin", "language": "de"}),
+    ("POST", P + "/enrollment-code"): Route(
+        # the world's patient has an account (409), so this uses a patient of clinic A without one; the
+        # role "patient" is then another patient (404). The patient on her own record: test below.
+        by_role(401, 404, 404, 403, 404, 201, 404, 201),
+        lambda c: {"patient_id": c.accountless_patient().id}),
+    ("POST", P + "/courses"): Route(
+        by_role(401, 403, 404, 403, 404, 201, 404, 201), patient_args,
+        body=lambda c: {"infusions": [(today_madrid() + timedelta(days=300 + i)).isoformat() for i in range(3)],
+                        "status": "planned"}),
+    ("GET", P + "/timeline"): Route(by_role(401, 200, 404, 200, 404, 200, 404, 200), patient_args,
+                                    check=check_timeline),
+    # --- checklists
+    ("GET", P + "/checklist"): Route(by_role(401, 200, 404, 403, 404, 403, 404, 403), patient_args),
+    ("POST", P + "/checklists"): Route(
+        by_role(401, 201, 404, 403, 404, 403, 404, 403), patient_args,
+        body=lambda c: {"client_id": new_client_id(), "answered_on": today_madrid().isoformat(),
+                        "answers": {"thyroid.weight": False, "bleed.mucosal": False}, "note": None}),
+    ("GET", P + "/checklists"): Route(by_role(401, 200, 404, 403, 404, 200, 404, 200), patient_args),
+    # --- labs
+    ("POST", P + "/labs"): Route(
+        by_role(401, 201, 404, 403, 404, 201, 404, 201), patient_args,
+        body=lambda c: {"client_id": new_client_id(), "taken_on": today_madrid().isoformat(),
+                        "results": [{"analyte": "platelets", "value": 240, "ref_low": None, "ref_high": None}]}),
+    ("GET", P + "/labs"): Route(by_role(401, 200, 404, 403, 404, 200, 404, 200), patient_args),
+    # --- family access
+    ("POST", P + "/family-invites"): Route(by_role(401, 201, 404, 403, 404, 403, 404, 403), patient_args),
+    ("GET", P + "/family"): Route(by_role(401, 200, 404, 403, 404, 403, 404, 403), patient_args),
+    ("DELETE", P + "/family/<int:user_id>"): Route(
+        by_role(401, 204, 404, 403, 404, 403, 404, 403),
+        lambda c: {"patient_id": c.pid, "user_id": c.user_id("family")}),
+    # --- flags and snoozes
+    ("GET", "/api/v1/flags"): Route(by_role(401, 403, 403, 403, 403, 200, 200, 200), check=check_own_clinic_flags),
+    ("POST", "/api/v1/flags/<int:flag_id>/ack"): Route(by_role(401, 403, 403, 403, 403, 200, 404, 200), flag_args),
+    ("POST", "/api/v1/flags/<int:flag_id>/resolve"): Route(
+        by_role(401, 403, 403, 403, 403, 200, 404, 200), flag_args,
+        body=lambda c: {"outcome": "called_patient", "note": "Spoke to her; labs ordered."}),
+    ("POST", P + "/snoozes"): Route(
+        by_role(401, 403, 404, 403, 404, 201, 404, 201), patient_args,
+        body=lambda c: {"code": "thyroid.weight", "until": (today_madrid() + timedelta(days=14)).isoformat(),
+                        "reason": "thyroid disease under treatment"}),
+    ("GET", P + "/snoozes"): Route(by_role(401, 403, 404, 403, 404, 200, 404, 200), patient_args),
+    # --- clinic, staff and audit
+    ("GET", "/api/v1/clinic"): Route(by_role(401, 403, 403, 403, 403, 200, 200, 200), check=check_own_clinic),
+    ("PATCH", "/api/v1/clinic"): Route(by_role(401, 403, 403, 403, 403, 403, 403, 200),
+                                       body=lambda c: {"phone": "+34 900 111 333"}),
+    ("GET", "/api/v1/clinic/settings"): Route(by_role(401, 403, 403, 403, 403, 200, 200, 200)),
+    ("PUT", "/api/v1/clinic/settings"): Route(by_role(401, 403, 403, 403, 403, 200, 200, 200),
+                                              body=lambda c: {"settings": {"skin_yearly": False}}),
+    ("GET", "/api/v1/audit"): Route(by_role(401, 403, 403, 403, 403, 403, 403, 200)),
+    ("POST", "/api/v1/users/<int:user_id>/disable"): Route(
+        by_role(401, 403, 403, 403, 403, 403, 403, 204), lambda c: {"user_id": c.user_id("other_patient")}),
+}
+
+_ARG = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def url_for_rule(rule: str, args: dict[str, int]) -> str:
+    used = set()
+
+    def fill(match):
+        used.add(match.group(1))
+        return str(args[match.group(1)])
+
+    url = _ARG.sub(fill, rule)
+    assert used == set(args), f"{rule}: arguments {sorted(set(args) - used)} are not in the rule"
+    return url
+
+
+def api_routes(app) -> set[tuple[str, str]]:
+    return {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.endpoint not in SKIPPED
+            for method in rule.methods - IGNORED_METHODS}
+
+
+def call(client, method: str, url: str, body):
+    return client.open(method, url, **({"json": body} if body is not None else {}))
+
+
+def assert_error_envelope(response, status: int) -> None:
+    body = response.get_json(silent=True)
+    assert isinstance(body, dict) and set(body) == {"error"}, (status, response.data[:300])
+    assert body["error"]["code"] and body["error"]["message"]
+    if status == 401:
+        assert body["error"]["code"] == "not_logged_in"
+    if status == 404:
+        assert body["error"]["code"] == "not_found"
+
+
+# --- the tests ----------------------------------------------------------------------
+
+
+def test_every_route_is_in_the_table(app):
+    in_map = api_routes(app)
+    missing = sorted(in_map - set(ROUTES))
+    stale = sorted(set(ROUTES) - in_map)
+    assert not missing, f"routes with no authorization expectations in ROUTES: {missing}"
+    assert not stale, f"ROUTES entries that match no route of the URL map: {stale}"
+    for key, route in ROUTES.items():
+        assert set(route.expect) == set(ROLES), key
+
+
+@pytest.mark.parametrize("endpoint", sorted(PUBLIC))
+def test_public_endpoints_answer_anonymous(app, endpoint):
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint]
+    assert len(rules) == 1 and "GET" in rules[0].methods
+    response = app.test_client().get(rules[0].rule)
+    assert response.status_code == 200
+
+
+def _cases():
+    for (method, rule), route in ROUTES.items():
+        for role in ROLES:
+            marks = []
+            if role in route.bugs:
+                marks.append(pytest.mark.xfail(strict=True, reason=f"server bug: {route.bugs[role]}"))
+            yield pytest.param(method, rule, role, marks=marks, id=f"{method} {rule.removeprefix('/api/v1')} {role}")
+
+
+@pytest.mark.parametrize("method, rule, role", list(_cases()))
+def test_route_answers_each_role_as_specified(app, db, world, client_for, method, rule, role):
+    route = ROUTES[(method, rule)]
+    ctx = Ctx(app, db, world)
+    url = url_for_rule(rule, route.args(ctx))
+    body = route.body(ctx) if route.body else None
+    client = client_for(role)
+    response = call(client, method, url, body)
+    expected = route.expect[role]
+    assert response.status_code == expected, (
+        f"{method} {url} as {role}: {response.status_code} {response.get_data(as_text=True)[:300]}")
+    if expected >= 400:
+        assert_error_envelope(response, expected)
+    elif route.check is not None:
+        route.check(ctx, role, response)
+
+
+# --- object level: another clinic's objects -------------------------------------------
+
+
+def _object_scoped_routes():
+    for (method, rule), route in ROUTES.items():
+        if "<int:patient_id>" in rule or "<int:flag_id>" in rule:
+            for role in ("nurse", "admin"):
+                yield pytest.param(method, rule, role, id=f"{method} {rule.removeprefix('/api/v1')} {role}")
+
+
+def _foreign_args(rule: str, world: World, missing: bool = False) -> dict[str, int]:
+    args = {}
+    if "<int:patient_id>" in rule:
+        args["patient_id"] = 987654 if missing else world.foreign_patient.id
+    if "<int:flag_id>" in rule:
+        args["flag_id"] = 987654 if missing else world.foreign_flag.id
+    if "<int:user_id>" in rule:
+        args["user_id"] = world.users["foreign_patient"].id
+    return args
+
+
+@pytest.mark.parametrize("method, rule, role", list(_object_scoped_routes()))
+def test_staff_get_404_on_another_clinics_objects(app, db, world, client_for, method, rule, role):
+    """A nurse or admin of clinic A gets the very answer a missing id gets for clinic B's patient and flag."""
+    route = ROUTES[(method, rule)]
+    ctx = Ctx(app, db, world)
+    body = route.body(ctx) if route.body else None
+    client = client_for(role)
+    foreign = call(client, method, url_for_rule(rule, _foreign_args(rule, world)), body)
+    assert foreign.status_code == 404, (method, rule, foreign.status_code, foreign.get_data(as_text=True)[:300])
+    assert_error_envelope(foreign, 404)
+    if body is not None and "client_id" in body:
+        body = {**body, "client_id": new_client_id()}
+    absent = call(client, method, url_for_rule(rule, _foreign_args(rule, world, missing=True)), body)
+    assert absent.status_code == 404
+    assert foreign.json == absent.json, "the answer must not reveal that the other clinic's object exists"
+
+
+def test_admin_cannot_disable_another_clinics_user(world, client_for):
+    admin = client_for("admin")
+    foreign = admin.post(f"/api/v1/users/{world.users['foreign_patient'].id}/disable")
+    assert foreign.status_code == 404
+    absent = admin.post("/api/v1/users/987654/disable")
+    assert absent.status_code == 404 and foreign.json == absent.json
+
+
+# --- object level inside the patient's own scope -------------------------------------
+
+
+def test_enrollment_code_on_the_patients_own_record(world, client_for):
+    """The patient may not issue her own enrollment code (403); a nurse gets 409 since she has an account."""
+    pid = world.patient.id
+    assert client_for("patient").post(f"/api/v1/patients/{pid}/enrollment-code").status_code == 403
+    nurse = client_for("nurse").post(f"/api/v1/patients/{pid}/enrollment-code")
+    assert nurse.status_code == 409, nurse.json
+
+
+def test_patient_cannot_remove_a_user_who_is_not_her_family(world, client_for):
+    patient = client_for("patient")
+    pid = world.patient.id
+    for role in ("revoked_family", "other_patient", "nurse"):
+        response = patient.delete(f"/api/v1/patients/{pid}/family/{world.users[role].id}")
+        assert response.status_code == 404, (role, response.status_code)
+
+
+def test_removed_family_member_loses_access_at_once(world, client_for):
+    family = client_for("family")
+    pid = world.patient.id
+    assert family.get(f"/api/v1/patients/{pid}/timeline").status_code == 200
+    removed = client_for("patient").delete(f"/api/v1/patients/{pid}/family/{world.users['family'].id}")
+    assert removed.status_code == 204
+    assert family.get(f"/api/v1/patients/{pid}/timeline").status_code == 401  # sessions ended
+    again = client_for("family")  # a new login works, but the patient is gone from view
+    assert again.get(f"/api/v1/patients/{pid}").status_code == 404
+    assert again.get(f"/api/v1/patients/{pid}/timeline").status_code == 404

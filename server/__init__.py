@@ -47,9 +47,11 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     app.after_request(_security_headers)
 
     from .api import bp
+    from .calendar_feed import calendar_bp
     from .docs import docs_bp
     app.register_blueprint(bp)
     app.register_blueprint(docs_bp)
+    app.register_blueprint(calendar_bp)
 
     from .commands import register_commands
     register_commands(app)

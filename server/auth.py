@@ -10,12 +10,11 @@ from typing import Iterable
 
 from flask import Flask, request
 from flask_login import LoginManager, current_user
-from sqlalchemy import select
 
 from .db import get_session
 from .errors import api_error
 from .models import FamilyLink, Flag, Patient, User
-from .services import audit
+from .services import audit, family
 
 login_manager = LoginManager()
 
@@ -57,13 +56,7 @@ def require_role(*roles: str) -> User:
 
 
 def family_link(session, who: User, patient_id: int) -> FamilyLink | None:
-    return session.scalar(
-        select(FamilyLink).where(
-            FamilyLink.patient_id == patient_id,
-            FamilyLink.user_id == who.id,
-            FamilyLink.revoked_at.is_(None),
-        )
-    )
+    return family.active_link(session, who.id, patient_id)
 
 
 def patient_for(patient_id: int, roles: Iterable[str], action: str) -> tuple[User, Patient]:

@@ -22,6 +22,11 @@ COMMANDS: dict[str, tuple[Callable, str]] = {
 }
 
 
+#: the Flask commands of the server (API.md section 3), also reachable as ``alemtrack <command>``
+SERVER_COMMANDS = ("init-db", "seed-demo", "create-clinic", "create-user", "clock", "vapid-keys", "run", "routes",
+                   "shell")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line and exit 2, as for bad input
         self.exit(2, f"alemtrack: {message}\n")
@@ -48,11 +53,11 @@ def _read(path: str) -> object:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+    if argv and argv[0] in SERVER_COMMANDS:
         return _server_command(argv)
     parser = _Parser(prog="alemtrack", description="Alemtrack clinical engine",
-                     epilog="Server commands (init-db, seed-demo, create-clinic, create-user, run...) "
-                            "are those of 'flask --app server'.")
+                     epilog=f"Server commands ({', '.join(SERVER_COMMANDS)}) are those of "
+                            "'flask --app server'.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():
         sub = commands.add_parser(name, help=help_text)
@@ -82,8 +87,14 @@ def _server_command(argv: list[str]) -> int:
 
     from . import create_app
 
+    from .config import ConfigError
+
     group = FlaskGroup(create_app=create_app)
-    return group.main(args=argv, prog_name="alemtrack", standalone_mode=True) or 0
+    try:
+        return group.main(args=argv, prog_name="alemtrack", standalone_mode=True) or 0
+    except ConfigError as exc:
+        print(f"alemtrack: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

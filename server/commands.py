@@ -16,7 +16,7 @@ ROLES = ("nurse", "admin")
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, seed_demo, create_clinic, create_user):
+    for command in (init_db, seed_demo, create_clinic, create_user, clock, vapid_keys):
         app.cli.add_command(command)
 
 
@@ -78,3 +78,51 @@ def seed_demo() -> None:
     click.echo("Demo clinic ready. Logins (password for all: %s):" % logins.pop("password"))
     for role, email in logins.items():
         click.echo(f"  {role:<28} {email}")
+
+
+@click.command("clock")
+@click.option("--once", is_flag=True, help="run a single tick and exit")
+@click.option("--now", "now_text", metavar="INSTANT",
+              help="with --once: tick as if it were this ISO 8601 instant with offset")
+def clock(once: bool, now_text: str | None) -> None:
+    """Run the clock process (the Procfile's clock line; exactly one per deployment)."""
+    import logging
+
+    from . import clock as clock_process
+    from .timeutil import utcnow
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if now_text is not None and not once:
+        raise click.UsageError("--now goes with --once")
+    if not once:
+        clock_process.run(current_app)
+        return
+    now = utcnow()
+    if now_text is not None:
+        from datetime import datetime
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError:
+            raise click.UsageError(f"--now: {now_text!r} is not an ISO 8601 instant") from None
+        if now.tzinfo is None:
+            raise click.UsageError("--now needs an offset, e.g. 2026-05-01T09:05:00+02:00")
+        from datetime import timezone
+        now = now.astimezone(timezone.utc)
+    report = clock_process.tick(current_app, now)
+    click.echo(f"tick {now.isoformat(timespec='seconds')}: {report}")
+
+
+@click.command("vapid-keys")
+@click.option("--force", is_flag=True, help="replace an existing key pair (every device must subscribe again)")
+def vapid_keys(force: bool) -> None:
+    """Generate the VAPID key pair for Web Push into the instance folder."""
+    from pathlib import Path
+
+    from .push import application_server_key, generate_keys
+    folder = Path(current_app.config["INSTANCE_DIR"])
+    existing = folder / "vapid_private.pem"
+    if existing.exists() and not force:
+        click.echo(f"keeping the existing key pair ({existing}); public key:")
+        click.echo(application_server_key(existing.read_text()))
+        return
+    click.echo(generate_keys(folder))

@@ -50,6 +50,16 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
         "ENROLLMENT_CODE_DAYS": int(env.get("ALEMTRACK_ENROLLMENT_CODE_DAYS", "14")),
         "FAMILY_INVITE_DAYS": int(env.get("ALEMTRACK_FAMILY_INVITE_DAYS", "7")),
         "TRUSTED_PROXIES": int(env.get("ALEMTRACK_TRUSTED_PROXIES", "0")),
+        # Web Push (VAPID, RFC 8292): the key as PEM text or a file path; without
+        # it, the key `vapid-keys` stored in the instance folder.
+        "VAPID_PRIVATE_KEY": env.get("ALEMTRACK_VAPID_PRIVATE_KEY"),
+        "VAPID_SUBJECT": env.get("ALEMTRACK_VAPID_SUBJECT", "mailto:alemtrack@localhost"),
+        "PUSH_TIMEOUT_SECONDS": float(env.get("ALEMTRACK_PUSH_TIMEOUT_SECONDS", "10")),
+        "PUSH_THREADS": int(env.get("ALEMTRACK_PUSH_THREADS", "8")),
+        # Reminder rows are planned this far ahead and re-planned daily by the clock.
+        "REMINDER_HORIZON_DAYS": int(env.get("ALEMTRACK_REMINDER_HORIZON_DAYS", "8")),
+        # Rows the clock handles per step of a tick (it loops until none are left).
+        "CLOCK_BATCH": int(env.get("ALEMTRACK_CLOCK_BATCH", "500")),
     }
     if overrides:
         config.update(overrides)

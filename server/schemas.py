@@ -149,16 +149,12 @@ class PatientIn(Schema):
 
 class PatientPatchIn(PatientIn):
     pregnancies = List(Nested(PregnancyIn), validate=Length(max=20))
+    detailed_notifications = StrictBoolean()
 
     class Meta:
         partial = True
 
 
-class PatientSelfPatchIn(Schema):
-    """What a patient may change herself."""
-
-    timezone = TimeZone()
-    language = String(validate=OneOf(LANGUAGES))
 
 
 class PregnancyOut(Schema):
@@ -197,6 +193,7 @@ class PatientOut(Schema):
     clinic = Nested(ClinicOut)
     monitoring_ends = String(allow_none=True)
     has_account = Boolean()
+    detailed_notifications = Boolean()
 
 
 class PatientCreatedOut(PatientOut):
@@ -428,6 +425,58 @@ class SnoozeListOut(Schema):
     items = List(Nested(SnoozeOut), required=True)
 
 
+# --- push, calendar, delivery ------------------------------------------------------
+
+
+class VapidKeyOut(Schema):
+    key = String(required=True)
+
+
+class SubscriptionKeysIn(Schema):
+    p256dh = String(required=True, validate=Length(20, 200))
+    auth = String(required=True, validate=Length(8, 100))
+
+
+class SubscriptionIn(Schema):
+    endpoint = String(required=True, validate=Length(10, 2000))
+    keys = Nested(SubscriptionKeysIn, required=True)
+    #: browsers add it to PushSubscription.toJSON(); ignored
+    expirationTime = Field(allow_none=True, load_default=None, metadata={"type": "number", "nullable": True})
+
+
+class SubscriptionDeleteIn(Schema):
+    endpoint = String(required=True, validate=Length(10, 2000))
+
+
+class SubscriptionOut(Schema):
+    id = Integer(required=True)
+
+
+class CalendarFeedOut(Schema):
+    url = String(required=True)
+    path = String(required=True)
+
+
+class DeliveryRowOut(Schema):
+    patient_id = Integer(required=True)
+    display_name = String(required=True)
+    last_delivered_at = String(allow_none=True)
+    push_devices = Integer(required=True)
+    calendar_feeds = Integer(required=True)
+    reachable = Boolean(required=True)
+
+
+class DeliveryListOut(Schema):
+    items = List(Nested(DeliveryRowOut), required=True)
+    page = Integer(required=True)
+    per_page = Integer(required=True)
+    total = Integer(required=True)
+
+
+class SharesIn(Schema):
+    shares = List(String(validate=Length(1, 20)), required=True, validate=Length(max=20))
+
+
 # --- family, clinic, audit ----------------------------------------------------------
 
 
@@ -443,8 +492,12 @@ class FamilyMemberOut(Schema):
     created_at = String(required=True)
 
 
+class FamilyRowOut(FamilyMemberOut):
+    """FamilyMemberOut in a list (a schema class is registered in the spec once)."""
+
+
 class FamilyListOut(Schema):
-    items = List(Nested(FamilyMemberOut), required=True)
+    items = List(Nested(FamilyRowOut), required=True)
 
 
 class ClinicPatchIn(Schema):

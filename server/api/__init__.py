@@ -35,4 +35,4 @@ def iso(value) -> str | None:
 
 
 # Registers the views on ``bp``.
-from . import auth, checklists, clinic, family, flags, health, labs, patients  # noqa: E402,F401
+from . import auth, checklists, clinic, family, flags, health, labs, patients, push  # noqa: E402,F401

@@ -6,7 +6,7 @@ from ..engine.inputs import resolve_settings
 from ..errors import api_error
 from ..models import Clinic, User
 from ..schemas import AuditListOut, AuditQuery, ClinicOut, ClinicPatchIn, SettingsIn, SettingsOut
-from ..services import accounts, audit
+from ..services import accounts, audit, reminders
 from . import bp, content, iso
 
 STAFF = ("nurse", "admin")
@@ -74,6 +74,7 @@ def put_settings(body):
     session = get_session()
     clinic = session.get(Clinic, staff.clinic_id)
     clinic.settings = overrides
+    reminders.mark_stale(session, clinic_id=clinic.id)  # windows and times may have moved
     session.commit()
     return settings_json(clinic)
 

@@ -5,10 +5,10 @@ from flask import current_app
 from .. import auth
 from ..db import get_session
 from ..errors import api_error
-from ..schemas import FamilyListOut, InviteOut
+from ..schemas import FamilyListOut, FamilyMemberOut, InviteOut, SharesIn
 from ..services import accounts, family as service
 from ..timeutil import utcnow
-from . import bp, iso
+from . import bp, content, iso
 
 
 @bp.post("/patients/<int:patient_id>/family-invites")
@@ -46,3 +46,24 @@ def remove_family(patient_id, user_id):
         raise api_error(404, "not_found", "No such family member.")
     session.commit()
     return ""
+
+
+@bp.put("/patients/<int:patient_id>/family/<int:user_id>/shares")
+@bp.input(SharesIn, arg_name="body")
+@bp.output(FamilyMemberOut)
+@bp.doc(summary="Choose which kinds of reminders a family member receives (never answers, results or flags)",
+        responses=[400, 401, 403, 404, 413])
+def set_shares(patient_id, user_id, body):
+    _, patient = auth.patient_for(patient_id, ("patient",), "family.shares")
+    kinds = {item.kind for item in content().items}
+    for index, kind in enumerate(body["shares"]):
+        if kind not in kinds:
+            raise api_error(400, "unknown_code", f"{kind!r} is not a kind of reminder.", f"shares[{index}]")
+    session = get_session()
+    link = service.active_link(session, user_id, patient.id)
+    if link is None:
+        raise api_error(404, "not_found", "No such family member.")
+    link.shares = sorted(set(body["shares"]))
+    session.commit()
+    return {"user_id": link.user_id, "email": link.user.email, "shares": list(link.shares),
+            "created_at": iso(link.created_at)}

@@ -29,7 +29,7 @@ from . import bp, content, iso, listing
 STAFF = ("nurse", "admin")
 ERRORS = [400, 401, 403, 404, 409, 413]
 #: what a patient may change on her own record (the rest is the care team's)
-SELF_FIELDS = {"timezone", "language"}
+SELF_FIELDS = {"timezone", "language", "detailed_notifications"}
 
 
 def course_json(course) -> dict:
@@ -55,6 +55,7 @@ def patient_json(session, patient: Patient) -> dict:
                    "emergency_number": clinic.emergency_number},
         "monitoring_ends": iso(ends),
         "has_account": session.scalar(select(User.id).where(User.patient_id == patient.id)) is not None,
+        "detailed_notifications": patient.detailed_notifications,
     }
 
 

@@ -177,6 +177,27 @@ class WeeklyCbc:
 
 
 @dataclass(frozen=True, slots=True)
+class ReminderStep:
+    """One reminder step of CLINICAL.md section 5 (content/reminders.toml)."""
+
+    step: str
+    #: items of one group due the same day share one reminder (the monthly labs)
+    group: str | None
+    anchor: str  # "due" | "start" | "end"
+    days: int
+    months: int
+    #: local times: "reminder_time" (the site setting) or fixed "HH:MM" values
+    at: tuple[str, ...]
+    repeat: str | None  # None | "daily" | "weekly" | "monthly"
+    audience: str  # "patient" | "care_team"
+    useful_hours: int
+    source: tuple[str, ...]
+    unless: str | None = None  # "done"
+    flag: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Setting:
     name: str
     type: str
@@ -204,6 +225,8 @@ class Content:
     settings: Mapping[str, Setting]
     sources: Mapping[str, str]
     texts: Mapping[str, Mapping[str, Any]]
+    #: item code -> its reminder steps (content/reminders.toml)
+    reminders: Mapping[str, tuple[ReminderStep, ...]] = field(default_factory=lambda: MappingProxyType({}))
     #: analyte code -> the rules that read it (an index over ``rules``)
     rules_by_analyte: Mapping[str, tuple[LabRule, ...]] = field(
         default_factory=lambda: MappingProxyType({})
@@ -723,6 +746,71 @@ def _load_items(
     return monitoring_months, pregnancy_months, tuple(items), protocol
 
 
+REMINDER_REPEATS = ("daily", "weekly", "monthly")
+REMINDER_AUDIENCES = ("patient", "care_team")
+#: texts.*.reminders keys the clock uses whatever the steps say
+REMINDER_TEXTS = ("generic_title", "generic_body", "today", "care_team_title", "care_team_body")
+
+
+def _load_reminders(root: Path, items: tuple[ItemRule, ...], levels: tuple[str, ...],
+                    sources: Mapping[str, str]) -> tuple[Mapping[str, tuple[ReminderStep, ...]], set[str]]:
+    doc = _Reader("reminders.toml", "top", _read_toml(root, "reminders.toml"))
+    by_code = {item.code: item for item in items}
+    plans: dict[str, tuple[ReminderStep, ...]] = {}
+    texts = set(REMINDER_TEXTS)
+    for index, raw in enumerate(doc.get("reminders", list)):
+        entry = _Reader("reminders.toml", f"reminders[{index}]", raw)
+        codes = entry.get("codes", list)
+        group = entry.get("group", str, default=None)
+        source = _sources(entry, sources)
+        steps = []
+        for step_index, raw_step in enumerate(entry.get("steps", list)):
+            sub = _Reader("reminders.toml", f"{entry.where}.steps[{step_index}]", raw_step)
+            at = sub.get("at", (str, list))
+            at = (at,) if isinstance(at, str) else tuple(at)
+            for value in at:
+                if value != "reminder_time" and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(value)):
+                    sub.fail(f"'at' = {value!r} is not 'reminder_time' or HH:MM")
+            step = ReminderStep(
+                step=sub.get("step", str),
+                group=group,
+                anchor=sub.choice("anchor", ("due", "start", "end")),
+                days=sub.get("days", int, default=0),
+                months=sub.get("months", int, default=0),
+                at=at,
+                repeat=sub.choice("repeat", REMINDER_REPEATS, default=None),
+                audience=sub.choice("audience", REMINDER_AUDIENCES),
+                useful_hours=sub.get("useful_hours", int),
+                unless=sub.choice("unless", ("done",), default=None),
+                flag=sub.choice("flag", levels, default=None),
+                text=sub.get("text", str, default=None),
+                source=source,
+            )
+            sub.done()
+            if (step.audience == "care_team") != (step.flag is not None):
+                sub.fail("a care_team step raises a 'flag', and only care_team steps do")
+            if step.text:
+                texts.add(step.text)
+            steps.append(step)
+        for code in codes:
+            item = by_code.get(code)
+            if item is None:
+                entry.fail(f"names item {code!r}, which is not in content/protocol.toml")
+            one_day = item.due is not None or item.scope == "monitoring"
+            for step in steps:
+                if (step.anchor == "due") != one_day:
+                    entry.fail(f"step {step.step!r}: anchor {step.anchor!r} does not fit {code} "
+                               f"({'a one-day item' if one_day else 'a window'})")
+                if step.unless == "done" and item.kind not in ("lab", "checklist"):
+                    entry.fail(f"step {step.step!r}: only labs and checklists can be done")
+            if code in plans:
+                entry.fail(f"{code} has reminders in two entries")
+            plans[code] = tuple(steps)
+        entry.done()
+    doc.done()
+    return MappingProxyType(plans), texts
+
+
 def _load_texts(root: Path, required: dict[str, set[str]]) -> Mapping[str, Mapping[str, Any]]:
     """Every language file, checked against the codes content/ defines.
 
@@ -823,6 +911,7 @@ def load_content(root: Path | str | None = None) -> Content:
     monitoring_months, pregnancy_months, items, protocol = _load_items(
         root, sources, settings, analytes, tuple(rule.code for rule in rules)
     )
+    reminders, reminder_texts = _load_reminders(root, items, levels, sources)
     if sum(item.weekly_series for item in items) > 1:
         raise ContentError("content/protocol.toml: only one item can carry the weekly series")
 
@@ -836,6 +925,7 @@ def load_content(root: Path | str | None = None) -> Content:
             "questions": {q.code for q in questions},
             "rules": {rule.code for rule in rules},
             "analytes": set(analytes),
+            "reminders": reminder_texts,
         },
     )
     return Content(
@@ -852,6 +942,7 @@ def load_content(root: Path | str | None = None) -> Content:
         settings=settings,
         sources=sources,
         texts=texts,
+        reminders=reminders,
         rules_by_analyte=MappingProxyType({
             code: tuple(rule for rule in rules if code in rule.analytes) for code in analytes
         }),

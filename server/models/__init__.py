@@ -5,11 +5,16 @@ from .audit import AuditEvent
 from .checklists import Checklist, Snooze
 from .flags import Flag
 from .labs import LabResult, LabSubmission
+from .notifications import CalendarFeed, Delivery, PushSubscription, Reminder
 from .people import Clinic, FamilyLink, InviteCode, LoginAttempt, Patient, Pregnancy, User
 from .treatment import Course
 
 __all__ = [
     "AuditEvent",
+    "CalendarFeed",
+    "Delivery",
+    "PushSubscription",
+    "Reminder",
     "Base",
     "Checklist",
     "Clinic",

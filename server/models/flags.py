@@ -35,3 +35,5 @@ class Flag(Base):
     resolved_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(30))
     note: Mapped[str | None] = mapped_column(Text)
+    #: an urgent flag still unacknowledged after urgent_ack_hours is pushed again
+    escalated_at: Mapped[datetime | None]

@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base
@@ -48,6 +48,10 @@ class Patient(Base):
     language: Mapped[str] = mapped_column(String(5))
     #: analyte -> pre-treatment value (platelets and creatinine rules use them)
     baseline: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: lock-screen pushes and calendar titles show item names (CLINICAL.md 5: off by default)
+    detailed_notifications: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    #: reminder rows are planned up to this instant; None: stale, the clock re-plans
+    reminders_until: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     clinic: Mapped[Clinic] = relationship(lazy="joined")

@@ -11,6 +11,12 @@ from ..models import FamilyLink
 from .accounts import end_all_sessions
 
 
+def active_link(session: Session, user_id: int, patient_id: int) -> FamilyLink | None:
+    """The family member's unrevoked link to this patient, if any."""
+    return session.scalar(select(FamilyLink).where(
+        FamilyLink.patient_id == patient_id, FamilyLink.user_id == user_id, FamilyLink.revoked_at.is_(None)))
+
+
 def active_links(session: Session, patient_id: int) -> list[FamilyLink]:
     return list(session.scalars(select(FamilyLink).where(
         FamilyLink.patient_id == patient_id, FamilyLink.revoked_at.is_(None)).order_by(FamilyLink.id)))

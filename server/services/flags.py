@@ -12,6 +12,7 @@ from ..engine.dates import add_months
 from ..engine.protocol import Content
 from ..errors import api_error
 from ..models import Flag, Patient, Snooze, User
+from . import notify
 
 #: how a nurse closes a flag (CLINICAL.md section 3)
 OUTCOMES = (
@@ -38,6 +39,9 @@ def raise_flag(session: Session, patient: Patient, level: str, source: str, sour
                 level_rank=content.level_rank(level), source=source, source_id=source_id,
                 reasons=list(reasons), status="open", created_at=now)
     session.add(flag)
+    session.flush()
+    if level in notify.PUSH_LEVELS:
+        notify.notify_care_team(session, flag, "flag", now, content)
     return flag
 
 

@@ -68,6 +68,7 @@ def submit(session: Session, patient: Patient, recorder: User, data: Mapping[str
     submission = LabSubmission(patient_id=patient.id, client_id=client_id, taken_on=taken_on,
                                patient_reported=patient_reported, recorded_by_id=recorder.id, response={},
                                created_at=now, results=rows)
+    patient.reminders_until = None  # results can start or stop weekly blood counts
     try:
         with session.begin_nested():
             session.add(submission)

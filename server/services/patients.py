@@ -78,6 +78,7 @@ def update_patient(patient: Patient, fields: Mapping[str, Any]) -> None:
     if pregnancies is not None:
         patient.pregnancies = [Pregnancy(reported_on=p["reported_on"], ended_on=p.get("ended_on"))
                                for p in pregnancies]
+    patient.reminders_until = None  # sex, pregnancy, time zone...: the clock re-plans
 
 
 def add_course(session: Session, patient: Patient, infusions: list[date], status: str, creator: User,
@@ -89,6 +90,7 @@ def add_course(session: Session, patient: Patient, infusions: list[date], status
     course = Course(patient_id=patient.id, infusions=[d.isoformat() for d in new.infusions], status=status,
                     created_by_id=creator.id, created_at=now)
     session.add(course)
+    patient.reminders_until = None  # the clock re-plans her reminders
     return course
 
 

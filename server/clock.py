@@ -1,0 +1,137 @@
+"""The clock process: one short job a minute (APScheduler), exactly one per deployment.
+
+A tick, as of an instant ``now``:
+
+1. plans reminder rows for patients whose plan is stale or runs out within a day;
+2. handles due reminder rows (skip, flag, or make push deliveries);
+3. pushes urgent flags still unacknowledged after urgent_ack_hours again;
+4. sends due deliveries, several at a time, recording each answer as it comes.
+
+Each step works in batches, each batch its own transaction, so a crash loses
+at most the batch in hand, and that batch is taken up again (rows stay pending,
+or "sending" rows are retried after a while). Nothing here runs in the web
+workers.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import Flask
+
+from .db import database
+from .engine.protocol import Content
+from .push import Pusher, load_private_key
+from .services import reminders
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 60
+
+
+@dataclass
+class TickReport:
+    planned_patients: int = 0
+    planned_rows: int = 0
+    reminders_handled: int = 0
+    escalations: int = 0
+    pushes: dict[str, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        pushes = ", ".join(f"{k} {v}" for k, v in sorted(self.pushes.items())) or "none"
+        return (f"planned {self.planned_rows} reminders for {self.planned_patients} patients; "
+                f"handled {self.reminders_handled} due reminders; {self.escalations} escalations; pushes: {pushes}")
+
+
+def make_pusher(app: Flask) -> Pusher | None:
+    key = load_private_key(app.config)
+    if key is None:
+        log.error("no VAPID key: run 'flask --app server vapid-keys'; pushes wait until then")
+        return None
+    return Pusher(key, app.config["VAPID_SUBJECT"], app.config["PUSH_TIMEOUT_SECONDS"])
+
+
+def tick(app: Flask, now: datetime, pusher: Pusher | None = None, plan_limit: int | None = None) -> TickReport:
+    """One tick as of ``now`` (aware UTC). ``plan_limit`` caps patients planned (None: all due)."""
+    content: Content = app.extensions["alemtrack_content"]
+    sessions = database(app).sessions
+    batch = app.config["CLOCK_BATCH"]
+    horizon = timedelta(days=app.config["REMINDER_HORIZON_DAYS"])
+    report = TickReport()
+
+    while plan_limit is None or report.planned_patients < plan_limit:
+        with sessions() as session:
+            size = batch if plan_limit is None else min(batch, plan_limit - report.planned_patients)
+            patients = reminders.patients_to_plan(session, now, horizon, size)
+            for patient in patients:
+                report.planned_rows += reminders.sync_patient(session, patient, now, content, horizon)
+            session.commit()
+        report.planned_patients += len(patients)
+        if len(patients) < size:
+            break
+
+    while True:
+        with sessions() as session:
+            handled = reminders.handle_due_reminders(session, now, content, batch)
+            session.commit()
+        report.reminders_handled += handled
+        if handled < batch:
+            break
+
+    with sessions() as session:
+        report.escalations = reminders.escalate_unacknowledged(session, now, content)
+        session.commit()
+
+    pusher = pusher if pusher is not None else make_pusher(app)
+    if pusher is not None:
+        send_due(app, pusher, now, report)
+    return report
+
+
+def send_due(app: Flask, pusher: Pusher, now: datetime, report: TickReport) -> None:
+    sessions = database(app).sessions
+    batch = app.config["CLOCK_BATCH"]
+    with ThreadPoolExecutor(max_workers=app.config["PUSH_THREADS"], thread_name_prefix="push") as pool:
+        while True:
+            with sessions() as session:
+                outgoing = reminders.claim_deliveries(session, now, batch)
+                session.commit()  # claimed before the first byte leaves
+            if not outgoing:
+                return
+            futures = {pool.submit(pusher.send, o.subscription, o.payload, ttl=o.ttl, urgency=o.urgency,
+                                   topic=o.topic, now=now): o for o in outgoing}
+            # Each answer is recorded as it arrives, so a crash loses as little as possible.
+            with sessions() as session:
+                for future in as_completed(futures):
+                    result = future.result()
+                    reminders.record_result(session, futures[future].delivery_id, result, now)
+                    session.commit()
+                    report.pushes[result.outcome] = report.pushes.get(result.outcome, 0) + 1
+            if len(outgoing) < batch:
+                return
+
+
+def run(app: Flask) -> None:
+    """Run forever: a tick now and then every minute (BlockingScheduler)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from .timeutil import utcnow
+
+    pusher = make_pusher(app)
+
+    def job() -> None:
+        now = utcnow()
+        try:
+            report = tick(app, now, pusher)
+            log.info("tick %s: %s", now.isoformat(timespec="seconds"), report)
+        except Exception:  # a failed tick must not stop the next one
+            log.exception("tick failed")
+
+    scheduler = BlockingScheduler(timezone="UTC")
+    # One job with a stable id; a tick that overruns is not doubled (max_instances)
+    # and missed runs collapse into one (coalesce).
+    scheduler.add_job(job, "interval", seconds=TICK_SECONDS, id="tick", replace_existing=True,
+                      max_instances=1, coalesce=True, next_run_time=utcnow())
+    scheduler.start()

@@ -1,0 +1,148 @@
+"""Reminder instants of CLINICAL.md section 5, from a timeline (pure).
+
+``plan()`` turns timeline items into the reminders due in a span of time:
+each with a stable key (unique per patient: item occurrence and step), the
+aware UTC instant from the patient's local date and time in her IANA time zone
+(daylight-saving changes included), quiet hours respected for patient
+reminders, and how long it stays worth sending.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Iterable, Mapping, NamedTuple
+from zoneinfo import ZoneInfo
+
+from .dates import add_months
+from .protocol import Content, ReminderStep
+from .timeline import Item
+
+#: one-day items remind from 7 days before to 14 days after their date
+#: (content/reminders.toml); items further from the span are skipped cheaply
+_REACH = timedelta(days=31)
+
+
+class PlannedReminder(NamedTuple):
+    #: unique per patient: "<code or group>|<occurrence>|<step>|<local date>T<HH:MM>"
+    key: str
+    codes: tuple[str, ...]
+    kind: str
+    #: the item's date (due, or start of a window): what the reminder is about
+    occurrence: date
+    step: str
+    at: datetime
+    useful_until: datetime
+    audience: str
+    unless: str | None
+    flag: str | None
+    text: str | None
+    #: the occurrence's due date for done-checks (labs, checklists)
+    due: date | None
+
+
+def _times(step: ReminderStep, settings: Mapping[str, Any]) -> list[time]:
+    return [settings["reminder_time"] if value == "reminder_time" else time.fromisoformat(value)
+            for value in step.at]
+
+
+def out_of_quiet_hours(local: datetime, quiet: tuple[time, time]) -> datetime:
+    """``local`` moved to the end of the quiet hours when it falls inside them."""
+    start, end = quiet
+    clock = local.time()
+    if start == end:
+        return local
+    if start < end:  # e.g. 13:00-15:00
+        inside = start <= clock < end
+        return local.replace(hour=end.hour, minute=end.minute) if inside else local
+    # e.g. 21:00-08:00: the late evening goes to the next morning
+    if clock >= start:
+        return datetime.combine(local.date() + timedelta(days=1), end, tzinfo=local.tzinfo)
+    if clock < end:
+        return local.replace(hour=end.hour, minute=end.minute)
+    return local
+
+
+def to_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of local ``day`` ``at`` in ``zone``.
+
+    A time skipped by a daylight-saving change (02:30 on the spring-forward
+    night) is taken as the same wall time after the change, i.e. one hour later.
+    """
+    local = datetime.combine(day, at, tzinfo=zone)
+    instant = local.astimezone(timezone.utc)
+    back = instant.astimezone(zone)
+    if back.replace(tzinfo=None) != local.replace(tzinfo=None):  # in a gap
+        instant = datetime.combine(day, at, tzinfo=zone).replace(fold=1).astimezone(timezone.utc)
+    return instant
+
+
+def _dates(step: ReminderStep, item: Item, last: date) -> Iterable[date]:
+    anchor = {"due": item.due, "start": item.start, "end": item.end}[step.anchor]
+    if anchor is None:  # an open window has no end reminder yet
+        return ()
+    if step.months:
+        anchor = add_months(anchor, step.months)
+    anchor += timedelta(days=step.days)
+    if step.repeat is None:
+        return (anchor,)
+    window_end = item.end if item.end is not None else last
+    end = min(window_end, last)
+    if step.repeat == "monthly":
+        origin = anchor
+        out, n = [], 0
+        while (day := add_months(origin, n)) <= end:
+            out.append(day)
+            n += 1
+        return out
+    every = timedelta(days=1 if step.repeat == "daily" else 7)
+    out, day = [], anchor
+    while day <= end:
+        out.append(day)
+        day += every
+    return out
+
+
+def plan(items: Iterable[Item], tz_name: str, settings: Mapping[str, Any], content: Content,
+         since: datetime, until: datetime) -> list[PlannedReminder]:
+    """The reminders whose instant is in [since, until), sorted by instant then key."""
+    zone = ZoneInfo(tz_name)
+    quiet = settings["quiet_hours"]
+    first_day = since.astimezone(zone).date() - timedelta(days=1)
+    last_day = until.astimezone(zone).date() + timedelta(days=1)
+    planned: dict[str, PlannedReminder] = {}
+    groups: dict[str, list[str]] = {}
+    for item in items:
+        steps = content.reminders.get(item.code)
+        if not steps:
+            continue
+        if item.due is not None and not (first_day - _REACH <= item.due <= last_day + _REACH):
+            continue
+        if item.due is None and item.start > last_day + _REACH:
+            continue
+        if item.due is None and item.end is not None and item.end < first_day - _REACH:
+            continue
+        for step in steps:
+            for day in _dates(step, item, last_day):
+                if not first_day <= day <= last_day:
+                    continue
+                for at in _times(step, settings):
+                    local = datetime.combine(day, at, tzinfo=zone)
+                    if step.audience == "patient":
+                        local = out_of_quiet_hours(local, quiet)
+                    instant = to_instant(local.date(), local.time(), zone)
+                    if not since <= instant < until:
+                        continue
+                    subject = step.group or item.code
+                    key = f"{subject}|{item.on.isoformat()}|{step.step}|{day.isoformat()}T{at.strftime('%H:%M')}"
+                    if key in planned:  # another item of the same group, same day
+                        groups[key].append(item.code)
+                        continue
+                    groups[key] = [item.code]
+                    planned[key] = PlannedReminder(
+                        key=key, codes=(), kind=item.kind, occurrence=item.on, step=step.step, at=instant,
+                        useful_until=instant + timedelta(hours=step.useful_hours), audience=step.audience,
+                        unless=step.unless, flag=step.flag, text=step.text, due=item.due,
+                    )
+    result = [reminder._replace(codes=tuple(groups[key])) for key, reminder in planned.items()]
+    result.sort(key=lambda r: (r.at, r.key))
+    return result

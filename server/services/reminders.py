@@ -1,0 +1,310 @@
+"""Reminder rows and push deliveries: what the clock process does (CLINICAL.md section 5).
+
+* ``sync_patient`` plans a patient's reminder rows up to a horizon from her
+  timeline (engine.reminders.plan): new keys are added, pending rows that no
+  longer apply are cancelled, sent rows stay as history.
+* ``handle_due_reminders`` claims due rows. A row past its ``useful_until`` is
+  skipped ("expired": the catch-up rule); a lab or checklist step is skipped
+  when the item is done; a care-team step raises its flag; a patient step
+  becomes one Delivery per device of the patient and of family members who
+  share that kind of item.
+* ``escalate_unacknowledged`` pushes urgent flags again after urgent_ack_hours.
+* ``claim_deliveries`` / ``record_result`` send each Delivery at most once per
+  attempt, with retries for 429 and 5xx until the message's TTL runs out.
+
+Rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two clocks
+never take the same row; SQLite has one writer (BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..engine.protocol import Content
+from ..engine.reminders import PlannedReminder, plan
+from ..models import (
+    Checklist,
+    Clinic,
+    Delivery,
+    FamilyLink,
+    Flag,
+    LabResult,
+    Patient,
+    PushSubscription,
+    Reminder,
+    User,
+)
+from ..push import PushResult
+from . import flags as flag_service
+from .notify import notify_care_team, topic_for
+from .patients import clinic_settings, compute_timeline, load_history
+
+#: a delivery claimed longer ago than this was interrupted (a crashed clock): retry it
+STALE_CLAIM = timedelta(minutes=5)
+#: retries back off 30 s, 1 min, 2 min ... up to this
+MAX_BACKOFF = timedelta(hours=1)
+MIN_TTL = 60
+MAX_TTL = 28 * 24 * 3600
+
+
+def for_update(query, session: Session):
+    """``FOR UPDATE SKIP LOCKED`` where the database has it (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+# --- planning -----------------------------------------------------------------------
+
+
+def sync_patient(session: Session, patient: Patient, now: datetime, content: Content, horizon: timedelta) -> int:
+    """Plan the patient's reminder rows in [now, now + horizon); returns rows added."""
+    history = load_history(session, patient)
+    settings = clinic_settings(patient.clinic, content)
+    until = now + horizon
+    planned = {r.key: r for r in plan(compute_timeline(history, content).items, patient.timezone, settings,
+                                      content, now, until)}
+    existing = {row.key: row for row in session.scalars(
+        select(Reminder).where(Reminder.patient_id == patient.id, Reminder.due_at >= now,
+                               Reminder.status == "pending"))}
+    known = set(session.scalars(select(Reminder.key).where(Reminder.patient_id == patient.id,
+                                                           Reminder.key.in_(list(planned))))) if planned else set()
+    for key, row in existing.items():
+        if key not in planned:
+            row.status, row.outcome, row.handled_at = "cancelled", "no longer planned", now
+    added = 0
+    for key, reminder in planned.items():
+        row = existing.get(key)
+        if row is not None:
+            row.due_at, row.useful_until = reminder.at, reminder.useful_until
+        elif key not in known:  # sent or skipped already: history, not planned again
+            session.add(_row(patient.id, reminder, now))
+            added += 1
+    patient.reminders_until = until
+    return added
+
+
+def _row(patient_id: int, r: PlannedReminder, now: datetime) -> Reminder:
+    return Reminder(patient_id=patient_id, key=r.key, codes=list(r.codes), kind=r.kind, occurrence=r.occurrence,
+                    item_due=r.due, step=r.step, audience=r.audience, due_at=r.at, useful_until=r.useful_until,
+                    unless=r.unless, flag_level=r.flag, text_key=r.text, status="pending", created_at=now)
+
+
+def mark_stale(session: Session, patient_ids: Iterable[int] | None = None, clinic_id: int | None = None) -> None:
+    """Something changed the timeline: the clock re-plans these patients on its next tick."""
+    query = update(Patient).values(reminders_until=None)
+    if patient_ids is not None:
+        query = query.where(Patient.id.in_(list(patient_ids)))
+    if clinic_id is not None:
+        query = query.where(Patient.clinic_id == clinic_id)
+    session.execute(query)
+
+
+def patients_to_plan(session: Session, now: datetime, horizon: timedelta, limit: int) -> list[Patient]:
+    """Patients whose plan is stale or ends within a day (re-planned daily)."""
+    due = now + horizon - timedelta(days=1)
+    query = select(Patient).where(or_(Patient.reminders_until.is_(None), Patient.reminders_until < due)) \
+        .order_by(Patient.id).limit(limit)
+    return list(session.scalars(for_update(query, session)))
+
+
+# --- due reminders -----------------------------------------------------------------
+
+
+def _is_done(session: Session, row: Reminder, now_local: date, settings: Mapping[str, Any],
+             content: Content) -> bool:
+    """Is the lab draw or checklist this row reminds of done by now?"""
+    due = row.item_due
+    if row.kind == "checklist":
+        opens = next(rule for rule in content.items if rule.kind == "checklist").window_before_days
+        return session.scalar(select(Checklist.id).where(
+            Checklist.patient_id == row.patient_id, Checklist.answered_on >= due - timedelta(days=opens),
+            Checklist.answered_on <= now_local).limit(1)) is not None
+    window = timedelta(days=settings["lab_window_days"])
+    wanted = {code: set(next(rule for rule in content.items if rule.code == code).analytes) for code in row.codes}
+    taken = set(session.scalars(select(LabResult.analyte).where(
+        LabResult.patient_id == row.patient_id, LabResult.taken_on >= due - window,
+        LabResult.taken_on <= now_local)))
+    return all(analytes & taken for analytes in wanted.values())
+
+
+def _recipients(session: Session, patient: Patient, kind: str) -> list[tuple[User, PushSubscription]]:
+    users = list(session.scalars(select(User).where(User.patient_id == patient.id, User.active.is_(True))))
+    links = session.scalars(select(FamilyLink).where(FamilyLink.patient_id == patient.id,
+                                                     FamilyLink.revoked_at.is_(None)))
+    users += [link.user for link in links if kind in (link.shares or []) and link.user.active]
+    if not users:
+        return []
+    by_id = {u.id: u for u in users}
+    subs = session.scalars(select(PushSubscription).where(PushSubscription.user_id.in_(list(by_id))))
+    return [(by_id[s.user_id], s) for s in subs]
+
+
+def reminder_payload(patient: Patient, row: Reminder, content: Content, topic: str) -> dict[str, str]:
+    """Lock-screen safe by default: no item name unless the patient opted in."""
+    language = patient.language
+    if patient.detailed_notifications:
+        title = content.text(language, "items", row.codes[0], "title")
+        body = content.text(language, "reminders", row.text_key or "today")
+    else:
+        title = content.text(language, "reminders", "generic_title")
+        body = content.text(language, "reminders", "generic_body")
+    return {"title": title, "body": body, "url": "/#/today", "tag": topic}
+
+
+def _ttl(until: datetime, now: datetime) -> int:
+    return max(MIN_TTL, min(MAX_TTL, int((until - now).total_seconds())))
+
+
+def handle_due_reminders(session: Session, now: datetime, content: Content, limit: int) -> int:
+    """Claim and handle up to ``limit`` due rows; returns how many were handled."""
+    query = select(Reminder).where(Reminder.status == "pending", Reminder.due_at <= now) \
+        .order_by(Reminder.due_at, Reminder.id).limit(limit)
+    rows = list(session.scalars(for_update(query, session)))
+    patients: dict[int, Patient] = {}
+    for row in rows:
+        patient = patients.get(row.patient_id) or session.get(Patient, row.patient_id)
+        patients[patient.id] = patient
+        row.handled_at = now
+        settings = clinic_settings(patient.clinic, content)
+        local_today = now.astimezone(_zone(patient.timezone)).date()
+        if now > row.useful_until:
+            row.status, row.outcome = "skipped", "expired"
+        elif row.unless == "done" and _is_done(session, row, local_today, settings, content):
+            row.status, row.outcome = "skipped", "done"
+        elif row.audience == "care_team":
+            flag = flag_service.raise_flag(session, patient, row.flag_level, "adherence", row.id,
+                                           [f"{code}.{row.step}" for code in row.codes], now, content)
+            session.flush()
+            row.status, row.outcome = "sent", f"flag {flag.id}"
+        else:
+            topic = topic_for(patient.id, row.codes[0] if len(row.codes) == 1 else row.kind, row.occurrence)
+            payload = reminder_payload(patient, row, content, topic)
+            ttl = _ttl(row.useful_until, now)
+            count = 0
+            for user, subscription in _recipients(session, patient, row.kind):
+                session.add(Delivery(reminder_id=row.id, purpose="reminder", subscription_id=subscription.id,
+                                     user_id=user.id, patient_id=patient.id, payload=payload, topic=topic,
+                                     urgency="normal", ttl_seconds=ttl, status="pending", next_attempt_at=now,
+                                     expires_at=now + timedelta(seconds=ttl), created_at=now))
+                count += 1
+            row.status, row.outcome = "sent", f"{count} devices" if count else "no_channel"
+    return len(rows)
+
+
+def _zone(name: str):
+    from zoneinfo import ZoneInfo
+    return ZoneInfo(name)
+
+
+# --- care team ---------------------------------------------------------------------
+
+
+def escalate_unacknowledged(session: Session, now: datetime, content: Content) -> int:
+    """Urgent flags still open after the clinic's urgent_ack_hours: pushed again, marked escalated."""
+    candidates = session.scalars(for_update(select(Flag).where(
+        Flag.level == "urgent", Flag.status == "open", Flag.escalated_at.is_(None),
+        Flag.created_at <= now - timedelta(hours=1)), session))
+    count = 0
+    clinics: dict[int, Mapping[str, Any]] = {}
+    for flag in candidates:
+        if flag.clinic_id not in clinics:
+            clinics[flag.clinic_id] = clinic_settings(session.get(Clinic, flag.clinic_id), content)
+        if flag.created_at <= now - timedelta(hours=clinics[flag.clinic_id]["urgent_ack_hours"]):
+            flag.escalated_at = now
+            notify_care_team(session, flag, "escalation", now, content)
+            count += 1
+    return count
+
+
+# --- sending -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    delivery_id: int
+    subscription: dict[str, Any]
+    payload: dict[str, Any]
+    ttl: int
+    urgency: str
+    topic: str
+
+
+def claim_deliveries(session: Session, now: datetime, limit: int) -> list[Outgoing]:
+    """Pending deliveries due now, marked "sending" (the caller commits before sending)."""
+    # A clock killed mid-send leaves rows "sending": after a while they go out
+    # again. The message keeps its Topic, so a copy replaces the first one.
+    session.execute(update(Delivery).where(Delivery.status == "sending", Delivery.claimed_at < now - STALE_CLAIM)
+                    .values(status="pending"))
+    session.execute(update(Delivery).where(Delivery.status == "pending", Delivery.expires_at <= now)
+                    .values(status="expired"))
+    query = select(Delivery).where(Delivery.status == "pending", Delivery.next_attempt_at <= now) \
+        .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
+    rows = list(session.scalars(for_update(query, session)))
+    out = []
+    for row in rows:
+        subscription = session.get(PushSubscription, row.subscription_id) if row.subscription_id else None
+        if subscription is None:  # deleted (410) since the row was made
+            row.status = "gone"
+            continue
+        row.status, row.claimed_at = "sending", now
+        row.attempts += 1
+        out.append(Outgoing(row.id, {"endpoint": subscription.endpoint,
+                                     "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}},
+                            dict(row.payload), _ttl(row.expires_at, now), row.urgency, row.topic))
+    return out
+
+
+def record_result(session: Session, delivery_id: int, result: PushResult, now: datetime) -> None:
+    """What the push service said about one delivery."""
+    row = session.get(Delivery, delivery_id)
+    row.last_status = result.status
+    if result.outcome == "sent":
+        row.status, row.sent_at = "sent", now
+        if row.subscription_id:
+            session.execute(update(PushSubscription).where(PushSubscription.id == row.subscription_id)
+                            .values(last_success_at=now))
+    elif result.outcome == "gone":
+        row.status = "gone"
+        subscription_id, row.subscription_id = row.subscription_id, None
+        if subscription_id:
+            session.execute(update(Delivery).where(Delivery.subscription_id == subscription_id)
+                            .values(subscription_id=None, status="gone")
+                            .where(Delivery.status == "pending"))
+            session.delete(session.get(PushSubscription, subscription_id))
+    elif result.outcome == "retry":
+        wait = timedelta(seconds=result.retry_after) if result.retry_after is not None else \
+            min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** (row.attempts - 1)))
+        if now + wait >= row.expires_at:
+            row.status = "expired"
+        else:
+            row.status, row.next_attempt_at = "pending", now + wait
+    else:
+        row.status = "failed"
+
+
+def delivery_overview(session: Session, clinic_id: int, patient_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per patient: the last delivered push, the devices and calendar feeds that can reach her."""
+    from sqlalchemy import func
+
+    from ..models import CalendarFeed
+    last = dict(session.execute(select(Delivery.patient_id, func.max(Delivery.sent_at)).where(
+        Delivery.patient_id.in_(patient_ids), Delivery.status == "sent", Delivery.purpose == "reminder")
+        .group_by(Delivery.patient_id)).all())
+    devices = dict(session.execute(select(User.patient_id, func.count(PushSubscription.id))
+                                   .join(PushSubscription, PushSubscription.user_id == User.id)
+                                   .where(User.patient_id.in_(patient_ids), User.active.is_(True))
+                                   .group_by(User.patient_id)).all())
+    feeds = dict(session.execute(select(CalendarFeed.patient_id, func.count(CalendarFeed.id)).where(
+        CalendarFeed.patient_id.in_(patient_ids), CalendarFeed.revoked_at.is_(None))
+        .group_by(CalendarFeed.patient_id)).all())
+    return {pid: {"last_delivered_at": last.get(pid), "push_devices": devices.get(pid, 0),
+                  "calendar_feeds": feeds.get(pid, 0),
+                  "reachable": bool(devices.get(pid, 0) or feeds.get(pid, 0))} for pid in patient_ids}

@@ -65,15 +65,12 @@ def out_of_quiet_hours(local: datetime, quiet: tuple[time, time]) -> datetime:
 def to_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     """The UTC instant of local ``day`` ``at`` in ``zone``.
 
-    A time skipped by a daylight-saving change (02:30 on the spring-forward
-    night) is taken as the same wall time after the change, i.e. one hour later.
+    PEP 495 with fold=0: a time skipped by a daylight-saving change (02:30 on
+    the spring-forward night) is read with the offset before the change, which
+    lands an hour later on the wall clock (03:30); a time that happens twice in
+    the autumn is its first occurrence.
     """
-    local = datetime.combine(day, at, tzinfo=zone)
-    instant = local.astimezone(timezone.utc)
-    back = instant.astimezone(zone)
-    if back.replace(tzinfo=None) != local.replace(tzinfo=None):  # in a gap
-        instant = datetime.combine(day, at, tzinfo=zone).replace(fold=1).astimezone(timezone.utc)
-    return instant
+    return datetime.combine(day, at, tzinfo=zone).astimezone(timezone.utc)
 
 
 def _dates(step: ReminderStep, item: Item, last: date) -> Iterable[date]:

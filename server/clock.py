@@ -16,7 +16,7 @@ workers.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -91,24 +91,44 @@ def tick(app: Flask, now: datetime, pusher: Pusher | None = None, plan_limit: in
 
 
 def send_due(app: Flask, pusher: Pusher, now: datetime, report: TickReport) -> None:
+    """Send claimed deliveries, at most PUSH_THREADS at a time.
+
+    The window is kept at PUSH_THREADS so that a clock killed mid-batch leaves
+    at most that many messages sent but not recorded (they go out again, with
+    the same Topic and tag, which devices collapse into one notification).
+    """
     sessions = database(app).sessions
     batch = app.config["CLOCK_BATCH"]
-    with ThreadPoolExecutor(max_workers=app.config["PUSH_THREADS"], thread_name_prefix="push") as pool:
+    width = app.config["PUSH_THREADS"]
+    with ThreadPoolExecutor(max_workers=width, thread_name_prefix="push") as pool:
         while True:
             with sessions() as session:
                 outgoing = reminders.claim_deliveries(session, now, batch)
                 session.commit()  # claimed before the first byte leaves
             if not outgoing:
                 return
-            futures = {pool.submit(pusher.send, o.subscription, o.payload, ttl=o.ttl, urgency=o.urgency,
-                                   topic=o.topic, now=now): o for o in outgoing}
-            # Each answer is recorded as it arrives, so a crash loses as little as possible.
+            waiting = iter(outgoing)
+            running = {}
+
+            def start_next() -> None:
+                item = next(waiting, None)
+                if item is not None:
+                    running[pool.submit(pusher.send, item.subscription, item.payload, ttl=item.ttl,
+                                        urgency=item.urgency, topic=item.topic, now=now)] = item
+
+            for _ in range(width):
+                start_next()
             with sessions() as session:
-                for future in as_completed(futures):
-                    result = future.result()
-                    reminders.record_result(session, futures[future].delivery_id, result, now)
-                    session.commit()
-                    report.pushes[result.outcome] = report.pushes.get(result.outcome, 0) + 1
+                while running:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        item = running.pop(future)
+                        result = future.result()
+                        # Recorded as each answer arrives, before the next message starts.
+                        reminders.record_result(session, item.delivery_id, result, now)
+                        session.commit()
+                        report.pushes[result.outcome] = report.pushes.get(result.outcome, 0) + 1
+                        start_next()
             if len(outgoing) < batch:
                 return
 

@@ -70,7 +70,12 @@ def _first_problem(detail: Any, path: tuple[str, ...] = ()) -> tuple[str | None,
         for key, value in detail.items():
             # webargs puts the location ("json", "query") first; "_schema" is the whole body.
             key = str(key)
-            inner = path if (not path and key in ("json", "query", "form", "view_args")) or key == "_schema" else path + (key,)
+            if (not path and key in ("json", "query", "form", "view_args")) or key == "_schema":
+                inner = path
+            elif key.isdigit() and path:  # list positions as the engine writes them: results[0]
+                inner = path[:-1] + (f"{path[-1]}[{key}]",)
+            else:
+                inner = path + (key,)
             return _first_problem(value, inner)
     if isinstance(detail, list) and detail:
         if all(isinstance(item, str) for item in detail):
@@ -101,7 +106,8 @@ def init_app(app: APIFlask) -> None:
 
     @app.errorhandler(InputError)
     def _input_error(error: InputError):
-        return envelope(400, "invalid_value", str(error), error.field), 400
+        code = "unknown_code" if error.problem.startswith("unknown") else "invalid_value"
+        return envelope(400, code, str(error), error.field), 400
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):

@@ -28,7 +28,8 @@ class StrictBoolean(Boolean):
 
 
 class StrictNumber(Field):
-    """A JSON number (never a string or a boolean), finite, within MAX_NUMBER."""
+    """A JSON number (never a string or a boolean), finite, from 0 to MAX_NUMBER:
+    every number the API takes (lab values, ranges, baselines) is a measurement."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         return value
@@ -38,6 +39,8 @@ class StrictNumber(Field):
             raise ValidationError("Expected a number.")
         if isinstance(value, float) and not math.isfinite(value) or abs(value) > MAX_NUMBER:
             raise ValidationError("Expected a finite number of sensible size.")
+        if value < 0:
+            raise ValidationError("Must not be negative.")
         return value
 
     def _jsonschema_type_mapping(self):
@@ -127,6 +130,14 @@ class PregnancyIn(Schema):
             raise ValidationError("Is before reported_on.", "ended_on")
 
 
+def _check_baseline(data) -> None:
+    from .engine.protocol import default_content
+    analytes = default_content().analytes
+    for name in data.get("baseline") or {}:
+        if name not in analytes or analytes[name].kind != "number":
+            raise ValidationError(f"{name!r} is not a number analyte.", "baseline")
+
+
 class PatientIn(Schema):
     display_name = String(required=True, validate=Length(1, 120))
     sex = String(required=True, validate=OneOf(SEXES))
@@ -137,22 +148,28 @@ class PatientIn(Schema):
     baseline = Dict(keys=String(), values=StrictNumber(), load_default=dict)
 
     @validates_schema
-    def _consistent(self, data, partial=None, **kwargs):
-        from .engine.protocol import default_content
-        analytes = default_content().analytes
-        for name in data.get("baseline") or {}:
-            if name not in analytes or analytes[name].kind != "number":
-                raise ValidationError(f"{name!r} is not a number analyte.", "baseline")
+    def _consistent(self, data, **kwargs):
+        _check_baseline(data)
         if data.get("childbearing_potential") and data.get("sex") == "male":
             raise ValidationError("Cannot be true when sex is male.", "childbearing_potential")
 
 
-class PatientPatchIn(PatientIn):
+class PatientPatchIn(Schema):
+    """A change to a patient record: only the fields sent change (no defaults here)."""
+
+    display_name = String(validate=Length(1, 120))
+    sex = String(validate=OneOf(SEXES))
+    childbearing_potential = StrictBoolean()
+    breastfeeding = StrictBoolean()
+    timezone = TimeZone()
+    language = String(validate=OneOf(LANGUAGES))
+    baseline = Dict(keys=String(), values=StrictNumber())
     pregnancies = List(Nested(PregnancyIn), validate=Length(max=20))
     detailed_notifications = StrictBoolean()
 
-    class Meta:
-        partial = True
+    @validates_schema
+    def _consistent(self, data, **kwargs):
+        _check_baseline(data)
 
 
 
@@ -500,10 +517,18 @@ class FamilyListOut(Schema):
     items = List(Nested(FamilyRowOut), required=True)
 
 
+class Trimmed(String):
+    """A text with surrounding blanks removed before its length is checked."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
 class ClinicPatchIn(Schema):
-    name = String(validate=Length(1, 200))
-    phone = String(validate=Length(3, 40))
-    emergency_number = String(validate=Length(2, 20))
+    name = Trimmed(validate=Length(1, 200))
+    #: every piece of advice tells patients to call these: never blank
+    phone = Trimmed(validate=Length(3, 40))
+    emergency_number = Trimmed(validate=Length(2, 20))
 
 
 class SettingsIn(Schema):

@@ -48,7 +48,7 @@ def patch_clinic(body):
     session = get_session()
     clinic = session.get(Clinic, admin.clinic_id)
     for name, value in body.items():
-        setattr(clinic, name, value.strip())
+        setattr(clinic, name, value)
     session.commit()
     return clinic_json(clinic)
 

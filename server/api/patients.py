@@ -127,7 +127,9 @@ def patch_patient(patient_id, body):
     sex = body.get("sex", patient.sex)
     childbearing = body.get("childbearing_potential", patient.childbearing_potential)
     if sex == "male" and (childbearing or body.get("pregnancies")):
-        raise api_error(400, "invalid_value", "Not possible when sex is male.", "sex")
+        field = "childbearing_potential" if body.get("childbearing_potential") else \
+            "pregnancies" if body.get("pregnancies") else "sex"
+        raise api_error(400, "invalid_value", "Not possible when sex is male.", field)
     service.update_patient(patient, body)
     session = get_session()
     session.commit()

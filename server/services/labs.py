@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..engine.errors import InputError
 from ..engine.inputs import make_lab_result
 from ..engine.labs import evaluate
 from ..engine.protocol import Content
@@ -51,7 +52,9 @@ def submit(session: Session, patient: Patient, recorder: User, data: Mapping[str
         value = raw.get("value")
         if value is None:
             if analyte not in content.analytes:
-                raise api_error(400, "unknown_code", f"unknown analyte {analyte!r}", f"{field}.analyte")
+                raise InputError(f"{field}.analyte", f"unknown analyte {analyte!r}")
+            if raw.get("ref_low") is not None or raw.get("ref_high") is not None:
+                raise InputError(f"{field}.ref_low", "a sample-taken report (value null) has no reference range")
             rows.append(LabResult(patient_id=patient.id, analyte=analyte, value_num=None, value_text=None,
                                   ref_low=None, ref_high=None, taken_on=taken_on, patient_reported=patient_reported))
             continue

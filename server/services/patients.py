@@ -9,7 +9,10 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zoneinfo import ZoneInfo
+
 from ..engine import inputs as engine_inputs
+from ..engine.errors import InputError
 from ..engine.protocol import Content
 from ..engine.timeline import Item, Timeline, item_to_json, monitoring_end, timeline
 from ..models import Checklist, Clinic, Course, LabResult, Patient, Pregnancy, User
@@ -83,8 +86,12 @@ def update_patient(patient: Patient, fields: Mapping[str, Any]) -> None:
 
 def add_course(session: Session, patient: Patient, infusions: list[date], status: str, creator: User,
                now: datetime) -> Course:
-    """Record a course; refuses one that overlaps a recorded course (InputError)."""
+    """Record a course; refuses one that overlaps a recorded course, or a "given"
+    course with infusions after the patient's today (that is a planned one)."""
     new = engine_inputs.make_course(infusions, status, "infusions")
+    today = now.astimezone(ZoneInfo(patient.timezone)).date()
+    if status == "given" and new.last > today:
+        raise InputError("infusions", f"{new.last.isoformat()} is in the future: record the course as planned")
     existing = engine_courses(courses_of(session, patient.id))
     engine_inputs.check_courses([*existing, new], "infusions")
     course = Course(patient_id=patient.id, infusions=[d.isoformat() for d in new.infusions], status=status,

@@ -54,10 +54,13 @@ MIN_TTL = 60
 MAX_TTL = 28 * 24 * 3600
 
 
-def for_update(query, session: Session):
-    """``FOR UPDATE SKIP LOCKED`` where the database has it (PostgreSQL)."""
+def for_update(query, session: Session, of):
+    """``FOR UPDATE OF <of> SKIP LOCKED`` where the database has it (PostgreSQL).
+
+    ``of`` names the claimed table: eager joins (a patient's clinic) must not be locked.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
+        return query.with_for_update(skip_locked=True, of=of)
     return query
 
 
@@ -112,7 +115,7 @@ def patients_to_plan(session: Session, now: datetime, horizon: timedelta, limit:
     due = now + horizon - timedelta(days=1)
     query = select(Patient).where(or_(Patient.reminders_until.is_(None), Patient.reminders_until < due)) \
         .order_by(Patient.id).limit(limit)
-    return list(session.scalars(for_update(query, session)))
+    return list(session.scalars(for_update(query, session, Patient)))
 
 
 # --- due reminders -----------------------------------------------------------------
@@ -167,7 +170,7 @@ def handle_due_reminders(session: Session, now: datetime, content: Content, limi
     """Claim and handle up to ``limit`` due rows; returns how many were handled."""
     query = select(Reminder).where(Reminder.status == "pending", Reminder.due_at <= now) \
         .order_by(Reminder.due_at, Reminder.id).limit(limit)
-    rows = list(session.scalars(for_update(query, session)))
+    rows = list(session.scalars(for_update(query, session, Reminder)))
     patients: dict[int, Patient] = {}
     for row in rows:
         patient = patients.get(row.patient_id) or session.get(Patient, row.patient_id)
@@ -211,7 +214,7 @@ def escalate_unacknowledged(session: Session, now: datetime, content: Content) -
     """Urgent flags still open after the clinic's urgent_ack_hours: pushed again, marked escalated."""
     candidates = session.scalars(for_update(select(Flag).where(
         Flag.level == "urgent", Flag.status == "open", Flag.escalated_at.is_(None),
-        Flag.created_at <= now - timedelta(hours=1)), session))
+        Flag.created_at <= now - timedelta(hours=1)), session, Flag))
     count = 0
     clinics: dict[int, Mapping[str, Any]] = {}
     for flag in candidates:
@@ -247,7 +250,7 @@ def claim_deliveries(session: Session, now: datetime, limit: int) -> list[Outgoi
                     .values(status="expired"))
     query = select(Delivery).where(Delivery.status == "pending", Delivery.next_attempt_at <= now) \
         .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
-    rows = list(session.scalars(for_update(query, session)))
+    rows = list(session.scalars(for_update(query, session, Delivery)))
     out = []
     for row in rows:
         subscription = session.get(PushSubscription, row.subscription_id) if row.subscription_id else None

@@ -349,8 +349,7 @@ def test_login_without_a_csrf_token_is_refused(app, world):
     assert_logged_out(client.get("/api/v1/me"))
 
 
-def test_a_refused_csrf_request_needs_no_session_to_be_refused(app, world):
-    """Without any cookie at all, a state change is refused by the CSRF guard too."""
+def test_a_state_change_without_any_cookie_is_refused_by_the_csrf_guard(app, world):
     bare = app.test_client()
     response = bare.post("/api/v1/auth/logout")
     assert response.status_code == 403

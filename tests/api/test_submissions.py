@@ -988,20 +988,12 @@ def test_audit_log_holds_no_health_values(world, db, client_for):
 
 # --- behaviour that PATCH /patients/{id} should have --------------------------------------------
 
-PARTIAL_PATCH = pytest.mark.xfail(
-    strict=True, reason="server bug: PATCH /patients/{id} is not partial (PatientPatchIn's `class Meta: partial = "
-                        "True` is not a marshmallow option): a body without all of display_name, sex and timezone "
-                        "answers 400 '<field>: Missing data for required field.'")
-
-
-@PARTIAL_PATCH
 def test_patient_changes_her_own_language(world, client_for):
     response = client_for("patient").patch(f"{API}/patients/{world.patient.id}", json={"language": "es"})
     assert response.status_code == 200, response.json
     assert response.json["language"] == "es"
 
 
-@PARTIAL_PATCH
 def test_nurse_patch_changes_only_what_it_sends(world, client_for):
     nurse = client_for("nurse")
     response = nurse.patch(f"{API}/patients/{world.patient.id}", json={"display_name": "Patricia Patient"})
@@ -1009,10 +1001,6 @@ def test_nurse_patch_changes_only_what_it_sends(world, client_for):
     assert response.json["display_name"] == "Patricia Patient"
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: PATCH /patients/{id} applies PatientIn's load_default values "
-                                       "to fields the body leaves out: a PATCH with display_name, sex and "
-                                       "timezone resets childbearing_potential to false, language to 'en' and "
-                                       "baseline to {}")
 def test_patch_keeps_the_fields_it_does_not_send(world, db, client_for):
     world.patient.language = "es"
     db.commit()

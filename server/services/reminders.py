@@ -24,14 +24,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from ..engine.protocol import Content
 from ..engine.reminders import PlannedReminder, plan
 from ..models import (
     Checklist,
     Clinic,
+    Course,
     Delivery,
     FamilyLink,
     Flag,
@@ -44,7 +45,7 @@ from ..models import (
 from ..push import PushResult
 from . import flags as flag_service
 from .notify import notify_care_team, topic_for
-from .patients import clinic_settings, compute_timeline, load_history
+from .patients import History, clinic_settings, compute_timeline
 
 #: a delivery claimed longer ago than this was interrupted (a crashed clock): retry it
 STALE_CLAIM = timedelta(minutes=5)
@@ -68,36 +69,66 @@ def for_update(query, session: Session, of):
 
 
 def sync_patient(session: Session, patient: Patient, now: datetime, content: Content, horizon: timedelta) -> int:
-    """Plan the patient's reminder rows in [now, now + horizon); returns rows added."""
-    history = load_history(session, patient)
-    settings = clinic_settings(patient.clinic, content)
+    """Plan one patient's reminder rows in [now, now + horizon); returns rows added."""
+    return sync_patients(session, [patient], now, content, horizon)
+
+
+def sync_patients(session: Session, patients: list[Patient], now: datetime, content: Content,
+                  horizon: timedelta) -> int:
+    """Plan the reminder rows of ``patients`` in [now, now + horizon); returns rows added.
+
+    Planned keys not yet in the table are added; pending rows whose key is no
+    longer planned are cancelled (a cancelled key planned again comes back);
+    sent and skipped rows are history and stay as they are. A handful of
+    queries per batch, whatever its size.
+    """
+    if not patients:
+        return 0
+    ids = [p.id for p in patients]
     until = now + horizon
-    planned = {r.key: r for r in plan(compute_timeline(history, content).items, patient.timezone, settings,
-                                      content, now, until)}
-    existing = {row.key: row for row in session.scalars(
-        select(Reminder).where(Reminder.patient_id == patient.id, Reminder.due_at >= now,
-                               Reminder.status == "pending"))}
-    known = set(session.scalars(select(Reminder.key).where(Reminder.patient_id == patient.id,
-                                                           Reminder.key.in_(list(planned))))) if planned else set()
-    for key, row in existing.items():
-        if key not in planned:
+    courses: dict[int, list[Course]] = {pid: [] for pid in ids}
+    for course in session.scalars(select(Course).where(Course.patient_id.in_(ids)).order_by(Course.id)):
+        courses[course.patient_id].append(course)
+    results: dict[int, list[LabResult]] = {pid: [] for pid in ids}
+    for result in session.scalars(select(LabResult).where(LabResult.patient_id.in_(ids))
+                                  .order_by(LabResult.taken_on, LabResult.id)):
+        results[result.patient_id].append(result)
+    # Rows of this span already in the table (a key's instant is within a day of its date).
+    rows: dict[tuple[int, str], Reminder] = {
+        (row.patient_id, row.key): row for row in session.scalars(select(Reminder).where(
+            Reminder.patient_id.in_(ids), Reminder.due_at >= now - timedelta(days=1)))
+    }
+    planned: set[tuple[int, str]] = set()
+    new_rows = []
+    for patient in patients:
+        history = History(patient, courses[patient.id], results[patient.id], [])
+        settings = clinic_settings(patient.clinic, content)
+        for reminder in plan(compute_timeline(history, content).items, patient.timezone, settings, content,
+                             now, until):
+            planned.add((patient.id, reminder.key))
+            row = rows.get((patient.id, reminder.key))
+            if row is None:
+                new_rows.append(_row_values(patient.id, reminder, now))
+            elif row.status in ("pending", "cancelled"):
+                row.status, row.outcome, row.handled_at = "pending", None, None
+                row.due_at, row.useful_until = reminder.at, reminder.useful_until
+    for key, row in rows.items():
+        if row.status == "pending" and row.due_at >= now and key not in planned:
             row.status, row.outcome, row.handled_at = "cancelled", "no longer planned", now
-    added = 0
-    for key, reminder in planned.items():
-        row = existing.get(key)
-        if row is not None:
-            row.due_at, row.useful_until = reminder.at, reminder.useful_until
-        elif key not in known:  # sent or skipped already: history, not planned again
-            session.add(_row(patient.id, reminder, now))
-            added += 1
-    patient.reminders_until = until
-    return added
+    if new_rows:
+        session.execute(insert(Reminder), new_rows)
+    session.execute(update(Patient).where(Patient.id.in_(ids)).values(reminders_until=until)
+                    .execution_options(synchronize_session=False))
+    for patient in patients:
+        session.expire(patient, ["reminders_until"])
+    return len(new_rows)
 
 
-def _row(patient_id: int, r: PlannedReminder, now: datetime) -> Reminder:
-    return Reminder(patient_id=patient_id, key=r.key, codes=list(r.codes), kind=r.kind, occurrence=r.occurrence,
-                    item_due=r.due, step=r.step, audience=r.audience, due_at=r.at, useful_until=r.useful_until,
-                    unless=r.unless, flag_level=r.flag, text_key=r.text, status="pending", created_at=now)
+def _row_values(patient_id: int, r: PlannedReminder, now: datetime) -> dict[str, Any]:
+    return {"patient_id": patient_id, "key": r.key, "codes": list(r.codes), "kind": r.kind,
+            "occurrence": r.occurrence, "item_due": r.due, "step": r.step, "audience": r.audience,
+            "due_at": r.at, "useful_until": r.useful_until, "unless": r.unless, "flag_level": r.flag,
+            "text_key": r.text, "status": "pending", "created_at": now}
 
 
 def mark_stale(session: Session, patient_ids: Iterable[int] | None = None, clinic_id: int | None = None) -> None:
@@ -114,7 +145,7 @@ def patients_to_plan(session: Session, now: datetime, horizon: timedelta, limit:
     """Patients whose plan is stale or ends within a day (re-planned daily)."""
     due = now + horizon - timedelta(days=1)
     query = select(Patient).where(or_(Patient.reminders_until.is_(None), Patient.reminders_until < due)) \
-        .order_by(Patient.id).limit(limit)
+        .order_by(Patient.id).limit(limit).options(selectinload(Patient.pregnancies))
     return list(session.scalars(for_update(query, session, Patient)))
 
 
@@ -138,16 +169,25 @@ def _is_done(session: Session, row: Reminder, now_local: date, settings: Mapping
     return all(analytes & taken for analytes in wanted.values())
 
 
-def _recipients(session: Session, patient: Patient, kind: str) -> list[tuple[User, PushSubscription]]:
-    users = list(session.scalars(select(User).where(User.patient_id == patient.id, User.active.is_(True))))
-    links = session.scalars(select(FamilyLink).where(FamilyLink.patient_id == patient.id,
-                                                     FamilyLink.revoked_at.is_(None)))
-    users += [link.user for link in links if kind in (link.shares or []) and link.user.active]
-    if not users:
-        return []
-    by_id = {u.id: u for u in users}
-    subs = session.scalars(select(PushSubscription).where(PushSubscription.user_id.in_(list(by_id))))
-    return [(by_id[s.user_id], s) for s in subs]
+def _recipients(session: Session, patient_ids: list[int]) -> dict[int, list[tuple[int, int, list | None]]]:
+    """Per patient, the devices that hear her reminders: (user id, subscription id, shared kinds).
+
+    Shared kinds is None for the patient herself (she hears everything) and the
+    family member's chosen kinds otherwise. One query per batch of reminders.
+    """
+    own = session.execute(
+        select(User.patient_id, User.id, PushSubscription.id).join(PushSubscription, PushSubscription.user_id == User.id)
+        .where(User.patient_id.in_(patient_ids), User.active.is_(True)))
+    family = session.execute(
+        select(FamilyLink.patient_id, User.id, PushSubscription.id, FamilyLink.shares)
+        .join(User, User.id == FamilyLink.user_id).join(PushSubscription, PushSubscription.user_id == User.id)
+        .where(FamilyLink.patient_id.in_(patient_ids), FamilyLink.revoked_at.is_(None), User.active.is_(True)))
+    found: dict[int, list[tuple[int, int, list | None]]] = {pid: [] for pid in patient_ids}
+    for patient_id, user_id, subscription_id in own:
+        found[patient_id].append((user_id, subscription_id, None))
+    for patient_id, user_id, subscription_id, shares in family:
+        found[patient_id].append((user_id, subscription_id, list(shares or [])))
+    return found
 
 
 def reminder_payload(patient: Patient, row: Reminder, content: Content, topic: str) -> dict[str, str]:
@@ -171,34 +211,42 @@ def handle_due_reminders(session: Session, now: datetime, content: Content, limi
     query = select(Reminder).where(Reminder.status == "pending", Reminder.due_at <= now) \
         .order_by(Reminder.due_at, Reminder.id).limit(limit)
     rows = list(session.scalars(for_update(query, session, Reminder)))
-    patients: dict[int, Patient] = {}
+    if not rows:
+        return 0
+    patient_ids = sorted({row.patient_id for row in rows})
+    patients = {p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(patient_ids)))}
+    recipients = _recipients(session, patient_ids)
+    settings_of: dict[int, Mapping[str, Any]] = {}
+    deliveries = []
     for row in rows:
-        patient = patients.get(row.patient_id) or session.get(Patient, row.patient_id)
-        patients[patient.id] = patient
+        patient = patients[row.patient_id]
+        if patient.clinic_id not in settings_of:
+            settings_of[patient.clinic_id] = clinic_settings(patient.clinic, content)
         row.handled_at = now
-        settings = clinic_settings(patient.clinic, content)
-        local_today = now.astimezone(_zone(patient.timezone)).date()
         if now > row.useful_until:
             row.status, row.outcome = "skipped", "expired"
-        elif row.unless == "done" and _is_done(session, row, local_today, settings, content):
+        elif row.unless == "done" and _is_done(session, row, now.astimezone(_zone(patient.timezone)).date(),
+                                               settings_of[patient.clinic_id], content):
             row.status, row.outcome = "skipped", "done"
         elif row.audience == "care_team":
             flag = flag_service.raise_flag(session, patient, row.flag_level, "adherence", row.id,
                                            [f"{code}.{row.step}" for code in row.codes], now, content)
-            session.flush()
             row.status, row.outcome = "sent", f"flag {flag.id}"
         else:
             topic = topic_for(patient.id, row.codes[0] if len(row.codes) == 1 else row.kind, row.occurrence)
             payload = reminder_payload(patient, row, content, topic)
             ttl = _ttl(row.useful_until, now)
-            count = 0
-            for user, subscription in _recipients(session, patient, row.kind):
-                session.add(Delivery(reminder_id=row.id, purpose="reminder", subscription_id=subscription.id,
-                                     user_id=user.id, patient_id=patient.id, payload=payload, topic=topic,
-                                     urgency="normal", ttl_seconds=ttl, status="pending", next_attempt_at=now,
-                                     expires_at=now + timedelta(seconds=ttl), created_at=now))
-                count += 1
-            row.status, row.outcome = "sent", f"{count} devices" if count else "no_channel"
+            devices = [(user_id, subscription_id) for user_id, subscription_id, shares in recipients[patient.id]
+                       if shares is None or row.kind in shares]
+            deliveries += [{"reminder_id": row.id, "flag_id": None, "purpose": "reminder",
+                            "subscription_id": subscription_id, "user_id": user_id, "patient_id": patient.id,
+                            "payload": payload, "topic": topic, "urgency": "normal", "ttl_seconds": ttl,
+                            "status": "pending", "attempts": 0, "next_attempt_at": now,
+                            "expires_at": now + timedelta(seconds=ttl), "created_at": now}
+                           for user_id, subscription_id in devices]
+            row.status, row.outcome = "sent", f"{len(devices)} devices" if devices else "no_channel"
+    if deliveries:
+        session.execute(insert(Delivery), deliveries)
     return len(rows)
 
 
@@ -233,11 +281,14 @@ def escalate_unacknowledged(session: Session, now: datetime, content: Content) -
 @dataclass(frozen=True)
 class Outgoing:
     delivery_id: int
+    subscription_id: int
     subscription: dict[str, Any]
     payload: dict[str, Any]
     ttl: int
     urgency: str
     topic: str
+    attempts: int
+    expires_at: datetime
 
 
 def claim_deliveries(session: Session, now: datetime, limit: int) -> list[Outgoing]:
@@ -251,46 +302,52 @@ def claim_deliveries(session: Session, now: datetime, limit: int) -> list[Outgoi
     query = select(Delivery).where(Delivery.status == "pending", Delivery.next_attempt_at <= now) \
         .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
     rows = list(session.scalars(for_update(query, session, Delivery)))
+    subscriptions = {s.id: s for s in session.scalars(select(PushSubscription).where(
+        PushSubscription.id.in_([row.subscription_id for row in rows if row.subscription_id])))}
     out = []
     for row in rows:
-        subscription = session.get(PushSubscription, row.subscription_id) if row.subscription_id else None
+        subscription = subscriptions.get(row.subscription_id)
         if subscription is None:  # deleted (410) since the row was made
             row.status = "gone"
             continue
         row.status, row.claimed_at = "sending", now
         row.attempts += 1
-        out.append(Outgoing(row.id, {"endpoint": subscription.endpoint,
-                                     "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}},
-                            dict(row.payload), _ttl(row.expires_at, now), row.urgency, row.topic))
+        out.append(Outgoing(row.id, subscription.id,
+                            {"endpoint": subscription.endpoint,
+                             "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}},
+                            dict(row.payload), _ttl(row.expires_at, now), row.urgency, row.topic, row.attempts,
+                            row.expires_at))
     return out
 
 
-def record_result(session: Session, delivery_id: int, result: PushResult, now: datetime) -> None:
-    """What the push service said about one delivery."""
-    row = session.get(Delivery, delivery_id)
-    row.last_status = result.status
+def record_result(session: Session, sent: Outgoing, result: PushResult, now: datetime) -> None:
+    """What the push service said about one delivery (plain UPDATEs: one per answer)."""
+    this = update(Delivery).where(Delivery.id == sent.delivery_id)
     if result.outcome == "sent":
-        row.status, row.sent_at = "sent", now
-        if row.subscription_id:
-            session.execute(update(PushSubscription).where(PushSubscription.id == row.subscription_id)
-                            .values(last_success_at=now))
+        session.execute(this.values(status="sent", sent_at=now, last_status=result.status))
     elif result.outcome == "gone":
-        row.status = "gone"
-        subscription_id, row.subscription_id = row.subscription_id, None
-        if subscription_id:
-            session.execute(update(Delivery).where(Delivery.subscription_id == subscription_id)
-                            .values(subscription_id=None, status="gone")
-                            .where(Delivery.status == "pending"))
-            session.delete(session.get(PushSubscription, subscription_id))
+        # This device is gone: so are its other pending messages.
+        session.execute(update(Delivery).where(Delivery.subscription_id == sent.subscription_id,
+                                               Delivery.status.in_(("pending", "sending")))
+                        .values(status="gone", subscription_id=None))
+        session.execute(this.values(status="gone", subscription_id=None, last_status=result.status))
+        session.execute(delete(PushSubscription).where(PushSubscription.id == sent.subscription_id))
     elif result.outcome == "retry":
         wait = timedelta(seconds=result.retry_after) if result.retry_after is not None else \
-            min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** (row.attempts - 1)))
-        if now + wait >= row.expires_at:
-            row.status = "expired"
+            min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** (sent.attempts - 1)))
+        if now + wait >= sent.expires_at:
+            session.execute(this.values(status="expired", last_status=result.status))
         else:
-            row.status, row.next_attempt_at = "pending", now + wait
+            session.execute(this.values(status="pending", next_attempt_at=now + wait, last_status=result.status))
     else:
-        row.status = "failed"
+        session.execute(this.values(status="failed", last_status=result.status))
+
+
+def mark_working(session: Session, subscription_ids: Iterable[int], now: datetime) -> None:
+    """These devices took a message: their channel works (for the delivery view)."""
+    ids = sorted(set(subscription_ids))
+    if ids:
+        session.execute(update(PushSubscription).where(PushSubscription.id.in_(ids)).values(last_success_at=now))
 
 
 def delivery_overview(session: Session, clinic_id: int, patient_ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -224,7 +224,6 @@ ID_OPERATIONS = [label for label, operation in OPERATIONS.items()
 def _valid_body(label: str):
     today = today_madrid()
     bodies = {
-        # the document (and the server) require these three in a PATCH: see PATCH_NOT_PARTIAL below
         "PATCH /api/v1/patients/{patient_id}": {"display_name": "Patty Patient", "sex": "female",
                                                 "timezone": "Europe/Madrid"},
         "POST /api/v1/patients/{patient_id}/checklists": {
@@ -271,37 +270,29 @@ def test_ids_beyond_the_id_columns_range(app, world, request, label, value):
 
 
 # --- found while building the runs above -----------------------------------------------------
-# PatientPatchIn declares ``class Meta: partial = True``, which is no marshmallow option: the PATCH
-# body is loaded as a whole record, so display_name, sex and timezone are required (the OpenAPI
-# document says so too, which is why the runs cannot see it) and every field left out is reset
-# to its load_default.
-
-PATCH_NOT_PARTIAL = ("server bug: PATCH /patients/{id} is not partial (PatientPatchIn's Meta.partial is "
-                     "no marshmallow option): display_name, sex and timezone are required")
+# PATCH /patients/{id} once loaded its body as a whole record (PatientPatchIn's ``Meta.partial`` is
+# no marshmallow option): display_name, sex and timezone were required, so a patient could never
+# change her language, and every field left out was reset to its default (baseline to {},
+# childbearing_potential to false). The document said so too, so the runs could not see it.
 
 
-@pytest.mark.xfail(strict=True, reason=PATCH_NOT_PARTIAL + "; a patient can never change her language")
 def test_a_patient_may_patch_her_own_language_alone(world, client_for):
     response = client_for("patient").patch(f"/api/v1/patients/{world.patient.id}", json={"language": "es"})
     assert response.status_code == 200, response.json
     assert response.json["language"] == "es"
 
 
-@pytest.mark.xfail(strict=True, reason=PATCH_NOT_PARTIAL)
 def test_a_nurse_may_patch_one_field(world, client_for):
     response = client_for("nurse").patch(f"/api/v1/patients/{world.patient.id}", json={"display_name": "Patty P."})
     assert response.status_code == 200, response.json
     assert response.json["display_name"] == "Patty P."
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: PATCH /patients/{id} resets the fields it was not sent "
-                                       "(baseline to {}, childbearing_potential to false)")
 def test_a_patch_keeps_the_fields_it_was_not_sent(world, client_for):
     nurse = client_for("nurse")
     path = f"/api/v1/patients/{world.patient.id}"
     before = nurse.get(path).json
     assert before["baseline"] and before["childbearing_potential"] is True
-    # the three fields the document requires, unchanged but for the name
     response = nurse.patch(path, json={"display_name": "Patty P.", "sex": before["sex"],
                                        "timezone": before["timezone"]})
     assert response.status_code == 200, response.json

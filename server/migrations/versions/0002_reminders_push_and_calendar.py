@@ -109,6 +109,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_deliveries_flag_id'), ['flag_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliveries_patient_id'), ['patient_id'], unique=False)
         batch_op.create_index('ix_deliveries_pending', ['next_attempt_at'], unique=False, postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'"))
+        batch_op.create_index('ix_deliveries_sending', ['claimed_at'], unique=False, postgresql_where=sa.text("status = 'sending'"), sqlite_where=sa.text("status = 'sending'"))
         batch_op.create_index(batch_op.f('ix_deliveries_reminder_id'), ['reminder_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliveries_user_id'), ['user_id'], unique=False)
 
@@ -134,6 +135,7 @@ def downgrade() -> None:
         batch_op.drop_column('escalated_at')
 
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_deliveries_sending', postgresql_where=sa.text("status = 'sending'"), sqlite_where=sa.text("status = 'sending'"))
         batch_op.drop_index(batch_op.f('ix_deliveries_user_id'))
         batch_op.drop_index(batch_op.f('ix_deliveries_reminder_id'))
         batch_op.drop_index('ix_deliveries_pending', postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'"))

@@ -14,10 +14,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The web server and, beside it, the clock process (stopped with the server).
 run: $(STAMP)
 	$(RUN_ENV) $(BIN)/flask --app server init-db
+	$(RUN_ENV) $(BIN)/flask --app server vapid-keys
 	$(RUN_ENV) $(BIN)/flask --app server seed-demo
 	@echo "Alemtrack on http://127.0.0.1:5000 (API page: http://127.0.0.1:5000/api/v1/docs)"
+	$(RUN_ENV) $(BIN)/flask --app server clock & clock=$$!; \
+	trap 'kill $$clock 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(BIN)/flask --app server run --host 127.0.0.1 --port 5000
 
 test: $(STAMP)
@@ -25,6 +29,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/api.py
+	$(BIN)/python bench/clock.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .benchmarks

@@ -24,7 +24,10 @@ run: $(STAMP)
 	trap 'kill $$clock 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(BIN)/flask --app server run --host 127.0.0.1 --port 5000
 
+# Browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 test: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || { apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

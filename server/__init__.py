@@ -49,9 +49,11 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     from .api import bp
     from .calendar_feed import calendar_bp
     from .docs import docs_bp
+    from .pwa import pwa_bp
     app.register_blueprint(bp)
     app.register_blueprint(docs_bp)
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(pwa_bp)
 
     from .commands import register_commands
     register_commands(app)
@@ -97,7 +99,8 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.path.startswith("/api/"):
-        # Health data: never kept by shared caches or the browser's disk cache.
+    if request.path.startswith("/api/") and request.endpoint != "api.texts":
+        # Health data: never kept by shared caches or the browser's disk cache
+        # (the service worker keeps the patient's own timeline for offline use).
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -250,6 +250,15 @@ class CourseIn(Schema):
     status = String(load_default="given", validate=OneOf(("given", "planned")))
 
 
+class ExportOut(Schema):
+    exported_at = String(required=True)
+    patient = Dict(required=True)
+    checklists = List(Dict(), required=True)
+    lab_results = List(Dict(), required=True)
+    flags = List(Dict(), required=True)
+    family = List(Dict(), required=True)
+
+
 # --- timeline ---------------------------------------------------------------------
 
 

@@ -7,11 +7,30 @@ commit, render.
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
+from flask_login import current_user
 
 from ..engine.protocol import Content
+from ..errors import api_error
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
+
+
+MAX_ID = 2**31 - 1
+#: the endpoints anyone may call; every other one needs a logged-in user
+PUBLIC = {"api.csrf", "api.login", "api.register", "api.health", "api.vapid_public_key", "api.texts"}
+
+
+@bp.before_request
+def _login_first():
+    """Not logged in: 401 before the body is even read (so a bad body cannot
+    turn a 401 into a 400)."""
+    if request.endpoint not in PUBLIC and not current_user.is_authenticated:
+        raise api_error(401, "not_logged_in", "Log in first.")
+    # Ids are 32-bit integer columns: a larger one names nothing (and would make
+    # the database driver fail instead of answering 404).
+    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
+        raise api_error(404, "not_found", "No such object.")
 
 
 def content() -> Content:
@@ -35,4 +54,4 @@ def iso(value) -> str | None:
 
 
 # Registers the views on ``bp``.
-from . import auth, checklists, clinic, family, flags, health, labs, patients, push  # noqa: E402,F401
+from . import auth, checklists, clinic, family, flags, health, labs, patients, push, texts  # noqa: E402,F401

@@ -9,6 +9,7 @@ from ..errors import api_error
 from ..models import Clinic, Flag, Patient, User
 from ..schemas import (
     CourseIn,
+    ExportOut,
     CourseOut,
     InviteOut,
     PageQuery,
@@ -180,3 +181,16 @@ def get_timeline(patient_id, query):
                                                  content(), patient.language, kinds, start, end)
     session.commit()
     return listing({"items": items, "monitoring_ends": iso(result.monitoring_ends)})
+
+
+@bp.get("/patients/<int:patient_id>/export")
+@bp.output(ExportOut)
+@bp.doc(summary="Everything recorded about the patient, as JSON (the patient only)", responses=[401, 403, 404])
+def export_patient(patient_id):
+    _, patient = auth.patient_for(patient_id, ("patient",), "patient.export")
+    session = get_session()
+    body = service.export(session, patient)
+    body["patient"] = patient_json(session, patient)
+    response = listing(body)
+    response.headers["Content-Disposition"] = f'attachment; filename="alemtrack-{patient.id}.json"'
+    return response

@@ -44,8 +44,9 @@ def revoke_feeds(session: Session, user: User, patient: Patient, now: datetime) 
 
 
 def find_feed(session: Session, token: str) -> CalendarFeed | None:
-    return session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == token_hash(token),
-                                                     CalendarFeed.revoked_at.is_(None)))
+    """The live feed of this token: not revoked, and its owner's account still active."""
+    return session.scalar(select(CalendarFeed).join(User, User.id == CalendarFeed.user_id).where(
+        CalendarFeed.token_hash == token_hash(token), CalendarFeed.revoked_at.is_(None), User.active.is_(True)))
 
 
 def render(patient: Patient, items: list[dict], today: date, content: Content, now: datetime,

@@ -232,3 +232,28 @@ def adherence(history: History, today: date, content: Content) -> dict[str, Any]
 
 def monitoring_end_of(courses: Iterable[Course], content: Content) -> date | None:
     return monitoring_end(engine_courses(courses), content)
+
+
+def export(session: Session, patient: Patient) -> dict[str, Any]:
+    """The patient's own data (GDPR access and portability): answers, results, flag states."""
+    from ..models import FamilyLink, Flag
+    from ..timeutil import utcnow
+
+    def day(value):
+        return value.isoformat() if value is not None else None
+
+    checklists = session.scalars(select(Checklist).where(Checklist.patient_id == patient.id).order_by(Checklist.id))
+    flags = session.scalars(select(Flag).where(Flag.patient_id == patient.id).order_by(Flag.id))
+    links = session.scalars(select(FamilyLink).where(FamilyLink.patient_id == patient.id).order_by(FamilyLink.id))
+    return {
+        "exported_at": utcnow().isoformat(),
+        "checklists": [{"answered_on": day(c.answered_on), "answers": dict(c.answers), "note": c.note,
+                        "level": c.level, "reasons": list(c.reasons)} for c in checklists],
+        "lab_results": [{"analyte": r.analyte, "value": r.value, "ref_low": r.ref_low, "ref_high": r.ref_high,
+                         "taken_on": day(r.taken_on), "patient_reported": r.patient_reported}
+                        for r in lab_results_of(session, patient.id)],
+        "flags": [{"level": f.level, "reasons": list(f.reasons), "status": f.status, "created_at": day(f.created_at),
+                   "outcome": f.outcome} for f in flags],
+        "family": [{"email": link.user.email, "shares": list(link.shares), "since": day(link.created_at),
+                    "revoked_at": day(link.revoked_at)} for link in links],
+    }

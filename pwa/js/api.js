@@ -1,0 +1,36 @@
+// The API client: cookie session, CSRF header on state changes, error envelope.
+let csrf = null;
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.error && body.error.message) || `HTTP ${status}`);
+    this.status = status;
+    this.code = body && body.error && body.error.code;
+    this.field = body && body.error && body.error.field;
+  }
+}
+
+export async function refreshCsrf() {
+  const response = await fetch("/api/v1/auth/csrf", { credentials: "same-origin", cache: "no-store" });
+  csrf = (await response.json()).csrf_token;
+  return csrf;
+}
+
+export async function api(method, path, body) {
+  if (method !== "GET" && !csrf) await refreshCsrf();
+  const headers = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") headers["X-CSRF-Token"] = csrf;
+  const response = await fetch("/api/v1" + path, {
+    method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data);
+  if (data && data.csrf_token) csrf = data.csrf_token;
+  return data;
+}
+
+export const get = (path) => api("GET", path);
+export const post = (path, body) => api("POST", path, body);

@@ -1,0 +1,125 @@
+// Alemtrack app shell: session, navigation, service worker and its updates.
+import { api, get, ApiError } from "./api.js";
+import { banner, h, show } from "./dom.js";
+import { setLanguage, t } from "./i18n.js";
+import * as patient from "./views/patient.js";
+import * as nurse from "./views/nurse.js";
+import * as family from "./views/family.js";
+import { loginView } from "./views/login.js";
+
+export const state = { me: null, texts: null, patient: null };
+
+const ROUTES = {
+  patient: { "": patient.today, checklist: patient.checklist, labs: patient.labs, timeline: patient.timeline,
+             settings: patient.settings },
+  nurse: { "": nurse.flags, flags: nurse.flags, flag: nurse.flag, patients: nurse.patients, patient: nurse.patient,
+           enrol: nurse.enrol },
+  family: { "": family.reminders },
+};
+const NAV = {
+  patient: [["", "nav_today"], ["checklist", "nav_checklist"], ["labs", "nav_labs"], ["timeline", "nav_timeline"],
+            ["settings", "nav_settings"]],
+  nurse: [["flags", "nav_flags"], ["patients", "nav_patients"], ["enrol", "nav_enrol"]],
+  family: [["", "nav_reminders"]],
+};
+
+const roleOf = (me) => (me.role === "admin" ? "nurse" : me.role);
+
+export async function loadTexts(language) {
+  state.texts = await get(`/content/texts?lang=${language}`);
+}
+
+export async function refreshMe() {
+  state.me = await get("/me");
+  let language = navigator.language.slice(0, 2);
+  if (state.me.role === "patient") {
+    state.patient = await get(`/patients/${state.me.patient_id}`);
+    language = state.patient.language;
+  }
+  setLanguage(language);
+  await loadTexts(document.documentElement.lang);
+}
+
+function nav() {
+  const container = document.getElementById("nav");
+  if (!state.me) return container.replaceChildren();
+  const here = location.hash.replace(/^#\/?/, "").split("/")[0];
+  const links = NAV[roleOf(state.me)].map(([path, key]) =>
+    h("li", {}, h("a", { href: `#/${path}`, "aria-current": path === here ? "page" : false }, t(key))));
+  links.push(h("li", {}, h("a", { href: "#/logout" }, t("logout"))));
+  container.replaceChildren(h("ul", {}, links));
+}
+
+async function logout() {
+  try { await api("POST", "/auth/logout"); } catch (e) { /* already out */ }
+  navigator.serviceWorker?.controller?.postMessage({ type: "CLEAR_DATA" });
+  state.me = null;
+  location.hash = "#/";
+}
+
+async function route() {
+  const [page, ...args] = location.hash.replace(/^#\/?/, "").split("/");
+  if (page === "logout") return logout();
+  if (!state.me) {
+    try { await refreshMe(); } catch (error) {
+      if (error instanceof ApiError && error.status === 401) { nav(); return loginView(); }
+      if (!navigator.onLine || !(error instanceof ApiError)) return show(h("p", {}, t("offline")));
+      throw error;
+    }
+  }
+  nav();
+  const view = ROUTES[roleOf(state.me)][page] || ROUTES[roleOf(state.me)][""];
+  try {
+    await view(...args);
+  } catch (error) {
+    show(h("h1", {}, "Alemtrack"), h("p", { class: "error", role: "alert" }, t("error", { message: error.message })));
+  }
+}
+
+export function go(path) {
+  if (location.hash === `#/${path}`) route(); else location.hash = `#/${path}`;
+}
+
+function watchForUpdates(registration) {
+  let accepted = false;
+  const offer = (worker) => banner(
+    h("span", {}, t("update_ready"), " "),
+    h("button", { type: "button", onclick: () => { accepted = true; worker.postMessage({ type: "SKIP_WAITING" }); } },
+      t("update_now")));
+  if (registration.waiting && navigator.serviceWorker.controller) offer(registration.waiting);
+  registration.addEventListener("updatefound", () => {
+    const worker = registration.installing;
+    worker.addEventListener("statechange", () => {
+      // A new version waits; the old one keeps the page until the person says so.
+      if (worker.state === "installed" && navigator.serviceWorker.controller) offer(worker);
+    });
+  });
+  // The first worker taking control (clients.claim) is no update: only reload
+  // when the person asked for the new version.
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (accepted) { accepted = false; location.reload(); }
+  });
+}
+
+async function flushOutbox() {
+  if (!window.AlemtrackOutbox) return;
+  const answers = await window.AlemtrackOutbox.flush();
+  if (Object.keys(answers).length) window.dispatchEvent(new CustomEvent("outbox-flushed", { detail: answers }));
+}
+
+async function start() {
+  if ("serviceWorker" in navigator) {
+    const registration = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+    watchForUpdates(registration);
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data?.type === "OUTBOX_FLUSHED") window.dispatchEvent(new CustomEvent("outbox-flushed", { detail: event.data.answers }));
+    });
+  }
+  window.addEventListener("hashchange", route);
+  window.addEventListener("online", flushOutbox);
+  await route();
+  flushOutbox();
+}
+
+window.addEventListener("DOMContentLoaded", start);
+export { flushOutbox };

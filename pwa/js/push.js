@@ -1,0 +1,39 @@
+// Web Push on this device: ask, subscribe with the server's VAPID key, tell the server.
+import { api, get } from "./api.js";
+import { t } from "./i18n.js";
+
+function keyBytes(base64url) {
+  const raw = atob(base64url.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (base64url.length % 4)) % 4));
+  return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+}
+
+const supported = () => "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+
+export async function pushStatus() {
+  if (!supported()) return t("notifications_unsupported");
+  if (Notification.permission === "denied") return t("notifications_blocked");
+  const registration = await navigator.serviceWorker.ready;
+  return (await registration.pushManager.getSubscription()) ? t("notifications_enabled") : "";
+}
+
+export async function subscribePush() {
+  if (!supported()) return t("notifications_unsupported");
+  if ((await Notification.requestPermission()) !== "granted") return t("notifications_blocked");
+  const registration = await navigator.serviceWorker.ready;
+  const { key } = await get("/push/vapid-public-key");
+  const subscription = (await registration.pushManager.getSubscription()) ||
+    (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) }));
+  await api("POST", "/push/subscriptions", subscription.toJSON());
+  return t("notifications_enabled");
+}
+
+export async function unsubscribePush() {
+  if (!supported()) return t("notifications_unsupported");
+  const registration = await navigator.serviceWorker.ready;
+  const subscription = await registration.pushManager.getSubscription();
+  if (subscription) {
+    await api("DELETE", "/push/subscriptions", { endpoint: subscription.endpoint }).catch(() => null);
+    await subscription.unsubscribe();
+  }
+  return "";
+}

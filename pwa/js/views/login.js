@@ -1,0 +1,28 @@
+import { post, refreshCsrf } from "../api.js";
+import { h, show } from "../dom.js";
+import { t } from "../i18n.js";
+import { go, state } from "../app.js";
+
+export function loginView() {
+  const error = h("p", { class: "error", role: "alert" });
+  const email = h("input", { id: "email", name: "email", type: "email", autocomplete: "username", required: true });
+  const password = h("input", { id: "password", name: "password", type: "password",
+                                autocomplete: "current-password", required: true });
+  const form = h("form", { novalidate: true },
+    h("label", { for: "email" }, t("email")), email,
+    h("label", { for: "password" }, t("password")), password,
+    h("p", {}, h("button", { type: "submit" }, t("login"))), error);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    try {
+      await refreshCsrf();
+      await post("/auth/login", { email: email.value, password: password.value });
+      state.me = null;
+      go("");
+    } catch (e) {
+      error.textContent = e.status === 401 ? t("login_failed") : e.message;
+    }
+  });
+  show(h("h1", {}, t("login_title")), form);
+}

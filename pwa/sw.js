@@ -1,0 +1,115 @@
+/* Alemtrack service worker: app shell offline, the patient's timeline offline,
+ * the outbox replayed, push notifications shown and opened.
+ *
+ * No mutable globals: every event does its work inside event.waitUntil.
+ */
+importScripts("/js/outbox-core.js");
+
+const VERSION = "v1";
+const SHELL = `alemtrack-shell-${VERSION}`;
+const DATA = `alemtrack-data-${VERSION}`;
+const SHELL_FILES = [
+  "/", "/css/app.css", "/manifest.webmanifest", "/js/app.js", "/js/api.js", "/js/dom.js", "/js/i18n.js",
+  "/js/push.js", "/js/outbox-core.js", "/js/views/login.js", "/js/views/patient.js", "/js/views/nurse.js",
+  "/js/views/family.js", "/js/views/chart.js", "/icons/icon-192.png", "/icons/icon-512.png",
+  "/icons/maskable-192.png", "/icons/maskable-512.png",
+];
+/** Reads kept for offline use (stale-while-revalidate): the patient's own views. */
+const OFFLINE_READS = [
+  /^\/api\/v1\/me$/, /^\/api\/v1\/content\/texts/, /^\/api\/v1\/patients\/\d+$/,
+  /^\/api\/v1\/patients\/\d+\/timeline/, /^\/api\/v1\/patients\/\d+\/checklist$/, /^\/api\/v1\/patients\/\d+\/labs$/,
+];
+
+self.addEventListener("install", (event) => {
+  // No skipWaiting here: the page offers "update now" instead of reloading under the user.
+  event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    const keep = new Set([SHELL, DATA]);
+    for (const name of await caches.keys()) {
+      if (name.startsWith("alemtrack-") && !keep.has(name)) await caches.delete(name);  // only our own old caches
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  const type = event.data && event.data.type;
+  if (type === "SKIP_WAITING") event.waitUntil(self.skipWaiting());
+  if (type === "CLEAR_DATA") event.waitUntil(caches.delete(DATA));
+  if (type === "FLUSH") event.waitUntil(flushAndTell());
+});
+
+async function staleWhileRevalidate(request) {
+  const cache = await caches.open(DATA);
+  const cached = await cache.match(request);
+  const fresh = fetch(request).then((response) => {
+    if (response.ok) cache.put(request, response.clone());
+    else if (response.status === 401 || response.status === 403 || response.status === 404) cache.delete(request);
+    return response;
+  });
+  if (cached) {
+    fresh.catch(() => null);
+    return cached;
+  }
+  return fresh;
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.mode === "navigate") {
+    event.respondWith(fetch(request).catch(() => caches.match("/", { cacheName: SHELL })));
+    return;
+  }
+  if (OFFLINE_READS.some((pattern) => pattern.test(url.pathname))) {
+    event.respondWith(staleWhileRevalidate(request));
+    return;
+  }
+  if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/calendar/")) return;  // network only
+  event.respondWith(caches.match(request, { cacheName: SHELL }).then((hit) => hit || fetch(request)));
+});
+
+async function flushAndTell() {
+  const answers = await self.AlemtrackOutbox.flush();
+  if (Object.keys(answers).length) {
+    for (const client of await self.clients.matchAll({ type: "window" })) {
+      client.postMessage({ type: "OUTBOX_FLUSHED", answers });
+    }
+  }
+}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === "outbox") event.waitUntil(flushAndTell());
+});
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (e) { data = {}; }
+  const title = data.title || "Alemtrack";
+  event.waitUntil(self.registration.showNotification(title, {
+    body: data.body || "", tag: data.tag, renotify: false, icon: "/icons/icon-192.png", badge: "/icons/icon-192.png",
+    data: { url: data.url || "/#/" },
+  }));
+});
+
+/** Open (or bring back) the app at the notification's screen. Focusing needs
+ * the click's user activation: a refused focus still navigates. */
+async function openFromNotification(notification) {
+  const target = new URL((notification.data && notification.data.url) || "/#/", self.location.origin).href;
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const ours = windows.find((client) => client.url === target) ||
+    windows.find((client) => new URL(client.url).origin === self.location.origin);
+  if (!ours) return self.clients.openWindow(target);
+  try { await ours.focus(); } catch (e) { /* no user activation */ }
+  return ours.url === target ? ours : ours.navigate(target);
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(openFromNotification(event.notification));
+});

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Dict, String
+from apiflask.validators import OneOf
+from flask import jsonify
+
+from ..engine.protocol import LANGUAGES
+from . import bp, content
+
+
+class TextsQuery(Schema):
+    lang = String(load_default="en", validate=OneOf(LANGUAGES))
+
+
+class TextsOut(Schema):
+    language = String(required=True)
+    items = Dict(required=True)
+    levels = Dict(required=True)
+    kinds = Dict(required=True)
+    groups = Dict(required=True)
+    analytes = Dict(required=True)
+    rules = Dict(required=True)
+
+
+@bp.get("/content/texts")
+@bp.input(TextsQuery, location="query", arg_name="query")
+@bp.output(TextsOut)
+@bp.doc(summary="The clinical texts of content/ in one language, with the analytes' units and default ranges "
+                "(public: no patient data)", responses=[400])
+def texts(query):
+    c = content()
+    language = query["lang"]
+    t = c.texts[language]
+    analytes = {
+        code: {"name": t["analytes"][code], "kind": a.kind, "unit": a.unit, "low": a.low, "high": a.high}
+        for code, a in c.analytes.items()
+    }
+    body = {
+        "language": language,
+        "items": {code: dict(t["items"][code]) for code in c.item_codes},
+        "levels": {level: dict(t["levels"][level]) for level in c.levels},
+        "kinds": dict(t["kinds"]),
+        "groups": dict(t["groups"]),
+        "analytes": analytes,
+        "rules": {rule.code: dict(t["rules"][rule.code]) for rule in c.rules},
+    }
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response

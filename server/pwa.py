@@ -1,0 +1,45 @@
+"""Serves the progressive web app in pwa/ (plain files, no build step).
+
+The service worker is served from the root so that its scope is the whole
+app; it and the app shell are revalidated on every load (no-cache), so a new
+version is seen at once and the worker's own versioned cache does the rest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apiflask import APIBlueprint
+from flask import send_from_directory
+
+PWA_DIR = Path(__file__).resolve().parents[1] / "pwa"
+pwa_bp = APIBlueprint("pwa", __name__, enable_openapi=False)
+
+#: files a browser must check with the server on each load (ETag, 304 if unchanged)
+ALWAYS_REVALIDATE = {"index.html", "sw.js", "manifest.webmanifest"}
+
+
+def _send(filename: str):
+    response = send_from_directory(PWA_DIR, filename, max_age=0 if filename in ALWAYS_REVALIDATE else 3600)
+    if filename in ALWAYS_REVALIDATE:
+        response.headers["Cache-Control"] = "no-cache"
+    if filename == "sw.js":
+        response.headers["Service-Worker-Allowed"] = "/"
+    if filename.endswith(".webmanifest"):
+        response.mimetype = "application/manifest+json"
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+    )
+    return response
+
+
+@pwa_bp.get("/")
+def index():
+    return _send("index.html")
+
+
+@pwa_bp.get("/<path:filename>")
+def asset(filename: str):
+    return _send(filename)

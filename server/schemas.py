@@ -175,8 +175,8 @@ class PatientPatchIn(Schema):
 
 
 class PregnancyOut(Schema):
-    reported_on = Date(required=True)
-    ended_on = Date(allow_none=True)
+    reported_on = String(required=True)
+    ended_on = String(allow_none=True)
 
 
 class ClinicOut(Schema):

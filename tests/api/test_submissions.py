@@ -1011,3 +1011,14 @@ def test_patch_keeps_the_fields_it_does_not_send(world, db, client_for):
     body = response.json
     assert (body["childbearing_potential"], body["language"], body["baseline"]) == (
         True, "es", {"platelets": 250, "creatinine": 70})
+
+
+def test_a_pregnancy_shows_on_the_patient_record(world, client_for):
+    """A pregnancy recorded by the nurse comes back in the record (regression: it answered 500)."""
+    nurse = client_for("nurse")
+    changed = nurse.patch(f"{API}/patients/{world.patient.id}",
+                          json={"pregnancies": [{"reported_on": "2026-06-01", "ended_on": None}]})
+    assert changed.status_code == 200, changed.json
+    record = client_for("patient").get(f"{API}/patients/{world.patient.id}")
+    assert record.status_code == 200, record.json
+    assert record.json["pregnancies"] == [{"reported_on": "2026-06-01", "ended_on": None}]

@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/clock.py
+	$(BIN)/python bench/pwa.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .benchmarks

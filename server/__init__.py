@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from apiflask import APIFlask
 from flask import request
+from flask_compress import Compress
 from flask_wtf.csrf import CSRFProtect
 
 from . import auth, errors
@@ -22,6 +23,8 @@ from .engine.protocol import default_content, load_content
 from .errors import api_error
 
 csrf = CSRFProtect()
+#: gzip/brotli for the app shell and JSON: a cheap phone on a slow network loads a fraction
+compress = Compress()
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -42,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     errors.init_app(app)
     auth.init_app(app)
     csrf.init_app(app)
+    compress.init_app(app)
     app.before_request(_refuse_cross_origin)
     app.before_request(_refuse_malformed_json)
     app.after_request(_security_headers)

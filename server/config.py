@@ -39,6 +39,10 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
         "WTF_CSRF_HEADERS": ["X-CSRF-Token"],
         "WTF_CSRF_TIME_LIMIT": None,  # valid for the session's life; sessions rotate on login
         "WTF_CSRF_SSL_STRICT": True,
+        "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/javascript", "application/javascript",
+                               "application/json", "application/manifest+json", "text/calendar"],
+        "COMPRESS_MIN_SIZE": 500,
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
         # Login throttling (per account and per address), counted in the database so
         # that every worker process sees the same counters.
         "LOGIN_WINDOW_SECONDS": int(env.get("ALEMTRACK_LOGIN_WINDOW_SECONDS", "900")),

@@ -21,6 +21,8 @@ ALWAYS_REVALIDATE = {"index.html", "sw.js", "manifest.webmanifest"}
 
 def _send(filename: str):
     response = send_from_directory(PWA_DIR, filename, max_age=0 if filename in ALWAYS_REVALIDATE else 3600)
+    # Not streamed from the file: Flask-Compress compresses only what it can read.
+    response.direct_passthrough = False
     if filename in ALWAYS_REVALIDATE:
         response.headers["Cache-Control"] = "no-cache"
     if filename == "sw.js":

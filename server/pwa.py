@@ -11,6 +11,7 @@ from pathlib import Path
 
 from apiflask import APIBlueprint
 from flask import send_from_directory
+from werkzeug.routing import PathConverter
 
 PWA_DIR = Path(__file__).resolve().parents[1] / "pwa"
 pwa_bp = APIBlueprint("pwa", __name__, enable_openapi=False)
@@ -42,6 +43,18 @@ def index():
     return _send("index.html")
 
 
-@pwa_bp.get("/<path:filename>")
+class AssetPath(PathConverter):
+    """A path outside /api/ and /calendar/: an unknown API URL must answer 404, not
+    405 because this GET-only route happens to match its path."""
+
+    regex = r"(?!api/|calendar/)[^/].*?"
+
+
+@pwa_bp.record_once
+def _register_converter(state) -> None:
+    state.app.url_map.converters["asset"] = AssetPath
+
+
+@pwa_bp.get("/<asset:filename>")
 def asset(filename: str):
     return _send(filename)

@@ -550,7 +550,7 @@ class SettingsOut(Schema):
 
 
 class AuditQuery(Schema):
-    before_id = Integer(validate=Range(1))
+    before_id = Integer(validate=Range(1, 2**31 - 1))  # ids are 32-bit integer columns
     limit = Integer(load_default=100, validate=Range(1, 500))
 
 

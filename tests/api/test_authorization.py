@@ -240,7 +240,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/health"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200)),
     # --- the app itself (server/pwa.py) and the clinical texts it shows: public, no patient data
     ("GET", "/"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200), check=check_app_shell),
-    ("GET", "/<path:filename>"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/<asset:filename>"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200),
                                        lambda c: {"filename": "sw.js"}, check=check_worker),
     ("GET", "/api/v1/content/texts"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200), check=check_texts),
     # --- sessions and accounts

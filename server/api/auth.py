@@ -4,11 +4,13 @@ from apiflask import HTTPError
 from flask import current_app, session as cookie_session
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import auth
 from ..db import get_session
 from ..errors import api_error
+from ..models import FamilyLink
 from ..schemas import CsrfOut, LoginIn, LoginOut, PasswordIn, RegisterIn, UserOut
 from ..services import accounts
 from ..timeutil import utcnow
@@ -25,9 +27,6 @@ def user_json(user) -> dict:
 def _family_patient(user) -> int | None:
     if user.role != "family":
         return None
-    from sqlalchemy import select
-
-    from ..models import FamilyLink
     return get_session().scalar(select(FamilyLink.patient_id).where(
         FamilyLink.user_id == user.id, FamilyLink.revoked_at.is_(None)).order_by(FamilyLink.id))
 

@@ -82,10 +82,7 @@ def list_patients(query):
     nurse = auth.require_role(*STAFF)
     session = get_session()
     page, per_page = query["page"], query["per_page"]
-    base = select(Patient).where(Patient.clinic_id == nurse.clinic_id)
-    total = session.scalar(select(func.count()).select_from(base.subquery()))
-    patients = list(session.scalars(base.order_by(Patient.display_name, Patient.id)
-                                    .offset((page - 1) * per_page).limit(per_page)))
+    patients, total = service.page_of_patients(session, nurse.clinic_id, page, per_page)
     open_flags = dict(session.execute(
         select(Flag.patient_id, func.count()).where(Flag.patient_id.in_([p.id for p in patients]),
                                                     Flag.status != "resolved").group_by(Flag.patient_id)

@@ -3,12 +3,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import current_app, request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import auth
 from ..db import get_session
 from ..errors import api_error
-from ..models import Patient, PushSubscription
+from ..models import PushSubscription
 from ..push import application_server_key, load_private_key
 from ..schemas import (
     CalendarFeedOut,
@@ -20,8 +20,9 @@ from ..schemas import (
     VapidKeyOut,
 )
 from ..services import audit, calendar, reminders
+from ..services.patients import page_of_patients
 from ..timeutil import utcnow
-from . import bp, content, iso, listing
+from . import bp, iso, listing
 
 #: push services are HTTPS; plain HTTP only to this machine (tests, development)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -115,10 +116,7 @@ def delivery_view(query):
     nurse = auth.require_role("nurse", "admin")
     session = get_session()
     page, per_page = query["page"], query["per_page"]
-    base = select(Patient).where(Patient.clinic_id == nurse.clinic_id)
-    total = session.scalar(select(func.count()).select_from(base.subquery()))
-    patients = list(session.scalars(base.order_by(Patient.display_name, Patient.id)
-                                    .offset((page - 1) * per_page).limit(per_page)))
+    patients, total = page_of_patients(session, nurse.clinic_id, page, per_page)
     overview = reminders.delivery_overview(session, nurse.clinic_id, [p.id for p in patients])
     items = [{"patient_id": p.id, "display_name": p.display_name,
               **{**overview[p.id], "last_delivered_at": iso(overview[p.id]["last_delivered_at"])}}

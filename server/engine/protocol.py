@@ -106,10 +106,6 @@ class ItemRule:
     season_end: tuple[int, int] | None = None
     after_last_infusion_months: int = 0
 
-    @property
-    def is_window(self) -> bool:
-        return self.due is None and self.scope != "monitoring"
-
 
 @dataclass(frozen=True, slots=True)
 class NearInfusion:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zoneinfo import ZoneInfo
@@ -15,7 +15,8 @@ from ..engine import inputs as engine_inputs
 from ..engine.errors import InputError
 from ..engine.protocol import Content
 from ..engine.timeline import Item, Timeline, item_to_json, monitoring_end, timeline
-from ..models import Checklist, Clinic, Course, LabResult, Patient, Pregnancy, User
+from ..models import Checklist, Clinic, Course, FamilyLink, Flag, LabResult, Patient, Pregnancy, User
+from ..timeutil import utcnow
 from . import accounts
 
 
@@ -60,6 +61,15 @@ def lab_results_of(session: Session, patient_id: int, analyte: str | None = None
     if analyte is not None:
         query = query.where(LabResult.analyte == analyte)
     return list(session.scalars(query.order_by(LabResult.taken_on, LabResult.id)))
+
+
+def page_of_patients(session: Session, clinic_id: int, page: int, per_page: int) -> tuple[list[Patient], int]:
+    """One page of the clinic's patients by name, and how many there are in all."""
+    base = select(Patient).where(Patient.clinic_id == clinic_id)
+    total = session.scalar(select(func.count()).select_from(base.subquery()))
+    patients = list(session.scalars(base.order_by(Patient.display_name, Patient.id)
+                                    .offset((page - 1) * per_page).limit(per_page)))
+    return patients, total
 
 
 def create_patient(session: Session, clinic: Clinic, fields: Mapping[str, Any], creator: User, now: datetime,
@@ -236,9 +246,6 @@ def monitoring_end_of(courses: Iterable[Course], content: Content) -> date | Non
 
 def export(session: Session, patient: Patient) -> dict[str, Any]:
     """The patient's own data (GDPR access and portability): answers, results, flag states."""
-    from ..models import FamilyLink, Flag
-    from ..timeutil import utcnow
-
     def day(value):
         return value.isoformat() if value is not None else None
 

@@ -1,6 +1,6 @@
 """Reminder rows and push deliveries: what the clock process does (CLINICAL.md section 5).
 
-* ``sync_patient`` plans a patient's reminder rows up to a horizon from her
+* ``sync_patients`` plans patients' reminder rows up to a horizon from her
   timeline (engine.reminders.plan): new keys are added, pending rows that no
   longer apply are cancelled, sent rows stay as history.
 * ``handle_due_reminders`` claims due rows. A row past its ``useful_until`` is
@@ -18,11 +18,10 @@ never take the same row; SQLite has one writer (BEGIN IMMEDIATE).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -66,11 +65,6 @@ def for_update(query, session: Session, of):
 
 
 # --- planning -----------------------------------------------------------------------
-
-
-def sync_patient(session: Session, patient: Patient, now: datetime, content: Content, horizon: timedelta) -> int:
-    """Plan one patient's reminder rows in [now, now + horizon); returns rows added."""
-    return sync_patients(session, [patient], now, content, horizon)
 
 
 def sync_patients(session: Session, patients: list[Patient], now: datetime, content: Content,
@@ -225,7 +219,7 @@ def handle_due_reminders(session: Session, now: datetime, content: Content, limi
         row.handled_at = now
         if now > row.useful_until:
             row.status, row.outcome = "skipped", "expired"
-        elif row.unless == "done" and _is_done(session, row, now.astimezone(_zone(patient.timezone)).date(),
+        elif row.unless == "done" and _is_done(session, row, now.astimezone(ZoneInfo(patient.timezone)).date(),
                                                settings_of[patient.clinic_id], content):
             row.status, row.outcome = "skipped", "done"
         elif row.audience == "care_team":
@@ -248,11 +242,6 @@ def handle_due_reminders(session: Session, now: datetime, content: Content, limi
     if deliveries:
         session.execute(insert(Delivery), deliveries)
     return len(rows)
-
-
-def _zone(name: str):
-    from zoneinfo import ZoneInfo
-    return ZoneInfo(name)
 
 
 # --- care team ---------------------------------------------------------------------

@@ -4,7 +4,7 @@ decrypts every message and checks its VAPID claims."""
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import func, select
 
 from server.db import database
-from server.models import Checklist, Patient, User
+from server.models import Checklist, User
 
 from .conftest import login, screenshot
 

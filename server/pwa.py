@@ -7,11 +7,15 @@ version is seen at once and the worker's own versioned cache does the rest.
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from apiflask import APIBlueprint
-from flask import send_from_directory
+from flask import Response, request
 from werkzeug.routing import PathConverter
+from werkzeug.security import safe_join
+
+from .errors import api_error
 
 PWA_DIR = Path(__file__).resolve().parents[1] / "pwa"
 pwa_bp = APIBlueprint("pwa", __name__, enable_openapi=False)
@@ -21,11 +25,19 @@ ALWAYS_REVALIDATE = {"index.html", "sw.js", "manifest.webmanifest"}
 
 
 def _send(filename: str):
-    response = send_from_directory(PWA_DIR, filename, max_age=0 if filename in ALWAYS_REVALIDATE else 3600)
-    # Not streamed from the file: Flask-Compress compresses only what it can read.
-    response.direct_passthrough = False
+    # Read whole (the app's files are small), not streamed: a streamed file
+    # response compressed on the fly would be left open by Flask-Compress.
+    path = safe_join(str(PWA_DIR), filename)
+    if path is None or not Path(path).is_file():
+        raise api_error(404, "not_found", "No such file.")
+    response = Response(Path(path).read_bytes(),
+                        mimetype=mimetypes.guess_type(path)[0] or "application/octet-stream")
+    response.add_etag()
+    response.make_conditional(request)
     if filename in ALWAYS_REVALIDATE:
         response.headers["Cache-Control"] = "no-cache"
+    else:
+        response.headers["Cache-Control"] = "public, max-age=3600"
     if filename == "sw.js":
         response.headers["Service-Worker-Allowed"] = "/"
     if filename.endswith(".webmanifest"):

@@ -206,13 +206,11 @@ def check_vapid_key(ctx: Ctx, role: str, response) -> None:
 
 def check_app_shell(ctx: Ctx, role: str, response) -> None:
     assert response.mimetype == "text/html" and b'rel="manifest"' in response.data
-    response.close()  # a file response: WSGI servers close it, a test client does not
 
 
 def check_worker(ctx: Ctx, role: str, response) -> None:
     assert response.mimetype in ("text/javascript", "application/javascript")
     assert response.headers["Cache-Control"] == "no-cache"
-    response.close()
 
 
 def check_texts(ctx: Ctx, role: str, response) -> None:

@@ -13,7 +13,9 @@ ENGINE = Path(__file__).resolve().parents[2] / "server" / "engine"
 MODULES = sorted(ENGINE.rglob("*.py"))
 FORBIDDEN_IMPORTS = ("flask", "sqlalchemy", "time")
 #: attribute calls that read the clock: date.today(), datetime.now(), ...
-CLOCK_CALLS = {"today", "now", "utcnow", "time", "monotonic", "perf_counter"}
+CLOCK_CALLS = {"today", "now", "utcnow"}
+#: the time module's clocks (a datetime's .time() is no clock read)
+TIME_MODULE_CALLS = {"time", "monotonic", "perf_counter", "time_ns"}
 
 
 def violations(source: str) -> list[str]:
@@ -29,7 +31,10 @@ def violations(source: str) -> list[str]:
             if name.split(".")[0] in FORBIDDEN_IMPORTS:
                 found.append(f"line {node.lineno}: imports {name}")
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr in CLOCK_CALLS:
+            receiver = node.func.value
+            if node.func.attr in CLOCK_CALLS or (
+                node.func.attr in TIME_MODULE_CALLS and isinstance(receiver, ast.Name) and receiver.id == "time"
+            ):
                 found.append(f"line {node.lineno}: calls .{node.func.attr}()")
     return found
 
@@ -54,8 +59,13 @@ def test_engine_module_is_pure(module):
         "import datetime\nx = datetime.datetime.now()",
         "from datetime import datetime\nx = datetime.utcnow()",
         "import time\nx = time.time()",
+        "x = time.monotonic()",
     ],
 )
 def test_the_check_catches(source):
     """The check itself can fail: each of these sources is caught."""
     assert violations(source)
+
+
+def test_a_datetimes_time_method_is_no_clock_read():
+    assert violations("from datetime import datetime\nx = datetime(2026, 1, 1).time()") == []

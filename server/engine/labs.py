@@ -38,21 +38,22 @@ def _limits(result: LabResult, content: Content) -> tuple[float | None, float | 
     return low, high
 
 
-def _holds(test: LabTest, value: float | str, limits: tuple[float | None, float | None],
-           base: float | None, settings: Mapping[str, Any]) -> bool:
+def _holds(test: LabTest, result: LabResult, base: float | None, settings: Mapping[str, Any],
+           content: Content) -> bool:
     kind = test.test
+    value = result.value
     if kind == "equals":
         return value == test.param
     if kind == "below":
         return value < test.param
     if kind == "above":
         return value > test.param
-    low, high = limits
-    if kind == "below_low":
-        return low is not None and value < low
-    if kind == "outside_range":
-        return (low is not None and value < low) or (high is not None and value > high)
-    if kind == "above_high_times":
+    if kind in ("below_low", "outside_range", "above_high_times"):
+        low, high = _limits(result, content)
+        if kind == "below_low":
+            return low is not None and value < low
+        if kind == "outside_range":
+            return (low is not None and value < low) or (high is not None and value > high)
         return high is not None and value > _times(test.param, high)
     if base is None:
         return False
@@ -73,25 +74,25 @@ def evaluate(result: LabResult, baseline: Mapping[str, float], settings: Mapping
     rules = content.rules_by_analyte[result.analyte]
     if not rules:
         return []
-    analyte, value = result.analyte, result.value
-    limits = _limits(result, content)
+    analyte = result.analyte
     base = baseline.get(analyte)
-    rank = content.level_rank
-    fired: dict[str, str] = {}
+    fired: dict[str, LabTest] = {}
     for rule in rules:
         best = None
         for test in rule.tests:
-            if analyte in test.analytes and _holds(test, value, limits, base, settings):
-                if best is None or rank(test.level) > rank(best):
-                    best = test.level
+            if analyte in test.analytes and (best is None or test.rank > best.rank) \
+                    and _holds(test, result, base, settings, content):
+                best = test
         if best is not None:
             fired[rule.code] = best
+    if not fired:
+        return []
     if len(fired) > 1:
         for rule in rules:
             if rule.code in fired:
                 for other in rule.supersedes:
                     fired.pop(other, None)
-    return [Finding(code, level, result.taken_on, analyte, value) for code, level in fired.items()]
+    return [Finding(code, test.level, result.taken_on, analyte, result.value) for code, test in fired.items()]
 
 
 def evaluate_all(results: Iterable[LabResult], baseline: Mapping[str, float],

@@ -150,7 +150,9 @@ class LabTest:
     level: str
     test: str
     param: Any
-    analytes: tuple[str, ...] | None  # None: every analyte of the rule
+    analytes: tuple[str, ...]
+    #: the level's rank in the checklist levels (none < routine < soon ...)
+    rank: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -569,7 +571,7 @@ def _load_lab_test(
         else:
             param = float(entry.get(test, (int, float)))
     entry.done()
-    return LabTest(level=level, test=test, param=param, analytes=applies)
+    return LabTest(level=level, test=test, param=param, analytes=applies, rank=levels.index(level))
 
 
 def _load_checklist(

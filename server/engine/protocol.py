@@ -133,6 +133,16 @@ class GroupRule:
 
 
 @dataclass(frozen=True, slots=True)
+class CareTeam:
+    """What the care team gets per level (CLINICAL.md section 3)."""
+
+    flag_from: str
+    push_levels: tuple[str, ...]
+    snooze_max_months: int
+    source: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Analyte:
     code: str
     kind: str  # "number" | "qualitative"
@@ -223,6 +233,8 @@ class Content:
     settings: Mapping[str, Setting]
     sources: Mapping[str, str]
     texts: Mapping[str, Mapping[str, Any]]
+    #: flag, push and snooze rules for the care team (content/checklist.toml [care_team])
+    care_team: CareTeam | None = None
     #: item code -> its reminder steps (content/reminders.toml)
     reminders: Mapping[str, tuple[ReminderStep, ...]] = field(default_factory=lambda: MappingProxyType({}))
     #: analyte code -> the rules that read it (an index over ``rules``)
@@ -576,7 +588,7 @@ def _load_lab_test(
 
 def _load_checklist(
     root: Path, sources: Mapping[str, str]
-) -> tuple[tuple[str, ...], tuple[Question, ...], tuple[GroupRule, ...]]:
+) -> tuple[tuple[str, ...], tuple[Question, ...], tuple[GroupRule, ...], CareTeam]:
     doc = _Reader("checklist.toml", "top", _read_toml(root, "checklist.toml"))
     levels = tuple(doc.get("levels", list))
     if len(levels) < 2 or levels[0] != "none" or len(set(levels)) != len(levels):
@@ -619,8 +631,19 @@ def _load_checklist(
             entry.fail(f"names group {rule.group!r}, which no question belongs to")
         entry.done()
         group_rules.append(rule)
+    team = doc.child("care_team")
+    care_team = CareTeam(
+        flag_from=_level(team, "flag_from", levels),
+        push_levels=tuple(team.get("push_levels", list)),
+        snooze_max_months=team.get("snooze_max_months", int),
+        source=_sources(team, sources),
+    )
+    for level in care_team.push_levels:
+        if level not in levels:
+            team.fail(f"push level {level!r} is not one of {', '.join(levels)}")
+    team.done()
     doc.done()
-    return levels, tuple(questions), tuple(group_rules)
+    return levels, tuple(questions), tuple(group_rules), care_team
 
 
 def _load_offset(
@@ -887,7 +910,7 @@ def load_content(root: Path | str | None = None) -> Content:
     root = Path(root) if root is not None else DEFAULT_CONTENT_DIR
     sources = _load_sources(root)
     settings = _load_settings(root, sources)
-    levels, questions, group_rules = _load_checklist(root, sources)
+    levels, questions, group_rules, care_team = _load_checklist(root, sources)
 
     labs = _Reader("labs.toml", "top", _read_toml(root, "labs.toml"))
     analytes = _load_analytes(labs, sources)
@@ -940,6 +963,7 @@ def load_content(root: Path | str | None = None) -> Content:
         settings=settings,
         sources=sources,
         texts=texts,
+        care_team=care_team,
         reminders=reminders,
         rules_by_analyte=MappingProxyType({
             code: tuple(rule for rule in rules if code in rule.analytes) for code in analytes

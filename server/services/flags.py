@@ -23,14 +23,9 @@ OUTCOMES = (
     "referred_endocrinology",
     "no_action_needed",
 )
-#: flags are raised from this level up; "routine" is shown on the record only
-FLAG_FROM = "soon"
-#: CLINICAL.md section 3: a snooze lasts up to 1 month
-MAX_SNOOZE_MONTHS = 1
-
-
 def raises_flag(level: str, content: Content) -> bool:
-    return content.level_rank(level) >= content.level_rank(FLAG_FROM)
+    """Flags are raised from content's flag_from level up ("routine" stays on the record)."""
+    return content.level_rank(level) >= content.level_rank(content.care_team.flag_from)
 
 
 def raise_flag(session: Session, patient: Patient, level: str, source: str, source_id: int,
@@ -40,7 +35,7 @@ def raise_flag(session: Session, patient: Patient, level: str, source: str, sour
                 reasons=list(reasons), status="open", created_at=now)
     session.add(flag)
     session.flush()
-    if level in notify.PUSH_LEVELS:
+    if level in content.care_team.push_levels:
         notify.notify_care_team(session, flag, "flag", now, content)
     return flag
 
@@ -96,8 +91,9 @@ def snooze(session: Session, patient: Patient, code: str, until: date, reason: s
         raise api_error(400, "unknown_code", f"{code!r} is not a checklist question code.", "code")
     if until < today:
         raise api_error(400, "invalid_value", "The snooze must end today or later.", "until")
-    if until > add_months(today, MAX_SNOOZE_MONTHS):
-        raise api_error(400, "invalid_value", "A snooze lasts at most 1 month.", "until")
+    months = content.care_team.snooze_max_months
+    if until > add_months(today, months):
+        raise api_error(400, "invalid_value", f"A snooze lasts at most {months} month(s).", "until")
     entry = Snooze(patient_id=patient.id, code=code, until=until, reason=reason, created_by_id=nurse.id,
                    created_at=now)
     session.add(entry)

@@ -18,8 +18,6 @@ from ..models import Delivery, Flag, PushSubscription, User
 
 #: care-team pushes live a day; the flag stays in the queue whatever happens
 FLAG_TTL = 24 * 3600
-#: CLINICAL.md section 3: emergency and urgent flags are pushed to the nurses at once
-PUSH_LEVELS = ("urgent", "emergency")
 #: the care team's pushes are in English until staff accounts have a language
 STAFF_LANGUAGE = "en"
 

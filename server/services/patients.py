@@ -189,15 +189,21 @@ def item_status(item: Item, today: date, rules: StatusRules, lab_days: Mapping[s
     return ("due" if today <= item.due + rules.lab_window else "done"), False
 
 
-def timeline_with_status(history: History, today: date, content: Content, language: str,
-                         kinds: Iterable[str] | None = None, start: date | None = None,
-                         end: date | None = None) -> tuple[Timeline, list[dict[str, Any]]]:
-    result = compute_timeline(history, content)
+def _status_inputs(history: History, content: Content) -> tuple[StatusRules, dict[str, list[date]], set[int]]:
+    """What item_status needs besides the item: the windows, the days each analyte
+    was sampled, and the checklist periods answered."""
     rules = StatusRules.of(clinic_settings(history.patient.clinic, content), content)
     lab_days: dict[str, list[date]] = {}
     for r in history.results:
         lab_days.setdefault(r.analyte, []).append(r.taken_on)
-    periods = {c.period for c in history.checklists}
+    return rules, lab_days, {c.period for c in history.checklists}
+
+
+def timeline_with_status(history: History, today: date, content: Content, language: str,
+                         kinds: Iterable[str] | None = None, start: date | None = None,
+                         end: date | None = None) -> tuple[Timeline, list[dict[str, Any]]]:
+    result = compute_timeline(history, content)
+    rules, lab_days, periods = _status_inputs(history, content)
     allowed = set(kinds) if kinds is not None else None
     out = []
     for item in result.items:
@@ -216,11 +222,7 @@ def timeline_with_status(history: History, today: date, content: Content, langua
 def adherence(history: History, today: date, content: Content) -> dict[str, Any]:
     """Labs and checklists due so far: done on time, overdue, missed (CLINICAL.md 2.2)."""
     result = compute_timeline(history, content)
-    rules = StatusRules.of(clinic_settings(history.patient.clinic, content), content)
-    lab_days: dict[str, list[date]] = {}
-    for r in history.results:
-        lab_days.setdefault(r.analyte, []).append(r.taken_on)
-    periods = {c.period for c in history.checklists}
+    rules, lab_days, periods = _status_inputs(history, content)
     counts = {"done": 0, "overdue": 0, "missed": 0}
     due_so_far = 0
     for item in result.items:

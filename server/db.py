@@ -3,20 +3,42 @@
 SQLite is the embedded default: every connection gets WAL, foreign keys and a
 busy timeout. PostgreSQL comes through DATABASE_URL. A request gets one session
 (``get_session``); the caller - view, command or job - commits.
+
+Reads and writes are kept apart so that SQLite's single writer is held only
+while something is written:
+
+- A GET (or HEAD, OPTIONS) request reads in a read-only transaction: a
+  snapshot that never waits for a writer nor makes one wait. Writing in it
+  fails (SQLite ``query_only``, PostgreSQL ``READ ONLY``), so a GET that writes
+  is found by the tests rather than by a locked database in production.
+- Any other request writes in one transaction that takes the write lock at its
+  start (SQLite ``BEGIN IMMEDIATE``): what it read stays true until it commits.
+- A view marked :func:`writes_separately` reads in a read-only transaction and
+  writes in a short transaction of its own (:func:`write_session`), relying on
+  unique constraints for what must not happen twice. The patients' checklist
+  and lab submissions do this: they are the most frequent writes, and their
+  reads and rules would otherwise hold the single writer.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
+import time
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import JSON, DateTime, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+#: the connection execution option of read-only transactions
+READ_ONLY = "alemtrack_read_only"
+READING_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 class UTCDateTime(TypeDecorator):
@@ -56,19 +78,99 @@ def normalise_url(url: str) -> str:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
-    if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        lock_path = f"{path}-writelock" if path and path != ":memory:" and not path.startswith("file:") else None
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                                                  "factory": SQLiteConnection}, **kwargs)
+        event.listen(engine, "connect", lambda dbapi_connection, _record: _sqlite_pragmas(dbapi_connection,
+                                                                                          lock_path))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def read_only(engine: Engine) -> Engine:
+    """The same engine (and pool) whose transactions are read-only."""
+    options = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return engine.execution_options(**options)
+
+
+class SQLiteConnection(sqlite3.Connection):
+    """A pysqlite connection that queues for SQLite's write lock on a file lock.
+
+    SQLite's own busy handler waits for the write lock by sleeping 1, 2, 5 ...
+    up to 100 ms between tries, so two processes taking turns at short writes
+    spend most of their time asleep (the long tails bench/api.py showed). The
+    writers of one database file first take an exclusive ``flock`` on a lock
+    file beside it, polling at most a millisecond apart, then ``BEGIN
+    IMMEDIATE``; the lock is let go when the transaction ends. SQLite's lock
+    stays the real one: a writer that skips the file lock (the sqlite3 shell)
+    is still kept out, it is just served by the busy handler.
+    """
+
+    lock_path: str | None = None
+    _lock_fd: int | None = None
+    _holding = False
+    _query_only = False
+
+    def take_write_lock(self) -> None:
+        if self.lock_path is None:
+            return
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        pause = 0.00005
+        while True:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._holding = True
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise sqlite3.OperationalError("database is locked (waited for the write lock)") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.001)
+
+    def release_write_lock(self) -> None:
+        if self._holding:
+            self._holding = False
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def set_query_only(self, value: bool) -> None:
+        if value != self._query_only:
+            self.execute(f"PRAGMA query_only={int(value)}")
+            self._query_only = value
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.release_write_lock()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.release_write_lock()
+
+    def close(self) -> None:
+        self.release_write_lock()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+        super().close()
+
+
+def _sqlite_pragmas(dbapi_connection: SQLiteConnection, lock_path: str | None) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINTs (SQLAlchemy docs,
     # "Serializable isolation / Savepoints / Transactional DDL"): turn it off and
     # emit BEGIN ourselves.
     dbapi_connection.isolation_level = None
+    dbapi_connection.lock_path = lock_path
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -78,19 +180,37 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(connection) -> None:
-    # IMMEDIATE takes the write lock at the start: SQLite has one writer, and a
-    # transaction that read first and then writes could otherwise fail at once
-    # with SQLITE_BUSY instead of waiting its turn (busy_timeout).
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    dbapi_connection: SQLiteConnection = connection.connection.dbapi_connection
+    if connection.get_execution_options().get(READ_ONLY):
+        # A snapshot (WAL): reads never wait for the writer.
+        dbapi_connection.set_query_only(True)
+        connection.exec_driver_sql("BEGIN")
+        return
+    # IMMEDIATE takes the write lock at the start: a transaction that read first
+    # and then writes could otherwise fail at once with SQLITE_BUSY (its
+    # snapshot is stale) instead of waiting its turn.
+    dbapi_connection.set_query_only(False)
+    dbapi_connection.take_write_lock()
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        dbapi_connection.release_write_lock()
+        raise
 
 
 class Database:
-    """The engine and session factory of one app. Nothing connects until first use."""
+    """The engine and session factories of one app. Nothing connects until first use.
+
+    ``sessions`` write; ``read_sessions`` only read. A read session's
+    ``info["database"]`` leads to the writing factory, for the audit log.
+    """
 
     def __init__(self, url: str):
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(read_only(self.engine), expire_on_commit=False,
+                                          info={"read_only": True, "database": self})
 
     def init_app(self, app: Flask) -> None:
         app.extensions["alemtrack_db"] = self
@@ -101,11 +221,34 @@ def database(app: Flask | None = None) -> Database:
     return (app or current_app).extensions["alemtrack_db"]
 
 
+def writes_separately(view: Callable) -> Callable:
+    """Mark a state-changing view that reads in a read-only session and writes
+    in a short :func:`write_session` of its own (module docstring)."""
+    view.alemtrack_writes_separately = True
+    return view
+
+
+def _request_reads_only() -> bool:
+    if not has_request_context():
+        return False  # commands and clock jobs
+    if request.method in READING_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, "alemtrack_writes_separately", False)
+
+
 def get_session() -> Session:
-    """The request's (or command's) session, opened on first use."""
+    """The request's (or command's) session, opened on first use: read-only for
+    GET requests and views marked :func:`writes_separately`."""
     if "db_session" not in g:
-        g.db_session = database().sessions()
+        db = database()
+        g.db_session = (db.read_sessions if _request_reads_only() else db.sessions)()
     return g.db_session
+
+
+def write_session() -> Session:
+    """A new writing session beside the request's read-only one (a context manager)."""
+    return database().sessions()
 
 
 def _close_session(_exc: BaseException | None) -> None:

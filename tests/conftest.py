@@ -15,7 +15,7 @@ import os
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import sessionmaker
 
 settings.register_profile(
@@ -75,9 +75,47 @@ def app(db_engine, connection, tmp_path):
 
     app = create_app({**TEST_CONFIG, "DATABASE_URL": db_engine.url.render_as_string(hide_password=False),
                       "INSTANCE_DIR": str(tmp_path)})
-    database(app).sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
-                                          expire_on_commit=False)
+    join_test_transaction(app, connection)
     return app
+
+
+def join_test_transaction(app, connection) -> None:
+    """Every session of ``app`` joins the test's transaction (savepoints).
+
+    On SQLite the read-only sessions still cannot write (``PRAGMA query_only``
+    while one is open and no writing session is), so a GET that writes fails
+    here as it would in production, where the two are separate connections.
+    """
+    from server.db import database
+
+    db = database(app)
+    db.sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    db.read_sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                                    expire_on_commit=False, info={"read_only": True, "database": db})
+    if connection.dialect.name != "sqlite":
+        return  # PostgreSQL cannot make a savepoint read-only; production uses READ ONLY transactions
+    open_sessions = connection.info.setdefault("open_sessions", {"read": 0, "write": 0})
+    begun: set[int] = set()
+
+    def apply():
+        read_only = open_sessions["read"] > 0 and open_sessions["write"] == 0
+        connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+
+    for kind, factory in (("read", db.read_sessions), ("write", db.sessions)):
+        def began(session, transaction, _connection, kind=kind):
+            if transaction.parent is None:
+                begun.add(id(transaction))
+                open_sessions[kind] += 1
+                apply()
+
+        def ended(session, transaction, kind=kind):
+            if id(transaction) in begun:
+                begun.discard(id(transaction))
+                open_sessions[kind] -= 1
+                apply()
+
+        event.listen(factory, "after_begin", began)
+        event.listen(factory, "after_transaction_end", ended)
 
 
 @pytest.fixture

@@ -95,5 +95,9 @@ def feed_for(session: Session, feed: CalendarFeed, today: date, content: Content
         kinds = link.shares
     _, items = timeline_with_status(load_history(session, patient), today, content, patient.language, kinds,
                                     today, today + timedelta(days=FEED_DAYS))
-    feed.last_fetched_at = now
     return render(patient, items, today, content, now, alarm_at)
+
+
+def mark_fetched(session: Session, feed_id: int, now: datetime) -> None:
+    """The delivery view counts a calendar that is fetched as a working channel."""
+    session.execute(update(CalendarFeed).where(CalendarFeed.id == feed_id).values(last_fetched_at=now))

@@ -11,14 +11,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
 
 from server import create_app
 from server.db import database
 from server.models import Checklist, Clinic, FamilyLink, LoginAttempt, User
 from server.timeutil import utcnow
 
-from ..conftest import TEST_CONFIG
+from ..conftest import TEST_CONFIG, join_test_transaction
 from .conftest import PASSWORD, Client, new_client_id, today_madrid
 
 COOKIE = "alemtrack_session"
@@ -51,16 +50,10 @@ def assert_logged_out(response) -> None:
     assert_error(response, 401, "not_logged_in")
 
 
-def bind_to_test_transaction(app, connection) -> None:
-    """What the ``app`` fixture does: every session of ``app`` joins the test's transaction."""
-    database(app).sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
-                                          expire_on_commit=False)
-
-
 def second_app(first_app, connection):
     """Another instance of the app (another worker process) on the same database."""
     other = create_app({**TEST_CONFIG, "DATABASE_URL": first_app.config["DATABASE_URL"]})
-    bind_to_test_transaction(other, connection)
+    join_test_transaction(other, connection)
     return other
 
 
@@ -514,7 +507,7 @@ def test_the_session_cookie_is_secure_in_production(app, world, connection):
                             environ={"ALEMTRACK_ENV": "production"})
     assert production.config["ENV_NAME"] == "production"
     assert production.config["SESSION_COOKIE_SECURE"] is True
-    bind_to_test_transaction(production, connection)
+    join_test_transaction(production, connection)
 
     flags = _flags(_login_set_cookie(Client(production), world.users["patient"].email))
     assert {"httponly", "samesite=lax", "secure"} <= flags

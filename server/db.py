@@ -180,11 +180,13 @@ def _sqlite_pragmas(dbapi_connection: SQLiteConnection, lock_path: str | None) -
 
 
 def _sqlite_begin(connection) -> None:
+    # Straight to the driver: a BEGIN needs none of SQLAlchemy's statement handling,
+    # and every request begins one or two transactions.
     dbapi_connection: SQLiteConnection = connection.connection.dbapi_connection
     if connection.get_execution_options().get(READ_ONLY):
         # A snapshot (WAL): reads never wait for the writer.
         dbapi_connection.set_query_only(True)
-        connection.exec_driver_sql("BEGIN")
+        dbapi_connection.execute("BEGIN")
         return
     # IMMEDIATE takes the write lock at the start: a transaction that read first
     # and then writes could otherwise fail at once with SQLITE_BUSY (its
@@ -192,7 +194,7 @@ def _sqlite_begin(connection) -> None:
     dbapi_connection.set_query_only(False)
     dbapi_connection.take_write_lock()
     try:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        dbapi_connection.execute("BEGIN IMMEDIATE")
     except BaseException:
         dbapi_connection.release_write_lock()
         raise

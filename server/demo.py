@@ -117,7 +117,7 @@ def seed(session: Session, config: Mapping[str, Any]) -> dict[str, str]:
         starts = [first] + [add_months(first, 12 * k) for k in range(1, course_count)]
         for k, start in enumerate(starts):
             status = "given" if start + timedelta(days=5) <= today else "planned"
-            patients.add_course(session, patient, _days(start, 5 if k == 0 else 3), status, nurse, now)
+            patients.add_course(patient, _days(start, 5 if k == 0 else 3), status, nurse, now)
         session.flush()
 
         user = User(email=f"{name.split()[0].lower()}@{DOMAIN}", role="patient", clinic_id=clinic.id,

@@ -80,7 +80,7 @@ def app(db_engine, connection, tmp_path):
 
 
 def join_test_transaction(app, connection) -> None:
-    """Every session of ``app`` joins the test's transaction (savepoints).
+    """Every session of ``app`` joins the test's transaction.
 
     On SQLite the read-only sessions still cannot write (``PRAGMA query_only``
     while one is open and no writing session is), so a GET that writes fails
@@ -90,7 +90,9 @@ def join_test_transaction(app, connection) -> None:
 
     db = database(app)
     db.sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    db.read_sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+    # Not a savepoint of their own: closing a read session would roll back what a
+    # writing session beside it (a savepoint inside it) committed.
+    db.read_sessions = sessionmaker(bind=connection, join_transaction_mode="rollback_only",
                                     expire_on_commit=False, info={"read_only": True, "database": db})
     if connection.dialect.name != "sqlite":
         return  # PostgreSQL cannot make a savepoint read-only; production uses READ ONLY transactions

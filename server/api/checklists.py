@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from .. import auth
-from ..db import get_session
+from ..db import get_session, write_session, writes_separately
 from ..schemas import ChecklistIn, ChecklistListOut, ChecklistResultOut, CurrentChecklistOut
 from ..services import checklists as service
 from ..timeutil import local_today, utcnow
@@ -19,16 +19,19 @@ def current_checklist(patient_id):
 
 
 @bp.post("/patients/<int:patient_id>/checklists")
+@writes_separately
 @bp.input(ChecklistIn, arg_name="body")
 @bp.output(ChecklistResultOut, status_code=201)
 @bp.doc(summary="Send a checklist: the advice comes back at once. Idempotent on client_id "
                 "(the same client_id again answers 200 with the first body).", responses=ERRORS)
 def submit_checklist(patient_id, body):
     who, patient = auth.patient_for(patient_id, ("patient",), "checklist.submit")
-    session = get_session()
-    response, created = service.submit(session, patient, who, body, local_today(patient.timezone), utcnow(),
-                                       content())
-    session.commit()
+    submission = service.prepare(get_session(), patient, who, body, local_today(patient.timezone), content())
+    if isinstance(submission, dict):  # this client_id was stored already
+        return submission, 200
+    with write_session() as session:
+        response, created = service.store(session, submission, utcnow(), content())
+        session.commit()
     return response, 201 if created else 200
 
 

@@ -38,7 +38,7 @@ def course_json(course) -> dict:
 
 
 def patient_json(session, patient: Patient) -> dict:
-    courses = service.courses_of(session, patient.id)
+    courses = patient.courses
     ends = service.monitoring_end_of(courses, content())
     clinic = patient.clinic
     return {
@@ -155,7 +155,7 @@ def new_enrollment_code(patient_id):
 def add_course(patient_id, body):
     nurse, patient = auth.patient_for(patient_id, STAFF, "course.create")
     session = get_session()
-    course = service.add_course(session, patient, body["infusions"], body["status"], nurse, utcnow())
+    course = service.add_course(patient, body["infusions"], body["status"], nurse, utcnow())
     session.commit()
     return course_json(course), 201
 

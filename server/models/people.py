@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base
 from ..timeutil import utcnow
+
+if TYPE_CHECKING:
+    from .treatment import Course
 
 ROLES = ("patient", "family", "nurse", "admin")
 STAFF_ROLES = ("nurse", "admin")
@@ -58,6 +61,8 @@ class Patient(Base):
     pregnancies: Mapped[list["Pregnancy"]] = relationship(
         order_by="Pregnancy.reported_on", cascade="all, delete-orphan"
     )
+    #: in the order they were recorded (the engine sorts and checks them)
+    courses: Mapped[list[Course]] = relationship(order_by="Course.id")
 
 
 class Pregnancy(Base):
@@ -84,6 +89,8 @@ class User(Base):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    patient: Mapped[Patient | None] = relationship()
 
     # Flask-Login's user protocol.
     @property

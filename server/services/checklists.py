@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,7 @@ from ..engine.triage import asked_questions, check_answers, triage
 from ..errors import api_error
 from ..models import Checklist, Patient, User
 from . import flags as flag_service
-from .patients import courses_of, engine_courses, engine_patient
+from .patients import engine_courses, engine_patient
 
 #: a checklist may be entered late (offline, forgot to send) up to this many days
 MAX_LATE_DAYS = 60
@@ -26,7 +27,7 @@ def _opens_days(content: Content) -> int:
 
 
 def current(session: Session, patient: Patient, today: date, content: Content) -> dict[str, Any]:
-    period, due = checklist_month(engine_courses(courses_of(session, patient.id)), today, _opens_days(content),
+    period, due = checklist_month(engine_courses(patient.courses), today, _opens_days(content),
                                   content)
     language = patient.language
     submitted = session.scalar(select(Checklist.id).where(Checklist.patient_id == patient.id,
@@ -59,47 +60,59 @@ def find(session: Session, patient_id: int, client_id: str) -> Checklist | None:
                                                   Checklist.client_id == client_id))
 
 
-def submit(session: Session, patient: Patient, submitter: User, data: Mapping[str, Any], today: date,
-           now: datetime, content: Content) -> tuple[dict[str, Any], bool]:
-    """Store a checklist and raise its flag; (response body, created).
+# Core statements built once: submission is the most frequent write, and the
+# ORM's unit of work and statement building cost several times more than
+# running these.
+_table = Checklist.__table__
+FIRST_RESPONSE = select(_table.c.response).where(_table.c.patient_id == bindparam("patient_id"),
+                                                 _table.c.client_id == bindparam("client_id"))
+INSERT = insert(_table).returning(_table.c.id)
+SET_RESPONSE = update(_table).where(_table.c.id == bindparam("checklist_id")).values(
+    response=bindparam("response", type_=_table.c.response.type))
 
-    The same ``client_id`` again returns the first body and writes nothing. A
-    second checklist for the same monthly period is a 409.
+
+@dataclass(frozen=True)
+class Submission:
+    """A checklist checked and triaged, ready to store (:func:`store`)."""
+
+    patient_id: int
+    clinic_id: int
+    client_id: str
+    answered_on: date
+    period: int
+    answers: dict[str, bool]
+    note: str | None
+    level: str
+    reasons: tuple[str, ...]
+    advice: dict[str, Any]
+    #: the level and reasons of the flag for the care team (snoozed questions left out), if any
+    flag: tuple[str, tuple[str, ...]] | None
+    submitter_id: int
+
+
+def prepare(session: Session, patient: Patient, submitter: User, data: Mapping[str, Any], today: date,
+            content: Content) -> Submission | dict[str, Any]:
+    """Check and triage a checklist; reads only.
+
+    The first answer (a dict) when this ``client_id`` was stored already; a 4xx
+    for what cannot be stored, including a second checklist for the same
+    monthly period.
     """
     client_id = str(data["client_id"])
-    first = find(session, patient.id, client_id)
-    if first is not None:
-        return first.response, False
     answered_on: date = data["answered_on"]
+    courses = engine_courses(patient.courses)
+    first = session.scalar(FIRST_RESPONSE, {"patient_id": patient.id, "client_id": client_id})
+    if first is not None:
+        return first
     if answered_on > today:
         raise api_error(400, "invalid_value", "answered_on is in the future.", "answered_on")
     if answered_on < today - timedelta(days=MAX_LATE_DAYS):
         raise api_error(400, "invalid_value", f"answered_on is more than {MAX_LATE_DAYS} days ago.", "answered_on")
     who = engine_patient(patient)
     answers = check_answers(data["answers"], who, content)
-    courses = engine_courses(courses_of(session, patient.id))
     result = triage(who, courses, answered_on, answers, content)
+    # A second checklist of this period is refused by store() (a unique constraint).
     period, _ = checklist_month(courses, answered_on, _opens_days(content), content)
-    already = session.scalar(select(Checklist.id).where(Checklist.patient_id == patient.id,
-                                                        Checklist.period == period))
-    if already is not None:
-        raise api_error(409, "checklist_already_submitted",
-                        "The checklist for this month is already sent. If something worries you, call your MS team.",
-                        "answered_on")
-
-    checklist = Checklist(patient_id=patient.id, client_id=client_id, answered_on=answered_on, period=period,
-                          answers=answers, note=data.get("note"), level=result.level, reasons=list(result.reasons),
-                          response={}, submitted_by_id=submitter.id, created_at=now)
-    try:
-        with session.begin_nested():
-            session.add(checklist)
-    except IntegrityError:
-        # The same client_id (or period) was stored by a concurrent request.
-        again = find(session, patient.id, client_id)
-        if again is not None:
-            return again.response, False
-        raise api_error(409, "checklist_already_submitted", "The checklist for this month is already sent.",
-                        "answered_on") from None
 
     # A snoozed question still counts for the patient's advice, not for the flag.
     flag_level, flag_reasons = result.level, result.reasons
@@ -108,22 +121,67 @@ def submit(session: Session, patient: Patient, submitter: User, data: Mapping[st
     if snoozed & yes:
         kept = {code: answer for code, answer in answers.items() if code not in snoozed}
         flag_level, flag_reasons = triage(who, courses, answered_on, kept, content)
+    return Submission(
+        patient_id=patient.id, clinic_id=patient.clinic_id, client_id=client_id, answered_on=answered_on,
+        period=period, answers=answers, note=data.get("note"), level=result.level,
+        reasons=tuple(result.reasons), advice=advice(patient, result.level, content),
+        flag=(flag_level, tuple(flag_reasons)) if flag_service.raises_flag(flag_level, content) else None,
+        submitter_id=submitter.id,
+    )
+
+
+def _already_submitted():
+    return api_error(409, "checklist_already_submitted",
+                     "The checklist for this month is already sent. If something worries you, call your MS team.",
+                     "answered_on")
+
+
+def store(session: Session, submission: Submission, now: datetime, content: Content) -> tuple[dict[str, Any], bool]:
+    """Store a prepared checklist and raise its flag; (response body, created).
+
+    Meant for a short transaction of its own: the unique constraints on
+    (patient, client_id) and (patient, period) decide between requests that
+    raced. On a conflict the session is rolled back and the first answer
+    returned (the same client_id), or a 409 raised (the same period).
+    """
+    try:
+        checklist_id = session.execute(INSERT, {
+            "patient_id": submission.patient_id, "client_id": submission.client_id,
+            "answered_on": submission.answered_on, "period": submission.period, "answers": submission.answers,
+            "note": submission.note, "level": submission.level, "reasons": list(submission.reasons),
+            "response": {}, "submitted_by_id": submission.submitter_id, "created_at": now}).scalar_one()
+    except IntegrityError:
+        session.rollback()
+        first = find(session, submission.patient_id, submission.client_id)
+        if first is not None:
+            return first.response, False
+        raise _already_submitted() from None
     flag_id = None
-    if flag_service.raises_flag(flag_level, content):
-        flag = flag_service.raise_flag(session, patient, flag_level, "checklist", checklist.id, flag_reasons,
-                                       now, content)
-        session.flush()
+    if submission.flag is not None:
+        level, reasons = submission.flag
+        flag = flag_service.raise_flag(session, submission.patient_id, submission.clinic_id, level, "checklist",
+                                       checklist_id, reasons, now, content)
         flag_id = flag.id
-    checklist.response = {
-        "id": checklist.id,
-        "level": result.level,
-        "reasons": list(result.reasons),
-        "advice": advice(patient, result.level, content),
+    response = {
+        "id": checklist_id,
+        "level": submission.level,
+        "reasons": list(submission.reasons),
+        "advice": submission.advice,
         "flag_id": flag_id,
     }
-    return checklist.response, True
+    session.execute(SET_RESPONSE, {"checklist_id": checklist_id, "response": response})
+    return response, True
 
 
 def listing(session: Session, patient_id: int) -> list[Checklist]:
     return list(session.scalars(select(Checklist).where(Checklist.patient_id == patient_id)
                                 .order_by(Checklist.answered_on.desc(), Checklist.id.desc())))
+
+
+def submit(session: Session, patient: Patient, submitter: User, data: Mapping[str, Any], today: date, now: datetime,
+           content: Content) -> tuple[dict[str, Any], bool]:
+    """:func:`prepare` and :func:`store` in the caller's one transaction (commands, the demo)."""
+    submission = prepare(session, patient, submitter, data, today, content)
+    if isinstance(submission, dict):
+        return submission, False
+    return store(session, submission, now, content)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..engine.dates import add_months
@@ -28,9 +28,9 @@ def raises_flag(level: str, content: Content) -> bool:
     return content.level_rank(level) >= content.level_rank(content.care_team.flag_from)
 
 
-def raise_flag(session: Session, patient: Patient, level: str, source: str, source_id: int,
+def raise_flag(session: Session, patient_id: int, clinic_id: int, level: str, source: str, source_id: int,
                reasons: Iterable[str], now: datetime, content: Content) -> Flag:
-    flag = Flag(clinic_id=patient.clinic_id, patient_id=patient.id, level=level,
+    flag = Flag(clinic_id=clinic_id, patient_id=patient_id, level=level,
                 level_rank=content.level_rank(level), source=source, source_id=source_id,
                 reasons=list(reasons), status="open", created_at=now)
     session.add(flag)
@@ -80,8 +80,13 @@ def snoozes_in_force(session: Session, patient_id: int, today: date) -> list[Sno
     ))
 
 
+#: built once: every checklist with a "yes" answer runs it
+ACTIVE_SNOOZE_CODES = select(Snooze.code).where(Snooze.patient_id == bindparam("patient_id"),
+                                               Snooze.until >= bindparam("today"))
+
+
 def active_snoozes(session: Session, patient_id: int, today: date) -> set[str]:
-    return {entry.code for entry in snoozes_in_force(session, patient_id, today)}
+    return set(session.scalars(ACTIVE_SNOOZE_CODES, {"patient_id": patient_id, "today": today}))
 
 
 def snooze(session: Session, patient: Patient, code: str, until: date, reason: str | None, nurse: User,

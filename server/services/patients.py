@@ -36,10 +36,6 @@ def engine_patient(patient: Patient) -> engine_inputs.Patient:
     )
 
 
-def courses_of(session: Session, patient_id: int) -> list[Course]:
-    return list(session.scalars(select(Course).where(Course.patient_id == patient_id).order_by(Course.id)))
-
-
 def engine_courses(courses: Iterable[Course]) -> tuple[engine_inputs.Course, ...]:
     return engine_inputs.check_courses(
         [engine_inputs.make_course([date.fromisoformat(d) for d in c.infusions], c.status) for c in courses]
@@ -94,7 +90,7 @@ def update_patient(patient: Patient, fields: Mapping[str, Any]) -> None:
     patient.reminders_until = None  # sex, pregnancy, time zone...: the clock re-plans
 
 
-def add_course(session: Session, patient: Patient, infusions: list[date], status: str, creator: User,
+def add_course(patient: Patient, infusions: list[date], status: str, creator: User,
                now: datetime) -> Course:
     """Record a course; refuses one that overlaps a recorded course, or a "given"
     course with infusions after the patient's today (that is a planned one)."""
@@ -102,11 +98,11 @@ def add_course(session: Session, patient: Patient, infusions: list[date], status
     today = now.astimezone(ZoneInfo(patient.timezone)).date()
     if status == "given" and new.last > today:
         raise InputError("infusions", f"{new.last.isoformat()} is in the future: record the course as planned")
-    existing = engine_courses(courses_of(session, patient.id))
+    existing = engine_courses(patient.courses)
     engine_inputs.check_courses([*existing, new], "infusions")
-    course = Course(patient_id=patient.id, infusions=[d.isoformat() for d in new.infusions], status=status,
-                    created_by_id=creator.id, created_at=now)
-    session.add(course)
+    course = Course(infusions=[d.isoformat() for d in new.infusions], status=status, created_by_id=creator.id,
+                    created_at=now)
+    patient.courses.append(course)
     patient.reminders_until = None  # the clock re-plans her reminders
     return course
 
@@ -124,7 +120,7 @@ class History:
 def load_history(session: Session, patient: Patient) -> History:
     return History(
         patient,
-        courses_of(session, patient.id),
+        list(patient.courses),
         lab_results_of(session, patient.id),
         list(session.scalars(select(Checklist).where(Checklist.patient_id == patient.id))),
     )

@@ -223,8 +223,8 @@ def handle_due_reminders(session: Session, now: datetime, content: Content, limi
                                                settings_of[patient.clinic_id], content):
             row.status, row.outcome = "skipped", "done"
         elif row.audience == "care_team":
-            flag = flag_service.raise_flag(session, patient, row.flag_level, "adherence", row.id,
-                                           [f"{code}.{row.step}" for code in row.codes], now, content)
+            flag = flag_service.raise_flag(session, patient.id, patient.clinic_id, row.flag_level, "adherence",
+                                           row.id, [f"{code}.{row.step}" for code in row.codes], now, content)
             row.status, row.outcome = "sent", f"flag {flag.id}"
         else:
             topic = topic_for(patient.id, row.codes[0] if len(row.codes) == 1 else row.kind, row.occurrence)

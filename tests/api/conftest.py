@@ -73,7 +73,7 @@ def make_world(session, config) -> World:
     session.add(FamilyLink(patient_id=p.id, user_id=users["revoked_family"].id,
                            shares=list(accounts.DEFAULT_FAMILY_SHARES), revoked_at=now))
     for who in (p, q, foreign):
-        patient_service.add_course(session, who, [first + timedelta(days=i) for i in range(5)], "given",
+        patient_service.add_course(who, [first + timedelta(days=i) for i in range(5)], "given",
                                    users["nurse"], now)
     flag = Flag(clinic_id=clinic.id, patient_id=p.id, level="urgent", level_rank=3, source="checklist", source_id=0,
                 reasons=["bleed.mucosal"], status="open", created_at=now)

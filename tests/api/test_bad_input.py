@@ -74,6 +74,11 @@ class Ctx:
         return (self.today + timedelta(days=days)).isoformat()
 
 
+def _raw_value(ctx, literal: str) -> bytes:
+    """A lab body whose value is a JSON literal that json.dumps cannot write (NaN, 1e999)."""
+    return json.dumps(merge(ctx, "labs")).replace('"value": 250', f'"value": {literal}').encode()
+
+
 def send(client, method: str, path: str, body):
     if isinstance(body, Raw):
         return client.open(method, path, data=body.data, content_type=body.content_type)
@@ -460,10 +465,10 @@ SPECIFIC = [
                  id="labs-value-list"),
     pytest.param("labs", None, labs_with(lambda c: result(c, value=1e12)), 400, "results.0.value", None,
                  id="labs-value-huge"),
-    pytest.param("labs", None, lambda c: Raw(json.dumps(merge(c, "labs")).replace("250", "NaN").encode()), 400,
-                 "results.0.value", None, id="labs-value-nan"),
-    pytest.param("labs", None, lambda c: Raw(json.dumps(merge(c, "labs")).replace("250", "1e999").encode()), 400,
-                 "results.0.value", None, id="labs-value-infinite"),
+    pytest.param("labs", None, lambda c: Raw(_raw_value(c, "NaN")), 400, "results.0.value", None,
+                 id="labs-value-nan"),
+    pytest.param("labs", None, lambda c: Raw(_raw_value(c, "1e999")), 400, "results.0.value", None,
+                 id="labs-value-infinite"),
     pytest.param("labs", None, labs_with(lambda c: result(c, analyte="urine_blood", value="maybe")), 400,
                  "results.0.value", None, id="labs-qualitative-unknown-word"),
     pytest.param("labs", None, labs_with(lambda c: result(c, analyte="urine_blood", value=1)), 400,

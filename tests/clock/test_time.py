@@ -133,7 +133,7 @@ def test_a_new_course_replans_pending_rows_and_keeps_sent_ones(app, db, world):
 
     # A planned course in 5 days: work-up, listeria diet and aciclovir reminders appear.
     today = now.date()
-    patient_service.add_course(db, patient, [today + timedelta(days=5 + i) for i in range(3)], "planned",
+    patient_service.add_course(patient, [today + timedelta(days=5 + i) for i in range(3)], "planned",
                                world.users["nurse"], now)
     db.commit()
     assert patient.reminders_until is None  # stale: the clock re-plans
@@ -148,7 +148,7 @@ def test_pending_rows_that_no_longer_apply_are_cancelled(app, db, world):
     now = datetime.now(UTC).replace(microsecond=0)
     today = now.date()
     patient = world.patient
-    patient_service.add_course(db, patient, [today + timedelta(days=3 + i) for i in range(3)], "planned",
+    patient_service.add_course(patient, [today + timedelta(days=3 + i) for i in range(3)], "planned",
                                world.users["nurse"], now)
     db.commit()
     tick(app, now, pusher=None)

@@ -44,7 +44,7 @@ def make_e2e_patients(session, config) -> None:
             "display_name": name.title(), "sex": "female", "childbearing_potential": False, "breastfeeding": False,
             "timezone": "Europe/Madrid", "language": "en", "baseline": {"platelets": 250}}, nurse, now, config)
         first = add_months(local_today("Europe/Madrid", now), -14) - timedelta(days=3)
-        patients.add_course(session, patient, [first + timedelta(days=i) for i in range(5)], "given", nurse, now)
+        patients.add_course(patient, [first + timedelta(days=i) for i in range(5)], "given", nurse, now)
         session.add(User(email=f"{name}@e2e.test", role="patient", clinic_id=clinic.id, patient_id=patient.id,
                          password_hash=accounts.hasher(config).hash(PASSWORD)))
     session.flush()

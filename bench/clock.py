@@ -161,7 +161,7 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     sent = report.pushes.get("sent", 0)
     print(f"pushes: {sent:,} sent of {args.pushes:,} due in {elapsed:.1f} s = {sent / elapsed:,.0f} pushes/s "
-          f"({app.config['PUSH_THREADS']} sending threads; target >= 500/s); outcomes {report.pushes}")
+          f"({app.config['PUSH_IN_FLIGHT']} in flight; target >= 500/s); outcomes {report.pushes}")
     service.terminate()
 
 

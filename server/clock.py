@@ -15,8 +15,8 @@ workers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -90,16 +90,22 @@ def tick(app: Flask, now: datetime, pusher: Pusher | None = None, plan_limit: in
 
 
 def send_due(app: Flask, pusher: Pusher, now: datetime, report: TickReport) -> None:
-    """Send claimed deliveries, at most PUSH_THREADS at a time.
+    """Send claimed deliveries, at most PUSH_IN_FLIGHT at a time."""
+    asyncio.run(_send_claimed(app, pusher, now, report))
 
-    The window is kept at PUSH_THREADS so that a clock killed mid-batch leaves
-    at most that many messages sent but not recorded (they go out again, with
-    the same Topic and tag, which devices collapse into one notification).
+
+async def _send_claimed(app: Flask, pusher: Pusher, now: datetime, report: TickReport) -> None:
+    """Claim deliveries in batches and send them, recording the answers as they come.
+
+    The answers that arrive together are recorded in one transaction, and only
+    then do further messages start: a clock killed mid-batch leaves at most
+    PUSH_IN_FLIGHT messages sent but not recorded (they go out again, with the
+    same Topic and tag, which devices collapse into one notification).
     """
     sessions = database(app).sessions
     batch = app.config["CLOCK_BATCH"]
-    width = app.config["PUSH_THREADS"]
-    with ThreadPoolExecutor(max_workers=width, thread_name_prefix="push") as pool:
+    width = app.config["PUSH_IN_FLIGHT"]
+    async with pusher.client(width) as http:
         while True:
             with sessions() as session:
                 outgoing = reminders.claim_deliveries(session, now, batch)
@@ -107,32 +113,26 @@ def send_due(app: Flask, pusher: Pusher, now: datetime, report: TickReport) -> N
             if not outgoing:
                 return
             waiting = iter(outgoing)
-            running = {}
+            running: dict[asyncio.Task, reminders.Outgoing] = {}
 
             def start_next() -> None:
                 item = next(waiting, None)
                 if item is not None:
-                    running[pool.submit(pusher.send, item.subscription, item.payload, ttl=item.ttl,
-                                        urgency=item.urgency, topic=item.topic, now=now)] = item
+                    running[asyncio.create_task(pusher.send(
+                        http, item.subscription, item.payload, ttl=item.ttl, urgency=item.urgency,
+                        topic=item.topic, now=now))] = item
 
             for _ in range(width):
                 start_next()
-            working = []
             with sessions() as session:
                 while running:
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        item = running.pop(future)
-                        result = future.result()
-                        # Recorded as each answer arrives, before the next message starts.
-                        reminders.record_result(session, item, result, now)
-                        session.commit()
+                    done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    answers = [(running.pop(task), task.result()) for task in done]
+                    reminders.record_results(session, answers, now)
+                    session.commit()
+                    for _, result in answers:
                         report.pushes[result.outcome] = report.pushes.get(result.outcome, 0) + 1
-                        if result.outcome == "sent":
-                            working.append(item.subscription_id)
                         start_next()
-                reminders.mark_working(session, working, now)
-                session.commit()
             if len(outgoing) < batch:
                 return
 

@@ -59,7 +59,9 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
         "VAPID_PRIVATE_KEY": env.get("ALEMTRACK_VAPID_PRIVATE_KEY"),
         "VAPID_SUBJECT": env.get("ALEMTRACK_VAPID_SUBJECT", "mailto:alemtrack@localhost"),
         "PUSH_TIMEOUT_SECONDS": float(env.get("ALEMTRACK_PUSH_TIMEOUT_SECONDS", "10")),
-        "PUSH_THREADS": int(env.get("ALEMTRACK_PUSH_THREADS", "8")),
+        # Messages in flight at once: a clock killed mid-send may have sent this many
+        # without recording it (they go out again; devices collapse the copies).
+        "PUSH_IN_FLIGHT": int(env.get("ALEMTRACK_PUSH_IN_FLIGHT", "16")),
         # Reminder rows are planned this far ahead and re-planned daily by the clock.
         "REMINDER_HORIZON_DAYS": int(env.get("ALEMTRACK_REMINDER_HORIZON_DAYS", "8")),
         # Rows the clock handles per step of a tick (it loops until none are left).

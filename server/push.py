@@ -8,18 +8,19 @@ is a bug and is logged).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
-import threading
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-import requests
+import aiohttp
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
 from pywebpush import WebPusher
@@ -51,43 +52,44 @@ def encode_payload(payload: Mapping[str, Any]) -> str:
     return data
 
 
-def _retry_after(response: requests.Response) -> int | None:
-    value = response.headers.get("Retry-After")
+def _retry_after(headers: Mapping[str, str]) -> int | None:
+    value = headers.get("Retry-After")
     if value is None:
         return None
     if value.strip().isdigit():
         return int(value)
     try:  # an HTTP date
-        from email.utils import parsedate_to_datetime
-        from datetime import timezone
         return max(0, int((parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()))
     except (TypeError, ValueError):
         return None
 
 
 class Pusher:
-    """Sends Web Push messages signed with the deployment's VAPID key."""
+    """Sends Web Push messages signed with the deployment's VAPID key.
+
+    Sending is asynchronous (pywebpush's ``send_async`` over aiohttp): one
+    thread keeps many messages in flight, where threads would queue for the
+    GIL to encrypt, sign and parse.
+    """
 
     def __init__(self, private_key_pem: str, subject: str, timeout: float = 10.0):
         self.vapid = Vapid02.from_pem(private_key_pem.encode())
         self.subject = subject
-        self.timeout = timeout
-        self._local = threading.local()
+        self.request_timeout = aiohttp.ClientTimeout(total=timeout)
 
-    @property
-    def session(self) -> requests.Session:
-        # One HTTP session per thread: connections to a push service are reused.
-        if not hasattr(self._local, "session"):
-            session = requests.Session()
-            # Proxies from the environment once, not per request (requests would
-            # scan os.environ on every send: a third of a push's cost).
-            session.trust_env = False
-            session.proxies = urllib.request.getproxies()
-            self._local.session = session
-        return self._local.session
+    def client(self, in_flight: int) -> aiohttp.ClientSession:
+        """The HTTP client of one batch of sends (open it inside the event loop).
 
-    def send(self, subscription: Mapping[str, Any], payload: Mapping[str, Any], *, ttl: int, urgency: str,
-             topic: str, now: datetime) -> PushResult:
+        Connections to a push service are kept and reused. A proxy in the
+        environment (``https_proxy``) is read once here: aiohttp's
+        ``trust_env`` would read the environment and ~/.netrc again for every
+        message, in a thread.
+        """
+        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=in_flight),
+                                     proxy=urllib.request.getproxies().get("https"))
+
+    async def send(self, http: aiohttp.ClientSession, subscription: Mapping[str, Any], payload: Mapping[str, Any],
+                   *, ttl: int, urgency: str, topic: str, now: datetime) -> PushResult:
         """Send ``payload`` to one subscription ({endpoint, keys: {p256dh, auth}})."""
         data = encode_payload(payload)
         # A new claims dict for every message: pywebpush and py_vapid fill in
@@ -96,19 +98,20 @@ class Pusher:
                   "exp": int(now.timestamp()) + VAPID_LIFETIME_SECONDS}
         headers = {**self.vapid.sign(claims), "Urgency": urgency, "Topic": topic}
         try:
-            response = WebPusher(subscription, requests_session=self.session).send(
-                data, headers, ttl=ttl, content_encoding="aes128gcm", timeout=self.timeout)
-        except (requests.Timeout, requests.ConnectionError):
+            # The timeout is given here: pywebpush passes its own default otherwise.
+            response = await WebPusher(subscription, aiohttp_session=http).send_async(
+                data, headers, ttl=ttl, content_encoding="aes128gcm", timeout=self.request_timeout)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
             return PushResult("retry")
-        status = response.status_code
+        status = response.status
         if status < 300:
             return PushResult("sent", status)
         if status in (404, 410):
             return PushResult("gone", status)
         if status == 429:
-            return PushResult("retry", status, _retry_after(response))
+            return PushResult("retry", status, _retry_after(response.headers))
         if status >= 500:
-            return PushResult("retry", status, _retry_after(response))
+            return PushResult("retry", status, _retry_after(response.headers))
         if status == 413:
             log.error("push service refused a payload as too large (%d bytes): a bug", len(data.encode()))
         else:

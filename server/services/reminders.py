@@ -9,7 +9,7 @@
   becomes one Delivery per device of the patient and of family members who
   share that kind of item.
 * ``escalate_unacknowledged`` pushes urgent flags again after urgent_ack_hours.
-* ``claim_deliveries`` / ``record_result`` send each Delivery at most once per
+* ``claim_deliveries`` / ``record_results`` send each Delivery at most once per
   attempt, with retries for 429 and 5xx until the message's TTL runs out.
 
 Rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two clocks
@@ -309,34 +309,46 @@ def claim_deliveries(session: Session, now: datetime, limit: int) -> list[Outgoi
     return out
 
 
-def record_result(session: Session, sent: Outgoing, result: PushResult, now: datetime) -> None:
-    """What the push service said about one delivery (plain UPDATEs: one per answer)."""
-    this = update(Delivery).where(Delivery.id == sent.delivery_id)
-    if result.outcome == "sent":
-        session.execute(this.values(status="sent", sent_at=now, last_status=result.status))
-    elif result.outcome == "gone":
-        # This device is gone: so are its other pending messages.
-        session.execute(update(Delivery).where(Delivery.subscription_id == sent.subscription_id,
-                                               Delivery.status.in_(("pending", "sending")))
-                        .values(status="gone", subscription_id=None))
-        session.execute(this.values(status="gone", subscription_id=None, last_status=result.status))
-        session.execute(delete(PushSubscription).where(PushSubscription.id == sent.subscription_id))
-    elif result.outcome == "retry":
-        wait = timedelta(seconds=result.retry_after) if result.retry_after is not None else \
-            min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** (sent.attempts - 1)))
-        if now + wait >= sent.expires_at:
-            session.execute(this.values(status="expired", last_status=result.status))
+def record_results(session: Session, answers: Iterable[tuple[Outgoing, PushResult]], now: datetime) -> None:
+    """What the push service said about these deliveries.
+
+    Plain UPDATEs (no ORM objects): one for all the messages delivered, one for
+    the devices that took them (their channel works, for the delivery view),
+    and one or three for each other answer.
+    """
+    table = Delivery.__table__
+    sent: dict[int, list[int]] = {}
+    working: set[int] = set()
+    for item, result in answers:
+        this = update(table).where(table.c.id == item.delivery_id)
+        if result.outcome == "sent":
+            sent.setdefault(result.status, []).append(item.delivery_id)
+            working.add(item.subscription_id)
+        elif result.outcome == "gone":
+            # This device is gone: so are its other pending messages.
+            session.execute(update(table).where(table.c.subscription_id == item.subscription_id,
+                                                table.c.status.in_(("pending", "sending")))
+                            .values(status="gone", subscription_id=None))
+            session.execute(this.values(status="gone", subscription_id=None, last_status=result.status))
+            session.execute(delete(PushSubscription.__table__).where(
+                PushSubscription.__table__.c.id == item.subscription_id))
+        elif result.outcome == "retry":
+            wait = timedelta(seconds=result.retry_after) if result.retry_after is not None else \
+                min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** (item.attempts - 1)))
+            if now + wait >= item.expires_at:
+                session.execute(this.values(status="expired", last_status=result.status))
+            else:
+                session.execute(this.values(status="pending", next_attempt_at=now + wait,
+                                            last_status=result.status))
         else:
-            session.execute(this.values(status="pending", next_attempt_at=now + wait, last_status=result.status))
-    else:
-        session.execute(this.values(status="failed", last_status=result.status))
-
-
-def mark_working(session: Session, subscription_ids: Iterable[int], now: datetime) -> None:
-    """These devices took a message: their channel works (for the delivery view)."""
-    ids = sorted(set(subscription_ids))
-    if ids:
-        session.execute(update(PushSubscription).where(PushSubscription.id.in_(ids)).values(last_success_at=now))
+            session.execute(this.values(status="failed", last_status=result.status))
+    for status, ids in sent.items():
+        session.execute(update(table).where(table.c.id.in_(ids)).values(status="sent", sent_at=now,
+                                                                         last_status=status))
+    if working:
+        subscriptions = PushSubscription.__table__
+        session.execute(update(subscriptions).where(subscriptions.c.id.in_(sorted(working)))
+                        .values(last_success_at=now))
 
 
 def delivery_overview(session: Session, clinic_id: int, patient_ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -100,7 +100,7 @@ def populate(url: str, push: PushService, now: datetime) -> set[tuple[str, str]]
 def clock(url: str, vapid_pem: str, now: datetime, batch: int = 100) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "test", "ALEMTRACK_VAPID_PRIVATE_KEY": vapid_pem,
            "ALEMTRACK_VAPID_SUBJECT": SUBJECT, "ALEMTRACK_CLOCK_BATCH": str(batch),
-           "ALEMTRACK_PUSH_THREADS": "8", "ALEMTRACK_PUSH_TIMEOUT_SECONDS": "5"}
+           "ALEMTRACK_PUSH_IN_FLIGHT": "8", "ALEMTRACK_PUSH_TIMEOUT_SECONDS": "5"}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "server", "clock", "--once", "--now",
                              now.isoformat()], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)

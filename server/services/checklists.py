@@ -60,9 +60,9 @@ def find(session: Session, patient_id: int, client_id: str) -> Checklist | None:
                                                   Checklist.client_id == client_id))
 
 
-# Core statements built once: submission is the most frequent write, and the
-# ORM's unit of work and statement building cost several times more than
-# running these.
+# Core statements built once, run on the session's connection: submission is
+# the most frequent write, and the ORM's unit of work and statement building
+# cost several times more than running these.
 _table = Checklist.__table__
 FIRST_RESPONSE = select(_table.c.response).where(_table.c.patient_id == bindparam("patient_id"),
                                                  _table.c.client_id == bindparam("client_id"))
@@ -101,7 +101,7 @@ def prepare(session: Session, patient: Patient, submitter: User, data: Mapping[s
     client_id = str(data["client_id"])
     answered_on: date = data["answered_on"]
     courses = engine_courses(patient.courses)
-    first = session.scalar(FIRST_RESPONSE, {"patient_id": patient.id, "client_id": client_id})
+    first = session.connection().scalar(FIRST_RESPONSE, {"patient_id": patient.id, "client_id": client_id})
     if first is not None:
         return first
     if answered_on > today:
@@ -117,7 +117,9 @@ def prepare(session: Session, patient: Patient, submitter: User, data: Mapping[s
     # A snoozed question still counts for the patient's advice, not for the flag.
     flag_level, flag_reasons = result.level, result.reasons
     yes = {code for code, answer in answers.items() if answer}
-    snoozed = flag_service.active_snoozes(session, patient.id, today) if yes else set()
+    # Snoozes only ever lower a flag: without one to lower, they need not be read.
+    raises = flag_service.raises_flag(result.level, content)
+    snoozed = flag_service.active_snoozes(session, patient.id, today) if raises and yes else set()
     if snoozed & yes:
         kept = {code: answer for code, answer in answers.items() if code not in snoozed}
         flag_level, flag_reasons = triage(who, courses, answered_on, kept, content)
@@ -145,7 +147,7 @@ def store(session: Session, submission: Submission, now: datetime, content: Cont
     returned (the same client_id), or a 409 raised (the same period).
     """
     try:
-        checklist_id = session.execute(INSERT, {
+        checklist_id = session.connection().execute(INSERT, {
             "patient_id": submission.patient_id, "client_id": submission.client_id,
             "answered_on": submission.answered_on, "period": submission.period, "answers": submission.answers,
             "note": submission.note, "level": submission.level, "reasons": list(submission.reasons),
@@ -169,7 +171,7 @@ def store(session: Session, submission: Submission, now: datetime, content: Cont
         "advice": submission.advice,
         "flag_id": flag_id,
     }
-    session.execute(SET_RESPONSE, {"checklist_id": checklist_id, "response": response})
+    session.connection().execute(SET_RESPONSE, {"checklist_id": checklist_id, "response": response})
     return response, True
 
 

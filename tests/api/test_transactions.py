@@ -1,0 +1,118 @@
+"""How requests use the database (server/db.py): read-only sessions, the SQLite
+writers' lock file, and submissions that read first and write in a short
+transaction of their own, with the unique constraints deciding between races.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import uuid
+
+import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import DBAPIError
+
+from server.db import Database, make_engine
+from server.engine.protocol import default_content
+from server.errors import HTTPError
+from server.models import Checklist, Clinic, LabSubmission
+from server.services import checklists, labs
+from server.timeutil import utcnow
+
+from .conftest import new_client_id, today_madrid
+
+CONTENT = default_content()
+
+
+def test_a_read_only_session_cannot_write_and_the_next_writer_can(db_engine):
+    """Production sessions, not the tests' joined ones: on both backends."""
+    database = Database(db_engine.url.render_as_string(hide_password=False))
+    clinic = {"name": "Nowhere", "phone": "+34 900", "emergency_number": "112", "settings": {}, "created_at": utcnow()}
+    try:
+        with database.read_sessions() as reader:
+            reader.execute(select(func.count()).select_from(Clinic))
+            used = reader.connection().connection.dbapi_connection
+            with pytest.raises(DBAPIError):
+                reader.execute(insert(Clinic).values(**clinic))
+        with database.sessions() as writer:
+            # The pool hands the same connection back: read-only no more.
+            assert writer.connection().connection.dbapi_connection is used
+            writer.execute(insert(Clinic).values(**clinic))
+            writer.rollback()
+    finally:
+        database.engine.dispose()
+
+
+def test_sqlite_writers_hold_the_lock_file_until_their_transaction_ends(tmp_path):
+    path = tmp_path / "writers.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as first:
+            first.begin()
+            other = os.open(f"{path}-writelock", os.O_RDWR)
+            try:
+                with pytest.raises(BlockingIOError):
+                    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                first.rollback()
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # let go at the rollback
+                fcntl.flock(other, fcntl.LOCK_UN)
+                first.begin()
+                with pytest.raises(BlockingIOError):
+                    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                first.commit()
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # and at the commit
+                fcntl.flock(other, fcntl.LOCK_UN)
+            finally:
+                os.close(other)
+        with engine.connect() as reader:
+            reader = reader.execution_options(alemtrack_read_only=True)
+            reader.begin()
+            other = os.open(f"{path}-writelock", os.O_RDWR)
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a reader takes no lock
+                fcntl.flock(other, fcntl.LOCK_UN)
+            finally:
+                os.close(other)
+            reader.rollback()
+    finally:
+        engine.dispose()
+
+
+def _checklist(client_id: str) -> dict:
+    return {"client_id": uuid.UUID(client_id), "answered_on": today_madrid(),
+            "answers": {"bleed.mucosal": True}, "note": None}
+
+
+def test_racing_checklists_are_stored_once(world, db):
+    """Two requests prepare before either stores: the constraints decide."""
+    patient, user = world.patient, world.users["patient"]
+    same = new_client_id()
+    first = checklists.prepare(db, patient, user, _checklist(same), today_madrid(), CONTENT)
+    replay = checklists.prepare(db, patient, user, _checklist(same), today_madrid(), CONTENT)
+    another = checklists.prepare(db, patient, user, _checklist(new_client_id()), today_madrid(), CONTENT)
+    answer, created = checklists.store(db, first, utcnow(), CONTENT)
+    db.commit()
+    assert created and answer["level"] == "urgent" and answer["flag_id"] is not None
+
+    again, created = checklists.store(db, replay, utcnow(), CONTENT)
+    assert not created and again == answer  # the same client_id: the first answer
+    with pytest.raises(HTTPError) as refused:
+        checklists.store(db, another, utcnow(), CONTENT)  # the same month: a conflict
+    assert refused.value.status_code == 409
+    assert db.scalar(select(func.count()).select_from(Checklist).where(Checklist.patient_id == patient.id)) == 1
+
+
+def test_racing_lab_submissions_are_stored_once(world, db):
+    patient, nurse = world.patient, world.users["nurse"]
+    body = {"client_id": uuid.UUID(new_client_id()), "taken_on": today_madrid(),
+            "results": [{"analyte": "platelets", "value": 40}]}
+    first = labs.prepare(db, patient, nurse, body, today_madrid(), CONTENT)
+    replay = labs.prepare(db, patient, nurse, body, today_madrid(), CONTENT)
+    answer, created = labs.store(db, first, utcnow(), CONTENT)
+    db.commit()
+    assert created and answer["flag_id"] is not None
+    again, created = labs.store(db, replay, utcnow(), CONTENT)
+    assert not created and again == answer
+    assert db.scalar(select(func.count()).select_from(LabSubmission).where(
+        LabSubmission.patient_id == patient.id)) == 1

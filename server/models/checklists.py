@@ -31,7 +31,7 @@ class Checklist(Base):
     note: Mapped[str | None] = mapped_column(Text)
     level: Mapped[str] = mapped_column(String(10))
     reasons: Mapped[list[Any]]
-    #: the body first returned, returned again for the same client_id
+    #: the body first returned (without its id), returned again for the same client_id
     response: Mapped[dict[str, Any]]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -55,20 +55,25 @@ def advice(patient: Patient, level: str, content: Content) -> dict[str, Any]:
     return {"level": level, "text": text, "phone": clinic.phone, "emergency_number": clinic.emergency_number}
 
 
-def find(session: Session, patient_id: int, client_id: str) -> Checklist | None:
-    return session.scalar(select(Checklist).where(Checklist.patient_id == patient_id,
-                                                  Checklist.client_id == client_id))
-
-
 # Core statements built once, run on the session's connection: submission is
 # the most frequent write, and the ORM's unit of work and statement building
 # cost several times more than running these.
 _table = Checklist.__table__
-FIRST_RESPONSE = select(_table.c.response).where(_table.c.patient_id == bindparam("patient_id"),
-                                                 _table.c.client_id == bindparam("client_id"))
+FIRST_ANSWER = select(_table.c.id, _table.c.response).where(_table.c.patient_id == bindparam("patient_id"),
+                                                            _table.c.client_id == bindparam("client_id"))
 INSERT = insert(_table).returning(_table.c.id)
-SET_RESPONSE = update(_table).where(_table.c.id == bindparam("checklist_id")).values(
+SET_FLAG = update(_table).where(_table.c.id == bindparam("checklist_id")).values(
     response=bindparam("response", type_=_table.c.response.type))
+
+
+def first_answer(session: Session, patient_id: int, client_id: str) -> dict[str, Any] | None:
+    """The body first answered for this client_id, if it was stored.
+
+    The row keeps the body without its own id (known only once the row is
+    inserted), so that storing a checklist is one INSERT.
+    """
+    row = session.connection().execute(FIRST_ANSWER, {"patient_id": patient_id, "client_id": client_id}).first()
+    return None if row is None else {"id": row.id, **row.response}
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,7 @@ def prepare(session: Session, patient: Patient, submitter: User, data: Mapping[s
     client_id = str(data["client_id"])
     answered_on: date = data["answered_on"]
     courses = engine_courses(patient.courses)
-    first = session.connection().scalar(FIRST_RESPONSE, {"patient_id": patient.id, "client_id": client_id})
+    first = first_answer(session, patient.id, client_id)
     if first is not None:
         return first
     if answered_on > today:
@@ -146,32 +151,27 @@ def store(session: Session, submission: Submission, now: datetime, content: Cont
     raced. On a conflict the session is rolled back and the first answer
     returned (the same client_id), or a 409 raised (the same period).
     """
+    body = {"level": submission.level, "reasons": list(submission.reasons), "advice": submission.advice,
+            "flag_id": None}
     try:
         checklist_id = session.connection().execute(INSERT, {
             "patient_id": submission.patient_id, "client_id": submission.client_id,
             "answered_on": submission.answered_on, "period": submission.period, "answers": submission.answers,
             "note": submission.note, "level": submission.level, "reasons": list(submission.reasons),
-            "response": {}, "submitted_by_id": submission.submitter_id, "created_at": now}).scalar_one()
+            "response": body, "submitted_by_id": submission.submitter_id, "created_at": now}).scalar_one()
     except IntegrityError:
         session.rollback()
-        first = find(session, submission.patient_id, submission.client_id)
+        first = first_answer(session, submission.patient_id, submission.client_id)
         if first is not None:
-            return first.response, False
+            return first, False
         raise _already_submitted() from None
-    flag_id = None
     if submission.flag is not None:
         level, reasons = submission.flag
         flag = flag_service.raise_flag(session, submission.patient_id, submission.clinic_id, level, "checklist",
                                        checklist_id, reasons, now, content)
-        flag_id = flag.id
-    response = {
-        "id": checklist_id,
-        "level": submission.level,
-        "reasons": list(submission.reasons),
-        "advice": submission.advice,
-        "flag_id": flag_id,
-    }
-    session.connection().execute(SET_RESPONSE, {"checklist_id": checklist_id, "response": response})
+        body["flag_id"] = flag.id
+        session.connection().execute(SET_FLAG, {"checklist_id": checklist_id, "response": body})
+    response = {"id": checklist_id, **body}
     return response, True
 
 

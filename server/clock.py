@@ -95,46 +95,50 @@ def send_due(app: Flask, pusher: Pusher, now: datetime, report: TickReport) -> N
 
 
 async def _send_claimed(app: Flask, pusher: Pusher, now: datetime, report: TickReport) -> None:
-    """Claim deliveries in batches and send them, recording the answers as they come.
-
-    The answers that arrive together are recorded in one transaction, and only
-    then do further messages start: a clock killed mid-batch leaves at most
-    PUSH_IN_FLIGHT messages sent but not recorded (they go out again, with the
-    same Topic and tag, which devices collapse into one notification).
-    """
+    """Claim deliveries in batches and send them."""
     sessions = database(app).sessions
     batch = app.config["CLOCK_BATCH"]
-    width = app.config["PUSH_IN_FLIGHT"]
-    async with pusher.client(width) as http:
+    async with pusher.client(app.config["PUSH_IN_FLIGHT"]) as http:
         while True:
             with sessions() as session:
                 outgoing = reminders.claim_deliveries(session, now, batch)
                 session.commit()  # claimed before the first byte leaves
             if not outgoing:
                 return
-            waiting = iter(outgoing)
-            running: dict[asyncio.Task, reminders.Outgoing] = {}
-
-            def start_next() -> None:
-                item = next(waiting, None)
-                if item is not None:
-                    running[asyncio.create_task(pusher.send(
-                        http, item.subscription, item.payload, ttl=item.ttl, urgency=item.urgency,
-                        topic=item.topic, now=now))] = item
-
-            for _ in range(width):
-                start_next()
             with sessions() as session:
-                while running:
-                    done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                    answers = [(running.pop(task), task.result()) for task in done]
-                    reminders.record_results(session, answers, now)
-                    session.commit()
-                    for _, result in answers:
-                        report.pushes[result.outcome] = report.pushes.get(result.outcome, 0) + 1
-                        start_next()
+                await _send_batch(session, http, pusher, outgoing, now, app.config["PUSH_IN_FLIGHT"], report)
             if len(outgoing) < batch:
                 return
+
+
+async def _send_batch(session, http, pusher: Pusher, outgoing: list[reminders.Outgoing], now: datetime,
+                      width: int, report: TickReport) -> None:
+    """Send claimed deliveries, at most ``width`` at a time, recording the answers as they come.
+
+    The answers that arrive together are recorded in one transaction, and only
+    then do further messages start: a clock killed mid-batch leaves at most
+    ``width`` messages sent but not recorded (they go out again, with the same
+    Topic and tag, which devices collapse into one notification).
+    """
+    waiting = iter(outgoing)
+    running: dict[asyncio.Task, reminders.Outgoing] = {}
+
+    def start_next() -> None:
+        item = next(waiting, None)
+        if item is not None:
+            running[asyncio.create_task(pusher.send(http, item.subscription, item.payload, ttl=item.ttl,
+                                                    urgency=item.urgency, topic=item.topic, now=now))] = item
+
+    for _ in range(width):
+        start_next()
+    while running:
+        done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        answers = [(running.pop(task), task.result()) for task in done]
+        reminders.record_results(session, answers, now)
+        session.commit()
+        for _, result in answers:
+            report.pushes[result.outcome] = report.pushes.get(result.outcome, 0) + 1
+            start_next()
 
 
 def run(app: Flask) -> None:

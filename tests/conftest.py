@@ -71,7 +71,6 @@ def connection(db_engine):
 def app(db_engine, connection, tmp_path):
     """The app with every session joined to the test's transaction (and an empty instance folder)."""
     from server import create_app
-    from server.db import database
 
     app = create_app({**TEST_CONFIG, "DATABASE_URL": db_engine.url.render_as_string(hide_password=False),
                       "INSTANCE_DIR": str(tmp_path)})

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import func, select
 
 from server import create_app
-from server.db import database
 from server.models import Checklist, Clinic, FamilyLink, LoginAttempt, User
 from server.timeutil import utcnow
 

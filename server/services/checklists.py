@@ -100,8 +100,8 @@ def prepare(session: Session, patient: Patient, submitter: User, data: Mapping[s
     """Check and triage a checklist; reads only.
 
     The first answer (a dict) when this ``client_id`` was stored already; a 4xx
-    for what cannot be stored, including a second checklist for the same
-    monthly period.
+    for answers that cannot be stored. A second checklist for the same monthly
+    period is refused by :func:`store`.
     """
     client_id = str(data["client_id"])
     answered_on: date = data["answered_on"]
@@ -116,7 +116,6 @@ def prepare(session: Session, patient: Patient, submitter: User, data: Mapping[s
     who = engine_patient(patient)
     answers = check_answers(data["answers"], who, content)
     result = triage(who, courses, answered_on, answers, content)
-    # A second checklist of this period is refused by store() (a unique constraint).
     period, _ = checklist_month(courses, answered_on, _opens_days(content), content)
 
     # A snoozed question still counts for the patient's advice, not for the flag.

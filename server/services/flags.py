@@ -80,7 +80,7 @@ def snoozes_in_force(session: Session, patient_id: int, today: date) -> list[Sno
     ))
 
 
-#: built once: every checklist with a "yes" answer runs it
+#: built once: checklists with a "yes" answer that would raise a flag run it
 ACTIVE_SNOOZE_CODES = select(Snooze.code).where(Snooze.patient_id == bindparam("patient_id"),
                                                Snooze.until >= bindparam("today"))
 

@@ -36,6 +36,12 @@ class Submission:
     findings: tuple[Finding, ...]
 
 
+def first_answer(session: Session, patient_id: int, client_id: str) -> dict[str, Any] | None:
+    """The body first answered for this client_id, if it was stored."""
+    return session.scalar(select(LabSubmission.response).where(LabSubmission.patient_id == patient_id,
+                                                               LabSubmission.client_id == client_id))
+
+
 def prepare(session: Session, patient: Patient, recorder: User, data: Mapping[str, Any], today: date,
             content: Content) -> Submission | dict[str, Any]:
     """Check one sample's results and evaluate the lab rules; reads only.
@@ -45,8 +51,7 @@ def prepare(session: Session, patient: Patient, recorder: User, data: Mapping[st
     done) without a value.
     """
     client_id = str(data["client_id"])
-    first = session.scalar(select(LabSubmission.response).where(LabSubmission.patient_id == patient.id,
-                                                                LabSubmission.client_id == client_id))
+    first = first_answer(session, patient.id, client_id)
     if first is not None:
         return first
     taken_on: date = data["taken_on"]
@@ -103,8 +108,7 @@ def store(session: Session, submission: Submission, now: datetime, content: Cont
         session.flush()
     except IntegrityError:
         session.rollback()
-        first = session.scalar(select(LabSubmission.response).where(
-            LabSubmission.patient_id == submission.patient_id, LabSubmission.client_id == submission.client_id))
+        first = first_answer(session, submission.patient_id, submission.client_id)
         if first is None:
             raise
         return first, False

@@ -152,7 +152,8 @@ def run(app: Flask) -> None:
     def job() -> None:
         now = utcnow()
         try:
-            report = tick(app, now, pusher)
+            with app.app_context():  # the scheduler's own thread
+                report = tick(app, now, pusher)
             log.info("tick %s: %s", now.isoformat(timespec="seconds"), report)
         except Exception:  # a failed tick must not stop the next one
             log.exception("tick failed")

@@ -95,7 +95,9 @@ def clock(once: bool, now_text: str | None) -> None:
     if now_text is not None and not once:
         raise click.UsageError("--now goes with --once")
     if not once:
-        clock_process.run(current_app)
+        # The app itself, not the proxy: the scheduler runs its job in a thread of
+        # its own, where current_app is unbound.
+        clock_process.run(current_app._get_current_object())
         return
     now = utcnow()
     if now_text is not None:

@@ -184,3 +184,26 @@ def test_a_clock_killed_mid_batch_loses_nothing(database_url, service, vapid_pem
     # Only what was in flight at the kill can have gone out twice.
     assert figures["raw_duplicates"] <= in_flight
     assert statuses(database_url) == {"sent": len(expected)}
+
+
+def test_the_running_clock_sends_what_is_due(database_url, service, vapid_pem):
+    """The clock as the Procfile runs it (no --once): its first tick, in the
+    scheduler's own thread, sends every due reminder once."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    expected = populate(database_url, service, now)
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", "ALEMTRACK_VAPID_PRIVATE_KEY": vapid_pem,
+           "ALEMTRACK_VAPID_SUBJECT": SUBJECT}
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "server", "clock"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        # Waiting for another process, not timing it: the deadline only ends a failed run.
+        deadline = time.monotonic() + 60
+        while len(service.received) < len(expected) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+    assert "tick failed" not in out, out
+    figures = tally(service, expected)
+    assert service.problems == []
+    assert figures["missed"] == 0 and figures["raw_duplicates"] == 0 and figures["unexpected"] == 0, out

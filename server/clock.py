@@ -98,7 +98,8 @@ async def _send_claimed(app: Flask, pusher: Pusher, now: datetime, report: TickR
     """Claim deliveries in batches and send them."""
     sessions = database(app).sessions
     batch = app.config["CLOCK_BATCH"]
-    async with pusher.client(app.config["PUSH_IN_FLIGHT"]) as http:
+    width = app.config["PUSH_IN_FLIGHT"]
+    async with pusher.client(width) as http:
         while True:
             with sessions() as session:
                 outgoing = reminders.claim_deliveries(session, now, batch)
@@ -106,7 +107,7 @@ async def _send_claimed(app: Flask, pusher: Pusher, now: datetime, report: TickR
             if not outgoing:
                 return
             with sessions() as session:
-                await _send_batch(session, http, pusher, outgoing, now, app.config["PUSH_IN_FLIGHT"], report)
+                await _send_batch(session, http, pusher, outgoing, now, width, report)
             if len(outgoing) < batch:
                 return
 

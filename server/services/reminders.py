@@ -320,11 +320,12 @@ def record_results(session: Session, answers: Iterable[tuple[Outgoing, PushResul
     sent: dict[int, list[int]] = {}
     working: set[int] = set()
     for item, result in answers:
-        this = update(table).where(table.c.id == item.delivery_id)
         if result.outcome == "sent":
             sent.setdefault(result.status, []).append(item.delivery_id)
             working.add(item.subscription_id)
-        elif result.outcome == "gone":
+            continue
+        this = update(table).where(table.c.id == item.delivery_id)
+        if result.outcome == "gone":
             # This device is gone: so are its other pending messages.
             session.execute(update(table).where(table.c.subscription_id == item.subscription_id,
                                                 table.c.status.in_(("pending", "sending")))

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from server.db import Database, make_engine
+from server.db import READ_ONLY, Database, make_engine
 from server.engine.protocol import default_content
 from server.errors import HTTPError
 from server.models import Checklist, Clinic, LabSubmission
@@ -66,7 +66,7 @@ def test_sqlite_writers_hold_the_lock_file_until_their_transaction_ends(tmp_path
             finally:
                 os.close(other)
         with engine.connect() as reader:
-            reader = reader.execution_options(alemtrack_read_only=True)
+            reader = reader.execution_options(**{READ_ONLY: True})
             reader.begin()
             other = os.open(f"{path}-writelock", os.O_RDWR)
             try:

@@ -249,7 +249,17 @@ def get_session() -> Session:
 
 
 def write_session() -> Session:
-    """A new writing session beside the request's read-only one (a context manager)."""
+    """A new writing session beside the request's read-only one (a context manager).
+
+    The read-only transaction ends first. On SQLite a reader still open when
+    the write commits pins the write-ahead log: the checkpoint cannot copy the
+    new pages back nor start the log afresh, so the log grows without end and
+    every later commit attempts a checkpoint (and its fsync). What was read
+    stays loaded (``expire_on_commit=False``).
+    """
+    reading = g.get("db_session")
+    if reading is not None:
+        reading.commit()
     return database().sessions()
 
 

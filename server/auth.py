@@ -16,14 +16,13 @@ from sqlalchemy.orm import joinedload
 from .db import get_session
 from .errors import api_error
 from .models import FamilyLink, Flag, Patient, User
-from .services import audit, family
+from .services import audit, family, patients
 
 login_manager = LoginManager()
 #: a patient record comes with what every rule needs (one query, not three)
 WITH_TREATMENT = (joinedload(Patient.courses), joinedload(Patient.pregnancies))
 #: built once: every request runs it, and building it costs as much as running it
-USER_WITH_PATIENT = (select(User).where(User.id == bindparam("user_id"))
-                     .options(joinedload(User.patient).options(*WITH_TREATMENT)))
+USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
 
 
 def init_app(app: Flask) -> None:
@@ -37,9 +36,9 @@ def init_app(app: Flask) -> None:
         ident, _, token = user_id.partition(":")
         if not ident.isdigit() or not token:
             return None
-        # A patient's own record comes in the same query: her requests (checklist,
-        # timeline) then need no second one (patient_for finds it in the session).
-        user = get_session().scalar(USER_WITH_PATIENT, {"user_id": int(ident)})
+        # The user alone: what a view needs of a patient, it reads itself
+        # (patient_for, or the lighter patient_record_for).
+        user = get_session().scalar(USER_BY_ID, {"user_id": int(ident)})
         if user is None or not user.active or user.session_token != token:
             return None
         return user
@@ -80,6 +79,27 @@ def patient_for(patient_id: int, roles: Iterable[str], action: str | None) -> tu
     who = user()
     session = get_session()
     patient = session.get(Patient, patient_id, options=WITH_TREATMENT)
+    _authorize(session, who, patient, roles)
+    if action is not None:
+        audit.record(session, who, action, patient.id)
+    return who, patient
+
+
+def patient_record_for(patient_id: int, roles: Iterable[str], action: str | None) -> tuple[User, patients.Record]:
+    """:func:`patient_for` for a view that needs only the patient's
+    :class:`~server.services.patients.Record` (the checklist submission): the
+    same rule and audit, without the ORM."""
+    who = user()
+    session = get_session()
+    record = patients.load_record(session, patient_id)
+    _authorize(session, who, record, roles)
+    if action is not None:
+        audit.record(session, who, action, record.id)
+    return who, record
+
+
+def _authorize(session, who: User, patient: Patient | patients.Record | None, roles: Iterable[str]) -> None:
+    """The one rule of :func:`patient_for` and :func:`patient_record_for`."""
     visible = patient is not None and (
         (who.role == "patient" and who.patient_id == patient.id)
         or (who.is_staff and who.clinic_id == patient.clinic_id)
@@ -89,9 +109,6 @@ def patient_for(patient_id: int, roles: Iterable[str], action: str | None) -> tu
         raise api_error(404, "not_found", "No such patient.")
     if who.role not in roles:
         raise api_error(403, "forbidden", "Your account cannot do this for this patient.")
-    if action is not None:
-        audit.record(session, who, action, patient.id)
-    return who, patient
 
 
 def flag_for(flag_id: int, action: str) -> tuple[User, Flag]:

@@ -5,7 +5,7 @@ from ..db import get_session, write_session, writes_separately
 from ..schemas import ChecklistIn, ChecklistListOut, ChecklistResultOut, CurrentChecklistOut
 from ..services import checklists as service
 from ..timeutil import local_today, utcnow
-from . import bp, content, iso, listing
+from . import bp, content, iso, sent_as_is
 
 ERRORS = [400, 401, 403, 404, 409, 413]
 
@@ -25,14 +25,14 @@ def current_checklist(patient_id):
 @bp.doc(summary="Send a checklist: the advice comes back at once. Idempotent on client_id "
                 "(the same client_id again answers 200 with the first body).", responses=ERRORS)
 def submit_checklist(patient_id, body):
-    who, patient = auth.patient_for(patient_id, ("patient",), "checklist.submit")
-    submission = service.prepare(get_session(), patient, who, body, local_today(patient.timezone), content())
+    who, record = auth.patient_record_for(patient_id, ("patient",), "checklist.submit")
+    submission = service.prepare(get_session(), record, who, body, local_today(record.timezone), content())
     if isinstance(submission, dict):  # this client_id was stored already
-        return submission, 200
+        return sent_as_is(submission)
     with write_session() as session:
         response, created = service.store(session, submission, utcnow(), content())
         session.commit()
-    return response, 201 if created else 200
+    return sent_as_is(response, 201 if created else 200)
 
 
 @bp.get("/patients/<int:patient_id>/checklists")
@@ -47,4 +47,4 @@ def list_checklists(patient_id):
         for c in service.listing(session, patient.id)
     ]
     session.commit()
-    return listing({"items": items})
+    return sent_as_is({"items": items})

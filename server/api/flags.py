@@ -6,7 +6,7 @@ from ..schemas import FlagListOut, FlagOut, FlagQuery, ResolveIn, SnoozeIn, Snoo
 from ..services import audit
 from ..services import flags as service
 from ..timeutil import local_today, utcnow
-from . import bp, content, iso, listing
+from . import bp, content, iso, sent_as_is
 
 STAFF = ("nurse", "admin")
 
@@ -31,7 +31,7 @@ def list_flags(query):
     items = [flag_json(f) for f in service.queue(session, nurse.clinic_id, query.get("status"), query["limit"])]
     audit.record(session, nurse, "flags.list", None)
     session.commit()
-    return listing({"items": items})
+    return sent_as_is({"items": items})
 
 
 @bp.post("/flags/<int:flag_id>/ack")

@@ -8,7 +8,7 @@ from ..services import audit
 from ..services import labs as service
 from ..services.patients import lab_results_of
 from ..timeutil import local_today, utcnow
-from . import bp, content, iso, listing
+from . import bp, content, iso, sent_as_is
 
 ERRORS = [400, 401, 403, 404, 409, 413]
 
@@ -48,4 +48,4 @@ def list_labs(patient_id, query):
         for r in lab_results_of(session, patient.id, analyte)
     ]
     session.commit()
-    return listing({"items": items})
+    return sent_as_is({"items": items})

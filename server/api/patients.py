@@ -25,7 +25,7 @@ from ..services import accounts, audit
 from ..services import patients as service
 from ..services.patients import load_history
 from ..timeutil import local_today, utcnow
-from . import bp, content, iso, listing
+from . import bp, content, iso, sent_as_is
 
 STAFF = ("nurse", "admin")
 ERRORS = [400, 401, 403, 404, 409, 413]
@@ -98,7 +98,7 @@ def list_patients(query):
         })
     audit.record(session, nurse, "patients.list", None)
     session.commit()
-    return listing({"items": items, "page": page, "per_page": per_page, "total": total})
+    return sent_as_is({"items": items, "page": page, "per_page": per_page, "total": total})
 
 
 @bp.get("/patients/<int:patient_id>")
@@ -177,7 +177,7 @@ def get_timeline(patient_id, query):
     result, items = service.timeline_with_status(load_history(session, patient), local_today(patient.timezone),
                                                  content(), patient.language, kinds, start, end)
     session.commit()
-    return listing({"items": items, "monitoring_ends": iso(result.monitoring_ends)})
+    return sent_as_is({"items": items, "monitoring_ends": iso(result.monitoring_ends)})
 
 
 @bp.get("/patients/<int:patient_id>/export")
@@ -188,6 +188,6 @@ def export_patient(patient_id):
     session = get_session()
     body = service.export(session, patient)
     body["patient"] = patient_json(session, patient)
-    response = listing(body)
+    response = sent_as_is(body)
     response.headers["Content-Disposition"] = f'attachment; filename="alemtrack-{patient.id}.json"'
     return response

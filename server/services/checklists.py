@@ -10,13 +10,14 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..engine.errors import InputError
 from ..engine.protocol import Content
 from ..engine.timeline import checklist_month
 from ..engine.triage import asked_questions, check_answers, triage
-from ..errors import api_error
+from ..errors import HTTPError, api_error
 from ..models import Checklist, Patient, User
 from . import flags as flag_service
-from .patients import engine_courses, engine_patient
+from .patients import Record, engine_courses, engine_patient, record_of
 
 #: a checklist may be entered late (offline, forgot to send) up to this many days
 MAX_LATE_DAYS = 60
@@ -48,11 +49,10 @@ def current(session: Session, patient: Patient, today: date, content: Content) -
     }
 
 
-def advice(patient: Patient, level: str, content: Content) -> dict[str, Any]:
-    clinic = patient.clinic
-    text = content.text(patient.language, "levels", level, "advice").format(
-        clinic_phone=clinic.phone, emergency_number=clinic.emergency_number)
-    return {"level": level, "text": text, "phone": clinic.phone, "emergency_number": clinic.emergency_number}
+def advice(record: Record, level: str, content: Content) -> dict[str, Any]:
+    text = content.text(record.language, "levels", level, "advice").format(
+        clinic_phone=record.clinic_phone, emergency_number=record.emergency_number)
+    return {"level": level, "text": text, "phone": record.clinic_phone, "emergency_number": record.emergency_number}
 
 
 # Core statements built once, run on the session's connection: submission is
@@ -95,26 +95,26 @@ class Submission:
     submitter_id: int
 
 
-def prepare(session: Session, patient: Patient, submitter: User, data: Mapping[str, Any], today: date,
+def prepare(session: Session, patient: Record, submitter: User, data: Mapping[str, Any], today: date,
             content: Content) -> Submission | dict[str, Any]:
     """Check and triage a checklist; reads only.
 
-    The first answer (a dict) when this ``client_id`` was stored already; a 4xx
-    for answers that cannot be stored. A second checklist for the same monthly
-    period is refused by :func:`store`.
+    A 4xx for answers that cannot be stored, unless this ``client_id`` was
+    stored already: then its first answer (a dict), as :func:`store` gives it
+    for a valid one. A second checklist for the same monthly period is refused
+    by :func:`store`.
     """
     client_id = str(data["client_id"])
-    answered_on: date = data["answered_on"]
-    courses = engine_courses(patient.courses)
-    first = first_answer(session, patient.id, client_id)
-    if first is not None:
-        return first
-    if answered_on > today:
-        raise api_error(400, "invalid_value", "answered_on is in the future.", "answered_on")
-    if answered_on < today - timedelta(days=MAX_LATE_DAYS):
-        raise api_error(400, "invalid_value", f"answered_on is more than {MAX_LATE_DAYS} days ago.", "answered_on")
-    who = engine_patient(patient)
-    answers = check_answers(data["answers"], who, content)
+    try:
+        answered_on, answers = _checked(patient, data, today, content)
+    except (HTTPError, InputError):
+        # A replay of a stored checklist may no longer pass (sent again from an
+        # offline queue weeks later): it still gets its first answer.
+        first = first_answer(session, patient.id, client_id)
+        if first is not None:
+            return first
+        raise
+    who, courses = patient.person, patient.courses
     result = triage(who, courses, answered_on, answers, content)
     period, _ = checklist_month(courses, answered_on, _opens_days(content), content)
 
@@ -134,6 +134,15 @@ def prepare(session: Session, patient: Patient, submitter: User, data: Mapping[s
         flag=(flag_level, tuple(flag_reasons)) if flag_service.raises_flag(flag_level, content) else None,
         submitter_id=submitter.id,
     )
+
+
+def _checked(patient: Record, data: Mapping[str, Any], today: date, content: Content) -> tuple[date, dict[str, bool]]:
+    answered_on: date = data["answered_on"]
+    if answered_on > today:
+        raise api_error(400, "invalid_value", "answered_on is in the future.", "answered_on")
+    if answered_on < today - timedelta(days=MAX_LATE_DAYS):
+        raise api_error(400, "invalid_value", f"answered_on is more than {MAX_LATE_DAYS} days ago.", "answered_on")
+    return answered_on, check_answers(data["answers"], patient.person, content)
 
 
 def _already_submitted():
@@ -182,7 +191,7 @@ def listing(session: Session, patient_id: int) -> list[Checklist]:
 def submit(session: Session, patient: Patient, submitter: User, data: Mapping[str, Any], today: date, now: datetime,
            content: Content) -> tuple[dict[str, Any], bool]:
     """:func:`prepare` and :func:`store` in the caller's one transaction (commands, the demo)."""
-    submission = prepare(session, patient, submitter, data, today, content)
+    submission = prepare(session, record_of(patient), submitter, data, today, content)
     if isinstance(submission, dict):
         return submission, False
     return store(session, submission, now, content)

@@ -16,8 +16,8 @@ from sqlalchemy.exc import DBAPIError
 from server.db import READ_ONLY, Database, make_engine
 from server.engine.protocol import default_content
 from server.errors import HTTPError
-from server.models import Checklist, Clinic, LabSubmission
-from server.services import checklists, labs
+from server.models import Checklist, Clinic, LabSubmission, Patient
+from server.services import checklists, labs, patients
 from server.timeutil import utcnow
 
 from .conftest import new_client_id, today_madrid
@@ -86,7 +86,7 @@ def _checklist(client_id: str) -> dict:
 
 def test_racing_checklists_are_stored_once(world, db):
     """Two requests prepare before either stores: the constraints decide."""
-    patient, user = world.patient, world.users["patient"]
+    patient, user = patients.load_record(db, world.patient.id), world.users["patient"]
     same = new_client_id()
     first = checklists.prepare(db, patient, user, _checklist(same), today_madrid(), CONTENT)
     replay = checklists.prepare(db, patient, user, _checklist(same), today_madrid(), CONTENT)
@@ -154,3 +154,29 @@ def test_submissions_leave_the_sqlite_write_ahead_log_short(tmp_path):
     wal_pages = (tmp_path / "wal.sqlite-wal").stat().st_size // page_size
     engine.dispose()
     assert wal_pages < 200
+
+
+def test_a_patients_plain_record_is_what_the_orm_loads(world, db):
+    """The checklist reads the patient with plain statements (services.patients.
+    load_record): the same record as through the ORM, JSON, dates and order
+    included, on both backends."""
+    from datetime import timedelta
+
+    from server.models import Pregnancy
+
+    patient = world.patient
+    today = today_madrid()
+    patients.add_course(patient, [today - timedelta(days=d) for d in (12, 11, 10)], "given", world.users["nurse"],
+                        utcnow())
+    patient.pregnancies.extend([Pregnancy(reported_on=today - timedelta(days=60), ended_on=today - timedelta(days=9)),
+                                Pregnancy(reported_on=today - timedelta(days=3), ended_on=None)])
+    patient.baseline = {"platelets": 231, "creatinine": 64.5}
+    db.commit()
+    db.expire_all()
+    loaded = patients.load_record(db, patient.id)
+    assert loaded == patients.record_of(db.get(Patient, patient.id))
+    assert len(loaded.courses) == 2 and len(loaded.person.pregnancies) == 2
+    assert loaded.person.baseline == {"platelets": 231, "creatinine": 64.5}
+    assert (loaded.clinic_phone, loaded.emergency_number) == (world.clinic.phone, world.clinic.emergency_number)
+    assert patients.load_record(db, world.foreign_patient.id).clinic_id == world.other_clinic.id
+    assert patients.load_record(db, 2**31 - 1) is None

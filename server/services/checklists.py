@@ -95,7 +95,7 @@ class Submission:
     submitter_id: int
 
 
-def prepare(session: Session, patient: Record, submitter: User, data: Mapping[str, Any], today: date,
+def prepare(session: Session, record: Record, submitter: User, data: Mapping[str, Any], today: date,
             content: Content) -> Submission | dict[str, Any]:
     """Check and triage a checklist; reads only.
 
@@ -106,15 +106,15 @@ def prepare(session: Session, patient: Record, submitter: User, data: Mapping[st
     """
     client_id = str(data["client_id"])
     try:
-        answered_on, answers = _checked(patient, data, today, content)
+        answered_on, answers = _checked(record, data, today, content)
     except (HTTPError, InputError):
         # A replay of a stored checklist may no longer pass (sent again from an
         # offline queue weeks later): it still gets its first answer.
-        first = first_answer(session, patient.id, client_id)
+        first = first_answer(session, record.id, client_id)
         if first is not None:
             return first
         raise
-    who, courses = patient.person, patient.courses
+    who, courses = record.person, record.courses
     result = triage(who, courses, answered_on, answers, content)
     period, _ = checklist_month(courses, answered_on, _opens_days(content), content)
 
@@ -123,26 +123,26 @@ def prepare(session: Session, patient: Record, submitter: User, data: Mapping[st
     yes = {code for code, answer in answers.items() if answer}
     # Snoozes only ever lower a flag: without one to lower, they need not be read.
     raises = flag_service.raises_flag(result.level, content)
-    snoozed = flag_service.active_snoozes(session, patient.id, today) if raises and yes else set()
+    snoozed = flag_service.active_snoozes(session, record.id, today) if raises and yes else set()
     if snoozed & yes:
         kept = {code: answer for code, answer in answers.items() if code not in snoozed}
         flag_level, flag_reasons = triage(who, courses, answered_on, kept, content)
     return Submission(
-        patient_id=patient.id, clinic_id=patient.clinic_id, client_id=client_id, answered_on=answered_on,
+        patient_id=record.id, clinic_id=record.clinic_id, client_id=client_id, answered_on=answered_on,
         period=period, answers=answers, note=data.get("note"), level=result.level,
-        reasons=tuple(result.reasons), advice=advice(patient, result.level, content),
+        reasons=tuple(result.reasons), advice=advice(record, result.level, content),
         flag=(flag_level, tuple(flag_reasons)) if flag_service.raises_flag(flag_level, content) else None,
         submitter_id=submitter.id,
     )
 
 
-def _checked(patient: Record, data: Mapping[str, Any], today: date, content: Content) -> tuple[date, dict[str, bool]]:
+def _checked(record: Record, data: Mapping[str, Any], today: date, content: Content) -> tuple[date, dict[str, bool]]:
     answered_on: date = data["answered_on"]
     if answered_on > today:
         raise api_error(400, "invalid_value", "answered_on is in the future.", "answered_on")
     if answered_on < today - timedelta(days=MAX_LATE_DAYS):
         raise api_error(400, "invalid_value", f"answered_on is more than {MAX_LATE_DAYS} days ago.", "answered_on")
-    return answered_on, check_answers(data["answers"], patient.person, content)
+    return answered_on, check_answers(data["answers"], record.person, content)
 
 
 def _already_submitted():

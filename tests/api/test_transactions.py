@@ -180,3 +180,21 @@ def test_a_patients_plain_record_is_what_the_orm_loads(world, db):
     assert (loaded.clinic_phone, loaded.emergency_number) == (world.clinic.phone, world.clinic.emergency_number)
     assert patients.load_record(db, world.foreign_patient.id).clinic_id == world.other_clinic.id
     assert patients.load_record(db, 2**31 - 1) is None
+
+
+def test_a_replay_that_no_longer_passes_still_gets_its_first_answer(world, db):
+    """An offline phone may send a stored checklist again weeks later, when its
+    date is past the 60 days a late checklist may have: the first answer still."""
+    from datetime import timedelta
+
+    record, user = patients.load_record(db, world.patient.id), world.users["patient"]
+    body = _checklist(new_client_id())
+    first = checklists.prepare(db, record, user, body, today_madrid(), CONTENT)
+    answer, created = checklists.store(db, first, utcnow(), CONTENT)
+    db.commit()
+    weeks_later = today_madrid() + timedelta(days=checklists.MAX_LATE_DAYS + 1)
+    assert created
+    assert checklists.prepare(db, record, user, body, weeks_later, CONTENT) == answer
+    with pytest.raises(HTTPError) as refused:  # another client_id with that date is refused
+        checklists.prepare(db, record, user, {**body, "client_id": uuid.UUID(new_client_id())}, weeks_later, CONTENT)
+    assert refused.value.status_code == 400

@@ -214,6 +214,19 @@ class Database:
         self.read_sessions = sessionmaker(read_only(self.engine), expire_on_commit=False,
                                           info={"read_only": True, "database": self})
 
+    def writer_beside(self, reading: Session | None) -> Session:
+        """A new writing session beside the read-only ``reading``, whose read ends first.
+
+        On SQLite a reader still open when a write commits pins the write-ahead
+        log: the checkpoint cannot copy the new pages back nor start the log
+        afresh, so the log grows without end and every later commit attempts a
+        checkpoint (and its fsync). What was read stays loaded
+        (``expire_on_commit=False``); a later read begins a new snapshot.
+        """
+        if reading is not None:
+            reading.commit()
+        return self.sessions()
+
     def init_app(self, app: Flask) -> None:
         app.extensions["alemtrack_db"] = self
         app.teardown_appcontext(_close_session)
@@ -249,18 +262,9 @@ def get_session() -> Session:
 
 
 def write_session() -> Session:
-    """A new writing session beside the request's read-only one (a context manager).
-
-    The read-only transaction ends first. On SQLite a reader still open when
-    the write commits pins the write-ahead log: the checkpoint cannot copy the
-    new pages back nor start the log afresh, so the log grows without end and
-    every later commit attempts a checkpoint (and its fsync). What was read
-    stays loaded (``expire_on_commit=False``).
-    """
-    reading = g.get("db_session")
-    if reading is not None:
-        reading.commit()
-    return database().sessions()
+    """A new writing session beside the request's read-only one, whose read
+    ends first (:meth:`Database.writer_beside`; a context manager)."""
+    return database().writer_beside(g.get("db_session"))
 
 
 def _close_session(_exc: BaseException | None) -> None:

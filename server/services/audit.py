@@ -19,11 +19,7 @@ def record(session: Session, actor: User, action: str, patient_id: int | None) -
         return
     row = {"clinic_id": actor.clinic_id, "actor_id": actor.id, "action": action, "patient_id": patient_id}
     if session.info.get("read_only"):
-        # The read ends first: a reader still open when the event commits would
-        # pin SQLite's write-ahead log (server.db.write_session). What it loaded
-        # stays loaded; what the view reads next comes in a new snapshot.
-        session.commit()
-        with session.info["database"].sessions() as writer:
+        with session.info["database"].writer_beside(session) as writer:
             writer.execute(insert(AuditEvent), [row])
             writer.commit()
     else:

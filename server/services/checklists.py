@@ -190,7 +190,11 @@ def listing(session: Session, patient_id: int) -> list[Checklist]:
 
 def submit(session: Session, patient: Patient, submitter: User, data: Mapping[str, Any], today: date, now: datetime,
            content: Content) -> tuple[dict[str, Any], bool]:
-    """:func:`prepare` and :func:`store` in the caller's one transaction (commands, the demo)."""
+    """:func:`prepare` and :func:`store` in the caller's one transaction (the demo).
+
+    A conflict would roll that whole transaction back (:func:`store`): for
+    records that cannot have one, such as the demo's new patients.
+    """
     submission = prepare(session, record_of(patient), submitter, data, today, content)
     if isinstance(submission, dict):
         return submission, False

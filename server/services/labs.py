@@ -133,7 +133,11 @@ def store(session: Session, submission: Submission, now: datetime, content: Cont
 
 def submit(session: Session, patient: Patient, recorder: User, data: Mapping[str, Any], today: date, now: datetime,
            content: Content) -> tuple[dict[str, Any], bool]:
-    """:func:`prepare` and :func:`store` in the caller's one transaction (commands, the demo)."""
+    """:func:`prepare` and :func:`store` in the caller's one transaction (the demo).
+
+    A conflict would roll that whole transaction back (:func:`store`): for
+    records that cannot have one, such as the demo's new patients.
+    """
     submission = prepare(session, patient, recorder, data, today, content)
     if isinstance(submission, dict):
         return submission, False

@@ -2,10 +2,15 @@
 
 The session cookie carries ``"<user id>:<session token>"`` (Flask-Login's
 alternative token): replacing the user's token ends every session at once.
+
+The logged-in user is a :class:`Principal`, read with one plain statement on
+every request; the few views that change the account itself load it as an
+ORM :class:`~server.models.User` (:func:`account`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable
 
 from flask import Flask, request
@@ -13,16 +18,51 @@ from flask_login import LoginManager, current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from .db import get_session
+from .db import DriverStatement, get_session
 from .errors import api_error
 from .models import FamilyLink, Flag, Patient, User
+from .models.people import STAFF_ROLES
 from .services import audit, family, patients
 
 login_manager = LoginManager()
 #: a patient record comes with what every rule needs (one query, not three)
 WITH_TREATMENT = (joinedload(Patient.courses), joinedload(Patient.pregnancies))
-#: built once: every request runs it, and building it costs as much as running it
-USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+_users = User.__table__
+#: every request runs it: built once, and run on the driver (server.db.DriverStatement)
+PRINCIPAL_BY_ID = DriverStatement(
+    select(_users.c.id, _users.c.email, _users.c.role, _users.c.clinic_id, _users.c.patient_id,
+           _users.c.session_token, _users.c.active).where(_users.c.id == bindparam("user_id")))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is logged in: the user's row without its password hash.
+
+    Flask-Login's user protocol, like :class:`~server.models.User`, which a
+    view that logs someone in puts in its place for the rest of its request.
+    """
+
+    id: int
+    email: str
+    role: str
+    clinic_id: int
+    patient_id: int | None
+    session_token: str
+    active: bool
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
 
 
 def init_app(app: Flask) -> None:
@@ -32,30 +72,41 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = None
 
     @login_manager.user_loader
-    def _load(user_id: str) -> User | None:
+    def _load(user_id: str) -> Principal | None:
         ident, _, token = user_id.partition(":")
         if not ident.isdigit() or not token:
             return None
         # The user alone: what a view needs of a patient, it reads itself
         # (patient_for, or the lighter patient_record_for).
-        user = get_session().scalar(USER_BY_ID, {"user_id": int(ident)})
-        if user is None or not user.active or user.session_token != token:
+        row = PRINCIPAL_BY_ID.first(get_session(), {"user_id": int(ident)})
+        if row is None or not row.active or row.session_token != token:
             return None
-        return user
+        return Principal(*row)
 
     @login_manager.unauthorized_handler
     def _unauthorized():
         raise api_error(401, "not_logged_in", "Log in first.")
 
 
-def user() -> User:
+def user() -> Principal | User:
     """The logged-in user, or a 401."""
     if not current_user.is_authenticated:
         raise api_error(401, "not_logged_in", "Log in first.")
     return current_user._get_current_object()
 
 
-def require_role(*roles: str) -> User:
+def account() -> User:
+    """The logged-in user's account as an ORM object, for a view that changes it."""
+    who = user()
+    if isinstance(who, User):
+        return who
+    found = get_session().get(User, who.id)
+    if found is None:  # deleted since the loader read it, within this request
+        raise api_error(401, "not_logged_in", "Log in first.")
+    return found
+
+
+def require_role(*roles: str) -> Principal | User:
     """The logged-in user if their role is one of ``roles``; 401 or 403 otherwise."""
     who = user()
     if who.role not in roles:
@@ -63,11 +114,11 @@ def require_role(*roles: str) -> User:
     return who
 
 
-def family_link(session, who: User, patient_id: int) -> FamilyLink | None:
+def family_link(session, who: Principal | User, patient_id: int) -> FamilyLink | None:
     return family.active_link(session, who.id, patient_id)
 
 
-def patient_for(patient_id: int, roles: Iterable[str], action: str | None) -> tuple[User, Patient]:
+def patient_for(patient_id: int, roles: Iterable[str], action: str | None) -> tuple[Principal | User, Patient]:
     """The patient ``patient_id`` if the logged-in user may do ``action`` to it.
 
     404 when the patient does not exist *or* is not visible to this user (another
@@ -85,7 +136,8 @@ def patient_for(patient_id: int, roles: Iterable[str], action: str | None) -> tu
     return who, patient
 
 
-def patient_record_for(patient_id: int, roles: Iterable[str], action: str | None) -> tuple[User, patients.Record]:
+def patient_record_for(patient_id: int, roles: Iterable[str],
+                       action: str | None) -> tuple[Principal | User, patients.Record]:
     """:func:`patient_for` for a view that needs only the patient's
     :class:`~server.services.patients.Record` (the checklist submission): the
     same rule and audit, without the ORM."""
@@ -98,7 +150,8 @@ def patient_record_for(patient_id: int, roles: Iterable[str], action: str | None
     return who, record
 
 
-def _authorize(session, who: User, patient: Patient | patients.Record | None, roles: Iterable[str]) -> None:
+def _authorize(session, who: Principal | User, patient: Patient | patients.Record | None,
+               roles: Iterable[str]) -> None:
     """The one rule of :func:`patient_for` and :func:`patient_record_for`."""
     visible = patient is not None and (
         (who.role == "patient" and who.patient_id == patient.id)
@@ -111,7 +164,7 @@ def _authorize(session, who: User, patient: Patient | patients.Record | None, ro
         raise api_error(403, "forbidden", "Your account cannot do this for this patient.")
 
 
-def flag_for(flag_id: int, action: str) -> tuple[User, Flag]:
+def flag_for(flag_id: int, action: str) -> tuple[Principal | User, Flag]:
     """A flag of the logged-in nurse's or admin's clinic; 404 for any other."""
     who = require_role("nurse", "admin")
     session = get_session()

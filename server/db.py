@@ -26,12 +26,14 @@ import fcntl
 import os
 import sqlite3
 import time
+from collections import namedtuple
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import JSON, DateTime, create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import JSON, DateTime, create_engine, event, exc
+from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.sql.expression import Executable
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -198,6 +200,108 @@ def _sqlite_begin(connection) -> None:
     except BaseException:
         dbapi_connection.release_write_lock()
         raise
+
+
+class DriverStatement:
+    """A Core statement built once and run straight on the driver's cursor.
+
+    SQLAlchemy spends about 27 µs of bookkeeping on each execution (its
+    execution context, result and row objects), where running the same
+    statement on the sqlite3 cursor takes 4 µs. The requests that every
+    patient makes (the user loader, the checklist submission) run a handful of
+    statements each, so that bookkeeping was a tenth of their cost.
+
+    The SQL and the conversions of every value stay SQLAlchemy's: the
+    statement is compiled once per dialect, and each parameter and column goes
+    through its type's own bind and result processors (an aware instant, JSON,
+    a date on SQLite). It runs on the session's connection, inside the
+    session's transaction, after the session's autoflush, and raises
+    SQLAlchemy's exceptions. An INSERT names its columns (``column_keys``),
+    since Python-side column defaults are not computed here.
+    """
+
+    def __init__(self, statement: Executable, column_keys: Sequence[str] | None = None):
+        self.statement = statement
+        self.column_keys = list(column_keys) if column_keys is not None else None
+        self.columns = list(statement.exported_columns)
+        self.row_type = namedtuple("Row", [column.key for column in self.columns]) if self.columns else None
+        self._by_dialect: dict[tuple[str, str], _CompiledForDriver] = {}
+
+    def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple]:
+        """Every row, as named tuples of converted values (none for a statement without columns)."""
+        if session.autoflush:
+            session.flush()  # as the ORM's execute would; nothing to do when nothing is pending
+        connection = session.connection()
+        dialect = connection.dialect
+        compiled = self._by_dialect.get((dialect.name, dialect.driver))
+        if compiled is None:
+            compiled = self._by_dialect[dialect.name, dialect.driver] = _CompiledForDriver(self, dialect)
+        parameters = compiled.parameters(params)
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(compiled.sql, parameters)
+            if self.row_type is None:
+                return []
+            processors = compiled.result_processors(cursor.description)
+            found = cursor.fetchall()
+        except dialect.loaded_dbapi.Error as error:
+            # The driver's error as SQLAlchemy raises it (IntegrityError for a
+            # unique constraint, and so on), and a lost connection is not reused.
+            invalidated = dialect.is_disconnect(error, connection.connection, cursor)
+            if invalidated:
+                connection.invalidate(error)
+            raise exc.DBAPIError.instance(compiled.sql, parameters, error, dialect.loaded_dbapi.Error,
+                                          connection_invalidated=invalidated, dialect=dialect) from error
+        finally:
+            cursor.close()
+        make = self.row_type._make
+        return [make([value if convert is None else convert(value) for convert, value in zip(processors, row)])
+                for row in found]
+
+    def first(self, session: Session, params: Mapping[str, Any]) -> tuple | None:
+        found = self.rows(session, params)
+        return found[0] if found else None
+
+
+class _CompiledForDriver:
+    """One dialect's SQL, parameter order and processors of a :class:`DriverStatement`."""
+
+    def __init__(self, owner: DriverStatement, dialect: Dialect):
+        compiled = owner.statement.compile(dialect=dialect, column_keys=owner.column_keys)
+        if compiled.post_compile_params:
+            raise ValueError("a DriverStatement cannot expand parameters at run time (IN lists)")
+        self.sql = compiled.string
+        self.names = list(compiled.positiontup) if dialect.positional else list(compiled.binds)
+        self.positional = dialect.positional
+        self.binds = {name: compiled.binds[name] for name in self.names}
+        self.bind_processors = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                                for name, bind in self.binds.items()}
+        self.dialect = dialect
+        self.columns = owner.columns
+        self._result_processors: list | None = None
+
+    def parameters(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        values = []
+        for name in self.names:
+            if name in params:
+                value = params[name]
+            elif not self.binds[name].required:
+                value = self.binds[name].effective_value
+            else:
+                raise KeyError(f"the statement needs a value for {name!r}")
+            convert = self.bind_processors[name]
+            values.append(value if convert is None else convert(value))
+        return values if self.positional else dict(zip(self.names, values))
+
+    def result_processors(self, description) -> list:
+        # Built on the first run: a processor may depend on the type the driver
+        # reports for the column (PostgreSQL's numeric types).
+        if self._result_processors is None:
+            self._result_processors = [
+                column.type.dialect_impl(self.dialect).result_processor(self.dialect, described[1])
+                for column, described in zip(self.columns, description)
+            ]
+        return self._result_processors
 
 
 class Database:

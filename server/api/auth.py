@@ -61,7 +61,7 @@ def login(body):
 @bp.output({}, status_code=204)
 @bp.doc(summary="Log out: every session of this user ends", responses=ERRORS)
 def logout():
-    account = auth.user()
+    account = auth.account()
     accounts.end_all_sessions(account)
     get_session().commit()
     logout_user()
@@ -90,7 +90,7 @@ def register(body):
 @bp.output(LoginOut)
 @bp.doc(summary="Change password: every other session ends", responses=ERRORS)
 def change_password(body):
-    account = auth.user()
+    account = auth.account()
     accounts.change_password(account, body["current_password"], body["new_password"], current_app.config)
     get_session().commit()
     cookie_session.clear()

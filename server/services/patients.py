@@ -15,6 +15,7 @@ from ..engine import inputs as engine_inputs
 from ..engine.errors import InputError
 from ..engine.protocol import Content
 from ..engine.timeline import Item, Timeline, item_to_json, monitoring_end, timeline
+from ..db import DriverStatement
 from ..models import Checklist, Clinic, Course, FamilyLink, Flag, LabResult, Patient, Pregnancy, User
 from ..timeutil import utcnow
 from . import accounts
@@ -47,7 +48,7 @@ class Record:
     """What the rules and the advice need of one patient, without the ORM.
 
     The monthly checklist is the most frequent request: reading this with
-    three plain statements (:func:`load_record`) costs a fraction of loading
+    three statements on the driver (:func:`load_record`) costs a fraction of loading
     the patient, clinic, courses and pregnancies as ORM objects.
     """
 
@@ -76,35 +77,36 @@ def record_of(patient: Patient) -> Record:
 
 _patients, _clinics = Patient.__table__, Clinic.__table__
 _courses, _pregnancies = Course.__table__, Pregnancy.__table__
-# Built once: building a statement costs as much as running it.
-_RECORD = (select(_patients.c.id, _patients.c.clinic_id, _patients.c.sex, _patients.c.childbearing_potential,
-                  _patients.c.breastfeeding, _patients.c.baseline, _patients.c.language, _patients.c.timezone,
-                  _clinics.c.phone, _clinics.c.emergency_number)
-           .join_from(_patients, _clinics, _clinics.c.id == _patients.c.clinic_id)
-           .where(_patients.c.id == bindparam("patient_id")))
+# Built once and run on the driver (server.db.DriverStatement): every checklist reads them.
+_RECORD = DriverStatement(
+    select(_patients.c.id, _patients.c.clinic_id, _patients.c.sex, _patients.c.childbearing_potential,
+           _patients.c.breastfeeding, _patients.c.baseline, _patients.c.language, _patients.c.timezone,
+           _clinics.c.phone, _clinics.c.emergency_number)
+    .join_from(_patients, _clinics, _clinics.c.id == _patients.c.clinic_id)
+    .where(_patients.c.id == bindparam("patient_id")))
 # The same order as the ORM relationships (Patient.courses, Patient.pregnancies).
-_RECORD_COURSES = (select(_courses.c.infusions, _courses.c.status)
-                   .where(_courses.c.patient_id == bindparam("patient_id")).order_by(_courses.c.id))
-_RECORD_PREGNANCIES = (select(_pregnancies.c.reported_on, _pregnancies.c.ended_on)
-                       .where(_pregnancies.c.patient_id == bindparam("patient_id"))
-                       .order_by(_pregnancies.c.reported_on))
+_RECORD_COURSES = DriverStatement(select(_courses.c.infusions, _courses.c.status)
+                                  .where(_courses.c.patient_id == bindparam("patient_id"))
+                                  .order_by(_courses.c.id))
+_RECORD_PREGNANCIES = DriverStatement(select(_pregnancies.c.reported_on, _pregnancies.c.ended_on)
+                                      .where(_pregnancies.c.patient_id == bindparam("patient_id"))
+                                      .order_by(_pregnancies.c.reported_on))
 
 
 def load_record(session: Session, patient_id: int) -> Record | None:
     """The record of patient ``patient_id`` (None if there is none), read with plain statements."""
-    connection = session.connection()
     key = {"patient_id": patient_id}
-    row = connection.execute(_RECORD, key).first()
+    row = _RECORD.first(session, key)
     if row is None:
         return None
     person = engine_inputs.Patient(
         sex=row.sex, childbearing_potential=row.childbearing_potential, breastfeeding=row.breastfeeding,
         pregnancies=tuple(engine_inputs.Pregnancy(p.reported_on, p.ended_on)
-                          for p in connection.execute(_RECORD_PREGNANCIES, key)),
+                          for p in _RECORD_PREGNANCIES.rows(session, key)),
         baseline=dict(row.baseline or {}), language=row.language, timezone=row.timezone,
     )
     return Record(id=row.id, clinic_id=row.clinic_id, clinic_phone=row.phone, emergency_number=row.emergency_number,
-                  person=person, courses=engine_courses(connection.execute(_RECORD_COURSES, key)))
+                  person=person, courses=engine_courses(_RECORD_COURSES.rows(session, key)))
 
 
 def engine_labs(results: Iterable[LabResult], content: Content) -> tuple[engine_inputs.LabResult, ...]:

@@ -198,3 +198,69 @@ def test_a_replay_that_no_longer_passes_still_gets_its_first_answer(world, db):
     with pytest.raises(HTTPError) as refused:  # another client_id with that date is refused
         checklists.prepare(db, record, user, {**body, "client_id": uuid.UUID(new_client_id())}, weeks_later, CONTENT)
     assert refused.value.status_code == 400
+
+
+def test_a_driver_statement_gives_what_sqlalchemy_gives(world, db):
+    """server.db.DriverStatement runs a Core statement on the driver's cursor:
+    the same SQL and value conversions as SQLAlchemy's execute, on both
+    backends (aware instants, JSON, dates, booleans, NULLs)."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from server.auth import PRINCIPAL_BY_ID
+    from server.db import DriverStatement
+    from server.models import User
+
+    table = Checklist.__table__
+    columns = ["patient_id", "client_id", "answered_on", "period", "answers", "note", "level", "reasons",
+               "response", "submitted_by_id", "created_at"]
+    created = datetime(2026, 3, 29, 0, 30, tzinfo=timezone(timedelta(hours=1)))  # Madrid's DST night
+    values = {"patient_id": world.patient.id, "client_id": new_client_id(), "answered_on": date(2026, 2, 28),
+              "period": 7, "answers": {"bleed.mucosal": True, "thyroid.weight": False}, "note": None,
+              "level": "urgent", "reasons": ["bleed.mucosal"], "response": {"level": "urgent", "flag_id": None},
+              "submitted_by_id": world.users["patient"].id, "created_at": created}
+    (inserted_id,) = DriverStatement(insert(table).returning(table.c.id), column_keys=columns).first(db, values)
+
+    read = select(*(table.c[name] for name in ["id", *columns])).where(table.c.id == inserted_id)
+    by_driver = DriverStatement(read).first(db, {})
+    by_sqlalchemy = db.connection().execute(read).one()
+    assert tuple(by_driver) == tuple(by_sqlalchemy)
+    assert by_driver._asdict() == {"id": inserted_id, **values, "created_at": created.astimezone(timezone.utc)}
+    assert by_driver.created_at.tzinfo is timezone.utc
+
+    nurse = world.users["nurse"]
+    principal = PRINCIPAL_BY_ID.first(db, {"user_id": nurse.id})
+    assert principal._asdict() == {"id": nurse.id, "email": nurse.email, "role": "nurse", "clinic_id": nurse.clinic_id,
+                                   "patient_id": None, "session_token": nurse.session_token, "active": True}
+    assert PRINCIPAL_BY_ID.first(db, {"user_id": 2**31 - 1}) is None
+    assert PRINCIPAL_BY_ID.rows(db, {"user_id": world.users["patient"].id})[0].patient_id == world.patient.id
+    assert db.get(User, nurse.id).email == principal.email
+
+
+def test_a_driver_statement_fails_as_sqlalchemy_would(world, db):
+    """A broken unique constraint is SQLAlchemy's IntegrityError (what the
+    checklist's store relies on to find a replay); a missing value is named."""
+    from sqlalchemy.exc import IntegrityError
+
+    from server.db import DriverStatement
+
+    table = Checklist.__table__
+    statement = DriverStatement(insert(table), column_keys=["patient_id", "client_id", "answered_on", "period",
+                                                            "answers", "level", "reasons", "response", "created_at"])
+    row = {"patient_id": world.patient.id, "client_id": new_client_id(), "answered_on": today_madrid(),
+           "period": 3, "answers": {}, "level": "none", "reasons": [], "response": {}, "created_at": utcnow()}
+    assert statement.rows(db, row) == []
+    with pytest.raises(IntegrityError):
+        statement.rows(db, {**row, "period": 4})  # the same client_id
+    db.rollback()
+    with pytest.raises(KeyError, match="'created_at'"):
+        statement.rows(db, {name: value for name, value in row.items() if name != "created_at"})
+
+
+def test_a_driver_statement_sees_what_the_session_has_pending(world, db):
+    """It flushes first, as the ORM's own execute does (autoflush)."""
+    from server.db import DriverStatement
+
+    clinics = Clinic.__table__
+    db.add(Clinic(name="Pending clinic", phone="+39 06 000", emergency_number="112", settings={}))
+    names = DriverStatement(select(clinics.c.name).order_by(clinics.c.id)).rows(db, {})
+    assert names[-1].name == "Pending clinic"

@@ -180,7 +180,8 @@ def build_database(url: str, patients: int) -> dict:
 def mint_sessions(app, user_ids: list[int], path: Path) -> None:
     """Signed session cookies and CSRF tokens, as a login would have made them."""
     from flask import session
-    from flask_wtf.csrf import generate_csrf
+
+    from server.csrf import token as csrf_token
 
     from server.db import get_session
     from server.models import User
@@ -191,12 +192,11 @@ def mint_sessions(app, user_ids: list[int], path: Path) -> None:
             User.id.in_(user_ids))}
     with path.open("w") as out:
         for user_id in user_ids:
-            # A request context per user: flask-wtf caches the token in g.
             with app.test_request_context():
                 ident, token, patient_id = users[user_id]
                 session["_user_id"] = f"{ident}:{token}"
                 session["_fresh"] = True
-                csrf = generate_csrf()
+                csrf = csrf_token()
                 out.write(f"{serializer.dumps(dict(session))}\t{csrf}\t{patient_id or 0}\n")
 
 

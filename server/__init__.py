@@ -14,18 +14,16 @@ from urllib.parse import urlsplit
 from apiflask import APIFlask
 from flask import request
 from flask_compress import Compress
-from flask_wtf.csrf import CSRFProtect
 
-from . import auth, errors
+from . import auth, csrf, errors
 from .config import load_config
+from .csrf import STATE_CHANGING
 from .db import Database
 from .engine.protocol import default_content, load_content
 from .errors import api_error
 
-csrf = CSRFProtect()
 #: gzip/brotli for the app shell and JSON: a cheap phone on a slow network loads a fraction
 compress = Compress()
-STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> APIFlask:
@@ -44,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     Database(app.config["DATABASE_URL"]).init_app(app)
     errors.init_app(app)
     auth.init_app(app)
-    csrf.init_app(app)
+    csrf.init_app(app)  # before the other hooks
     compress.init_app(app)
     app.before_request(_refuse_cross_origin)
     app.before_request(_refuse_malformed_json)

@@ -35,10 +35,6 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
         "SESSION_COOKIE_NAME": "alemtrack_session",
         # Bodies larger than this are refused with 413 before they are parsed.
         "MAX_CONTENT_LENGTH": int(env.get("ALEMTRACK_MAX_BODY_BYTES", str(64 * 1024))),
-        # CSRF (flask-wtf): token in the X-CSRF-Token header of every state change.
-        "WTF_CSRF_HEADERS": ["X-CSRF-Token"],
-        "WTF_CSRF_TIME_LIMIT": None,  # valid for the session's life; sessions rotate on login
-        "WTF_CSRF_SSL_STRICT": True,
         "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/javascript", "application/javascript",
                                "application/json", "application/manifest+json", "text/calendar"],
         "COMPRESS_MIN_SIZE": 500,

@@ -9,7 +9,6 @@ import logging
 from typing import Any, Mapping
 
 from apiflask import APIFlask, HTTPError
-from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .engine.errors import InputError
@@ -108,11 +107,6 @@ def init_app(app: APIFlask) -> None:
     def _input_error(error: InputError):
         code = "unknown_code" if error.problem.startswith("unknown") else "invalid_value"
         return envelope(400, code, str(error), error.field), 400
-
-    @app.errorhandler(CSRFError)
-    def _csrf_error(error: CSRFError):
-        return envelope(403, "csrf_failed", "Missing or invalid CSRF token: get one from /api/v1/auth/csrf "
-                        "and send it in the X-CSRF-Token header."), 403
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -3,11 +3,10 @@ from __future__ import annotations
 from apiflask import HTTPError
 from flask import current_app, session as cookie_session
 from flask_login import login_user, logout_user
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import auth
+from .. import auth, csrf as csrf_guard
 from ..db import get_session
 from ..errors import api_error
 from ..models import FamilyLink
@@ -35,7 +34,7 @@ def _family_patient(user) -> int | None:
 @bp.output(CsrfOut)
 @bp.doc(summary="A CSRF token for the X-CSRF-Token header of state changes")
 def csrf():
-    return {"csrf_token": generate_csrf()}
+    return {"csrf_token": csrf_guard.token()}
 
 
 @bp.post("/auth/login")
@@ -54,7 +53,7 @@ def login(body):
     session.commit()
     cookie_session.clear()  # a new session on login: nothing of the old one carries over
     login_user(account)
-    return {"user": user_json(account), "csrf_token": generate_csrf()}
+    return {"user": user_json(account), "csrf_token": csrf_guard.token()}
 
 
 @bp.post("/auth/logout")
@@ -95,7 +94,7 @@ def change_password(body):
     get_session().commit()
     cookie_session.clear()
     login_user(account)  # this session goes on with the new token
-    return {"user": user_json(account), "csrf_token": generate_csrf()}
+    return {"user": user_json(account), "csrf_token": csrf_guard.token()}
 
 
 @bp.get("/me")

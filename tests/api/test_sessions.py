@@ -283,13 +283,16 @@ def _send(client: Client, method, path, body, headers):
 
 
 @pytest.mark.parametrize("method", list(STATE_CHANGES))
-@pytest.mark.parametrize("token", ["missing", "garbage", "another_sessions"])
+@pytest.mark.parametrize("token", ["missing", "garbage", "not_ascii", "prefix", "another_sessions"])
 def test_a_state_change_without_the_right_csrf_token_is_refused(app, world, db, client_for, method, token):
     role, _, path, body = STATE_CHANGES[method](world)
     client = client_for(role)
     headers = {
         "missing": {},
         "garbage": {"X-CSRF-Token": "not-a-token"},
+        "not_ascii": {"X-CSRF-Token": "t\u00f6ken-\u00e9"},
+        # the first half of the right token
+        "prefix": {"X-CSRF-Token": client.csrf[:len(client.csrf) // 2]},
         # a real token, but of another session (here: another user's)
         "another_sessions": {"X-CSRF-Token": client_for("other_patient").csrf},
     }[token]

@@ -25,8 +25,11 @@ from .conftest import new_client_id, today_madrid
 CONTENT = default_content()
 
 
-def test_a_read_only_session_cannot_write_and_the_next_writer_can(db_engine):
-    """Production sessions, not the tests' joined ones: on both backends."""
+def test_a_read_only_session_cannot_write_and_a_writer_beside_it_can(db_engine):
+    """Production sessions, not the tests' joined ones: on both backends.
+
+    Reads and writes have pools of their own, so a connection never switches
+    between the two (on SQLite that would expire its prepared statements)."""
     database = Database(db_engine.url.render_as_string(hide_password=False))
     clinic = {"name": "Nowhere", "phone": "+34 900", "emergency_number": "112", "settings": {}, "created_at": utcnow()}
     try:
@@ -36,12 +39,16 @@ def test_a_read_only_session_cannot_write_and_the_next_writer_can(db_engine):
             with pytest.raises(DBAPIError):
                 reader.execute(insert(Clinic).values(**clinic))
         with database.sessions() as writer:
-            # The pool hands the same connection back: read-only no more.
-            assert writer.connection().connection.dbapi_connection is used
+            assert writer.connection().connection.dbapi_connection is not used
             writer.execute(insert(Clinic).values(**clinic))
             writer.rollback()
+        with database.read_sessions() as reader:
+            # The read pool hands its connection back, read-only still.
+            assert reader.connection().connection.dbapi_connection is used
+            with pytest.raises(DBAPIError):
+                reader.execute(insert(Clinic).values(**clinic))
     finally:
-        database.engine.dispose()
+        database.dispose()
 
 
 def test_sqlite_writers_hold_the_lock_file_until_their_transaction_ends(tmp_path):
@@ -152,7 +159,7 @@ def test_submissions_leave_the_sqlite_write_ahead_log_short(tmp_path):
     # dozen pages each had it been pinned (730 pages when this test was
     # written), a few submissions' worth when it is not (68).
     wal_pages = (tmp_path / "wal.sqlite-wal").stat().st_size // page_size
-    engine.dispose()
+    database(app).dispose()
     assert wal_pages < 200
 
 

@@ -81,7 +81,7 @@ def init_app(app: Flask) -> None:
         row = PRINCIPAL_BY_ID.first(get_session(), {"user_id": int(ident)})
         if row is None or not row.active or row.session_token != token:
             return None
-        return Principal(*row)
+        return Principal(**row._asdict())
 
     @login_manager.unauthorized_handler
     def _unauthorized():

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from zoneinfo import ZoneInfo
 
+from ..db import DriverStatement
 from ..engine import inputs as engine_inputs
 from ..engine.errors import InputError
 from ..engine.protocol import Content
 from ..engine.timeline import Item, Timeline, item_to_json, monitoring_end, timeline
-from ..db import DriverStatement
 from ..models import Checklist, Clinic, Course, FamilyLink, Flag, LabResult, Patient, Pregnancy, User
 from ..timeutil import utcnow
 from . import accounts
@@ -48,8 +48,8 @@ class Record:
     """What the rules and the advice need of one patient, without the ORM.
 
     The monthly checklist is the most frequent request: reading this with
-    three statements on the driver (:func:`load_record`) costs a fraction of loading
-    the patient, clinic, courses and pregnancies as ORM objects.
+    three statements on the driver (:func:`load_record`) costs a fraction of
+    loading the patient, clinic, courses and pregnancies as ORM objects.
     """
 
     id: int
@@ -94,7 +94,7 @@ _RECORD_PREGNANCIES = DriverStatement(select(_pregnancies.c.reported_on, _pregna
 
 
 def load_record(session: Session, patient_id: int) -> Record | None:
-    """The record of patient ``patient_id`` (None if there is none), read with plain statements."""
+    """The record of patient ``patient_id`` (None if there is none), read on the driver."""
     key = {"patient_id": patient_id}
     row = _RECORD.first(session, key)
     if row is None:

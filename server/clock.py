@@ -24,6 +24,7 @@ from flask import Flask
 
 from .db import database
 from .engine.protocol import Content
+from .errors import log_unexpected
 from .push import Pusher, load_private_key
 from .services import reminders
 
@@ -156,8 +157,8 @@ def run(app: Flask) -> None:
             with app.app_context():  # the scheduler's own thread
                 report = tick(app, now, pusher)
             log.info("tick %s: %s", now.isoformat(timespec="seconds"), report)
-        except Exception:  # a failed tick must not stop the next one
-            log.exception("tick failed")
+        except Exception as error:  # a failed tick must not stop the next one
+            log_unexpected(log, "tick failed", error)
 
     scheduler = BlockingScheduler(timezone="UTC")
     # One job with a stable id; a tick that overruns is not doubled (max_instances)

@@ -81,6 +81,9 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
+    # A database error's message leaves out the statement's values: it goes to
+    # the log, and the values are patients' answers and results.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database
         lock_path = f"{path}-writelock" if path and path != ":memory:" and not path.startswith("file:") else None
@@ -256,6 +259,7 @@ class DriverStatement:
             if invalidated:
                 connection.invalidate(error)
             raise exc.DBAPIError.instance(compiled.sql, parameters, error, dialect.loaded_dbapi.Error,
+                                          hide_parameters=connection.engine.hide_parameters,
                                           connection_invalidated=invalidated, dialect=dialect) from error
         finally:
             cursor.close()

@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any, Mapping
 
 from apiflask import APIFlask, HTTPError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from .engine.errors import InputError
@@ -113,5 +115,20 @@ def init_app(app: APIFlask) -> None:
         if isinstance(error, HTTPException):  # handled by APIFlask's processor
             return _from_http_error(HTTPError(error.code or 500, error.description or ""))
         # The exception goes to the log without request data: no health values.
-        log.exception("unhandled error")
+        log_unexpected(log, "unhandled error", error)
         return envelope(500, "internal_error", "Something went wrong on our side."), 500
+
+
+def log_unexpected(logger: logging.Logger, what: str, error: BaseException) -> None:
+    """Log an error nobody expected, with where it was raised.
+
+    A database error is logged without the driver's message, which may quote
+    the row it refused (PostgreSQL: "Failing row contains (...)"): the
+    statement and the driver's error class only. The statement's values are
+    left out of every database error already (server.db.make_engine).
+    """
+    if isinstance(error, DBAPIError):
+        logger.error("%s: database error %s in %s\n%s", what, type(error.orig).__name__, error.statement,
+                     "".join(traceback.format_tb(error.__traceback__)))
+    else:
+        logger.error(what, exc_info=error)

@@ -256,11 +256,56 @@ def test_a_driver_statement_fails_as_sqlalchemy_would(world, db):
     row = {"patient_id": world.patient.id, "client_id": new_client_id(), "answered_on": today_madrid(),
            "period": 3, "answers": {}, "level": "none", "reasons": [], "response": {}, "created_at": utcnow()}
     assert statement.rows(db, row) == []
-    with pytest.raises(IntegrityError):
-        statement.rows(db, {**row, "period": 4})  # the same client_id
+    with pytest.raises(IntegrityError) as refused:
+        statement.rows(db, {**row, "period": 4, "answers": {"bleed.mucosal": True}})  # the same client_id
     db.rollback()
+    # The statement's values stay out of the message (the engine hides them).
+    assert "INSERT INTO checklists" in str(refused.value) and "bleed.mucosal" not in str(refused.value)
     with pytest.raises(KeyError, match="'created_at'"):
         statement.rows(db, {name: value for name, value in row.items() if name != "created_at"})
+
+
+def test_a_database_error_leaves_the_values_out_of_its_message(world, db):
+    """SQLAlchemy's own execution too (the engine hides parameters): an error
+    that reaches the log names no patient's answer."""
+    from sqlalchemy.exc import IntegrityError
+
+    answers = {"bleed.mucosal": True, "infection.fever": True}
+    row = {"patient_id": world.patient.id, "client_id": new_client_id(), "answered_on": today_madrid(),
+           "period": 5, "answers": answers, "level": "urgent", "reasons": ["bleed.mucosal"], "response": {},
+           "note": "nosebleed since Sunday", "created_at": utcnow()}
+    db.execute(insert(Checklist).values(**row))
+    with pytest.raises(IntegrityError) as refused:
+        db.execute(insert(Checklist).values(**{**row, "period": 6}))
+    db.rollback()
+    message = str(refused.value)
+    assert "INSERT INTO checklists" in message
+    # (PostgreSQL's own DETAIL names the broken key: the patient's id and the
+    # random client_id, no health value.)
+    assert "nosebleed" not in message and "infection.fever" not in message
+
+
+def test_an_unexpected_database_error_is_logged_without_the_drivers_message(app, caplog):
+    """A driver's message may quote the row it refused (PostgreSQL: "Failing
+    row contains ..."): the log gets the statement and the error class only."""
+    import logging
+
+    from sqlalchemy.exc import IntegrityError
+
+    class DriverError(Exception):
+        pass
+
+    def broken():
+        raise IntegrityError("INSERT INTO checklists (note) VALUES (%(note)s)", None,
+                             DriverError('null value in column "level"\nDETAIL: Failing row contains '
+                                         '(nosebleed since Sunday)'))
+
+    app.add_url_rule("/broken-for-the-test", view_func=broken)
+    with caplog.at_level(logging.ERROR, logger="server.errors"):
+        response = app.test_client().get("/broken-for-the-test")
+    assert response.status_code == 500 and response.json["error"]["code"] == "internal_error"
+    assert "DriverError" in caplog.text and "INSERT INTO checklists" in caplog.text and "broken" in caplog.text
+    assert "nosebleed" not in caplog.text and "Failing row" not in caplog.text
 
 
 def test_a_driver_statement_sees_what_the_session_has_pending(world, db):

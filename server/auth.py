@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 from .db import DriverStatement, get_session
 from .errors import api_error
 from .models import FamilyLink, Flag, Patient, User
-from .models.people import STAFF_ROLES
+from .models.people import Account
 from .services import audit, family, patients
 
 login_manager = LoginManager()
@@ -35,11 +35,12 @@ PRINCIPAL_BY_ID = DriverStatement(
 
 
 @dataclass(frozen=True)
-class Principal:
+class Principal(Account):
     """Who is logged in: the user's row without its password hash.
 
-    Flask-Login's user protocol, like :class:`~server.models.User`, which a
-    view that logs someone in puts in its place for the rest of its request.
+    The same Flask-Login protocol as :class:`~server.models.User`
+    (:class:`~server.models.people.Account`), which a view that logs someone
+    in puts in its place for the rest of its request.
     """
 
     id: int
@@ -49,20 +50,6 @@ class Principal:
     patient_id: int | None
     session_token: str
     active: bool
-
-    is_authenticated = True
-    is_anonymous = False
-
-    @property
-    def is_active(self) -> bool:
-        return self.active
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
 
 
 def init_app(app: Flask) -> None:
@@ -98,12 +85,7 @@ def user() -> Principal | User:
 def account() -> User:
     """The logged-in user's account as an ORM object, for a view that changes it."""
     who = user()
-    if isinstance(who, User):
-        return who
-    found = get_session().get(User, who.id)
-    if found is None:  # deleted since the loader read it, within this request
-        raise api_error(401, "not_logged_in", "Log in first.")
-    return found
+    return who if isinstance(who, User) else get_session().get_one(User, who.id)
 
 
 def require_role(*roles: str) -> Principal | User:

@@ -23,6 +23,26 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+class Account:
+    """Flask-Login's user protocol and the role test, over ``id``,
+    ``session_token``, ``active`` and ``role``: for the ORM :class:`User` and
+    the plain ``server.auth.Principal`` alike."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
 class Clinic(Base):
     __tablename__ = "clinics"
 
@@ -74,7 +94,7 @@ class Pregnancy(Base):
     ended_on: Mapped[date | None]
 
 
-class User(Base):
+class User(Account, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,26 +111,6 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     patient: Mapped[Patient | None] = relationship()
-
-    # Flask-Login's user protocol.
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def is_active(self) -> bool:
-        return self.active
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
 
 
 class InviteCode(Base):

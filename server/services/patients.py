@@ -26,14 +26,20 @@ def clinic_settings(clinic: Clinic, content: Content) -> Mapping[str, Any]:
 
 
 def engine_patient(patient: Patient) -> engine_inputs.Patient:
+    return engine_person(patient, patient.pregnancies)
+
+
+def engine_person(fields: Any, pregnancies: Iterable[Any]) -> engine_inputs.Patient:
+    """The engine's patient from anything with a patient's columns (an ORM
+    patient or a plain row) and her pregnancies."""
     return engine_inputs.Patient(
-        sex=patient.sex,
-        childbearing_potential=patient.childbearing_potential,
-        breastfeeding=patient.breastfeeding,
-        pregnancies=tuple(engine_inputs.Pregnancy(p.reported_on, p.ended_on) for p in patient.pregnancies),
-        baseline=dict(patient.baseline or {}),
-        language=patient.language,
-        timezone=patient.timezone,
+        sex=fields.sex,
+        childbearing_potential=fields.childbearing_potential,
+        breastfeeding=fields.breastfeeding,
+        pregnancies=tuple(engine_inputs.Pregnancy(p.reported_on, p.ended_on) for p in pregnancies),
+        baseline=dict(fields.baseline or {}),
+        language=fields.language,
+        timezone=fields.timezone,
     )
 
 
@@ -99,14 +105,9 @@ def load_record(session: Session, patient_id: int) -> Record | None:
     row = _RECORD.first(session, key)
     if row is None:
         return None
-    person = engine_inputs.Patient(
-        sex=row.sex, childbearing_potential=row.childbearing_potential, breastfeeding=row.breastfeeding,
-        pregnancies=tuple(engine_inputs.Pregnancy(p.reported_on, p.ended_on)
-                          for p in _RECORD_PREGNANCIES.rows(session, key)),
-        baseline=dict(row.baseline or {}), language=row.language, timezone=row.timezone,
-    )
     return Record(id=row.id, clinic_id=row.clinic_id, clinic_phone=row.phone, emergency_number=row.emergency_number,
-                  person=person, courses=engine_courses(_RECORD_COURSES.rows(session, key)))
+                  person=engine_person(row, _RECORD_PREGNANCIES.rows(session, key)),
+                  courses=engine_courses(_RECORD_COURSES.rows(session, key)))
 
 
 def engine_labs(results: Iterable[LabResult], content: Content) -> tuple[engine_inputs.LabResult, ...]:

@@ -18,7 +18,7 @@ from flask_login import LoginManager, current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from .db import DriverStatement, get_session
+from .db import DriverStatement, get_connection, get_session
 from .errors import api_error
 from .models import FamilyLink, Flag, Patient, User
 from .models.people import Account
@@ -65,7 +65,7 @@ def init_app(app: Flask) -> None:
             return None
         # The user alone: what a view needs of a patient, it reads itself
         # (patient_for, or the lighter patient_record_for).
-        row = PRINCIPAL_BY_ID.first(get_session(), {"user_id": int(ident)})
+        row = PRINCIPAL_BY_ID.first(get_connection(), {"user_id": int(ident)})
         if row is None or not row.active or row.session_token != token:
             return None
         return Principal(**row._asdict())
@@ -96,8 +96,8 @@ def require_role(*roles: str) -> Principal | User:
     return who
 
 
-def family_link(session, who: Principal | User, patient_id: int) -> FamilyLink | None:
-    return family.active_link(session, who.id, patient_id)
+def family_link(who: Principal | User, patient_id: int) -> FamilyLink | None:
+    return family.active_link(get_session(), who.id, patient_id)
 
 
 def patient_for(patient_id: int, roles: Iterable[str], action: str | None) -> tuple[Principal | User, Patient]:
@@ -112,7 +112,7 @@ def patient_for(patient_id: int, roles: Iterable[str], action: str | None) -> tu
     who = user()
     session = get_session()
     patient = session.get(Patient, patient_id, options=WITH_TREATMENT)
-    _authorize(session, who, patient, roles)
+    _authorize(who, patient, roles)
     if action is not None:
         audit.record(session, who, action, patient.id)
     return who, patient
@@ -122,23 +122,22 @@ def patient_record_for(patient_id: int, roles: Iterable[str],
                        action: str | None) -> tuple[Principal | User, patients.Record]:
     """:func:`patient_for` for a view that needs only the patient's
     :class:`~server.services.patients.Record` (the checklist submission): the
-    same rule and audit, without the ORM."""
+    same rule and audit, on the request's connection (no ORM session unless
+    staff access is audited or a family member's link is read)."""
     who = user()
-    session = get_session()
-    record = patients.load_record(session, patient_id)
-    _authorize(session, who, record, roles)
-    if action is not None:
-        audit.record(session, who, action, record.id)
+    record = patients.load_record(get_connection(), patient_id)
+    _authorize(who, record, roles)
+    if action is not None and who.is_staff:  # audit.record writes for staff only
+        audit.record(get_session(), who, action, record.id)
     return who, record
 
 
-def _authorize(session, who: Principal | User, patient: Patient | patients.Record | None,
-               roles: Iterable[str]) -> None:
+def _authorize(who: Principal | User, patient: Patient | patients.Record | None, roles: Iterable[str]) -> None:
     """The one rule of :func:`patient_for` and :func:`patient_record_for`."""
     visible = patient is not None and (
         (who.role == "patient" and who.patient_id == patient.id)
         or (who.is_staff and who.clinic_id == patient.clinic_id)
-        or (who.role == "family" and family_link(session, who, patient.id) is not None)
+        or (who.role == "family" and family_link(who, patient.id) is not None)
     )
     if not visible:
         raise api_error(404, "not_found", "No such patient.")

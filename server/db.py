@@ -14,10 +14,16 @@ while something is written:
 - Any other request writes in one transaction that takes the write lock at its
   start (SQLite ``BEGIN IMMEDIATE``): what it read stays true until it commits.
 - A view marked :func:`writes_separately` reads in a read-only transaction and
-  writes in a short transaction of its own (:func:`write_session`), relying on
-  unique constraints for what must not happen twice. The patients' checklist
-  and lab submissions do this: they are the most frequent writes, and their
-  reads and rules would otherwise hold the single writer.
+  writes in a short transaction of its own (:func:`write_session`, or
+  :func:`write_connection` for Core statements), relying on unique constraints
+  for what must not happen twice. The patients' checklist and lab submissions
+  do this: they are the most frequent writes, and their reads and rules would
+  otherwise hold the single writer.
+
+A reading request reads on one Core connection (:func:`get_connection`); its
+ORM session, if it needs one, is bound to that connection. The checklist
+submission, the most frequent request, runs on connections alone: an ORM
+session's life (begin, commit, close) costs about three times a connection's.
 """
 
 from __future__ import annotations
@@ -27,12 +33,13 @@ import os
 import sqlite3
 import time
 from collections import namedtuple
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import JSON, DateTime, create_engine, event, exc
-from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.engine import Connection, Dialect, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator
@@ -222,9 +229,9 @@ class DriverStatement:
     The SQL and the conversions of every value stay SQLAlchemy's: the
     statement is compiled once per dialect, and each parameter and column goes
     through its type's own bind and result processors (an aware instant, JSON,
-    a date on SQLite). It runs on the session's connection, inside the
-    session's transaction, after the session's autoflush, and raises
-    SQLAlchemy's exceptions. An INSERT names its columns (``column_keys``),
+    a date on SQLite). It runs inside the transaction of the connection it is
+    given (beginning one, as ``execute`` would), or of the session's connection
+    after the session's autoflush, and raises SQLAlchemy's exceptions. An INSERT names its columns (``column_keys``),
     since Python-side column defaults are not computed here.
     """
 
@@ -235,11 +242,16 @@ class DriverStatement:
         self.row_type = namedtuple("Row", [column.key for column in self.columns]) if self.columns else None
         self._by_dialect: dict[tuple[str, str], _CompiledForDriver] = {}
 
-    def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple]:
+    def rows(self, on: Session | Connection, params: Mapping[str, Any]) -> list[tuple]:
         """Every row, as named tuples of converted values (none for a statement without columns)."""
-        if session.autoflush:
-            session.flush()  # as the ORM's execute would; nothing to do when nothing is pending
-        connection = session.connection()
+        if isinstance(on, Session):
+            if on.autoflush:
+                on.flush()  # as the ORM's execute would; nothing to do when nothing is pending
+            connection = on.connection()
+        else:
+            connection = on
+            if not connection.in_transaction():
+                connection.begin()  # as execute would: BEGIN (IMMEDIATE), a read-only snapshot
         dialect = connection.dialect
         compiled = self._by_dialect.get((dialect.name, dialect.driver))
         if compiled is None:
@@ -267,8 +279,8 @@ class DriverStatement:
         return [make([value if convert is None else convert(value) for convert, value in zip(processors, row)])
                 for row in found]
 
-    def first(self, session: Session, params: Mapping[str, Any]) -> tuple | None:
-        found = self.rows(session, params)
+    def first(self, on: Session | Connection, params: Mapping[str, Any]) -> tuple | None:
+        found = self.rows(on, params)
         return found[0] if found else None
 
 
@@ -317,13 +329,17 @@ class Database:
     """The engines and session factories of one app. Nothing connects until first use.
 
     ``sessions`` write; ``read_sessions`` only read. A read session's
-    ``info["database"]`` leads to the writing factory, for the audit log.
+    ``info["database"]`` leads back here, for the audit log.
 
     Reads have a pool of their own, whose connections stay read-only for life.
     Sharing one pool, a connection went read-only and back with nearly every
     request, and on SQLite each ``PRAGMA query_only`` expires the connection's
     prepared statements: every statement was compiled anew. The five
     statements of a checklist submission took 170 µs instead of 64.
+
+    Requests take their connections through :meth:`open_reading`,
+    :meth:`end_reading`, :meth:`close_reading` and :meth:`writing`, which the
+    tests replace to join every connection to the test's transaction.
     """
 
     def __init__(self, url: str):
@@ -331,13 +347,34 @@ class Database:
         self.engine = make_engine(self.url)
         self.read_engine = read_only(make_engine(self.url))
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False,
+        # Bound to the request's reading connection (get_session): the request
+        # opens and ends that connection's transaction, and only a rollback of
+        # the session reaches it.
+        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False, join_transaction_mode="rollback_only",
                                           info={"read_only": True, "database": self})
 
     def dispose(self) -> None:
         """Close every pooled connection (of both pools)."""
         self.read_engine.dispose()
         self.engine.dispose()
+
+    def open_reading(self) -> Connection:
+        """A connection whose transactions only read (each a snapshot, begun on first use)."""
+        return self.read_engine.connect()
+
+    def end_reading(self, connection: Connection) -> None:
+        """End the reading connection's snapshot; its next statement begins a new one."""
+        if connection.in_transaction():
+            connection.rollback()
+
+    def close_reading(self, connection: Connection) -> None:
+        connection.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A writing transaction: committed at the end of the block, rolled back on an exception."""
+        with self.engine.begin() as connection:
+            yield connection
 
     def writer_beside(self, reading: Session | None) -> Session:
         """A new writing session beside the read-only ``reading``, whose read ends first.
@@ -350,6 +387,8 @@ class Database:
         """
         if reading is not None:
             reading.commit()
+            if isinstance(reading.bind, Connection):
+                self.end_reading(reading.bind)
         return self.sessions()
 
     def init_app(self, app: Flask) -> None:
@@ -377,22 +416,61 @@ def _request_reads_only() -> bool:
     return getattr(view, "alemtrack_writes_separately", False)
 
 
+def get_connection() -> Connection:
+    """The connection the request's (or command's) Core and driver statements run on.
+
+    The read-only connection of a reading request (a GET, or a view marked
+    :func:`writes_separately`), opened on first use; otherwise the writing
+    session's connection, after a flush of what that session has pending.
+    """
+    if not _request_reads_only():
+        session = get_session()
+        session.flush()
+        return session.connection()
+    if "db_reading" not in g:
+        g.db_reading = database().open_reading()
+    return g.db_reading
+
+
 def get_session() -> Session:
     """The request's (or command's) session, opened on first use: read-only for
-    GET requests and views marked :func:`writes_separately`."""
+    GET requests and views marked :func:`writes_separately`, on the request's
+    reading connection (:func:`get_connection`)."""
     if "db_session" not in g:
         db = database()
-        g.db_session = (db.read_sessions if _request_reads_only() else db.sessions)()
+        g.db_session = db.read_sessions(bind=get_connection()) if _request_reads_only() else db.sessions()
     return g.db_session
+
+
+def _end_request_read() -> None:
+    session, reading = g.get("db_session"), g.get("db_reading")
+    if session is not None:
+        session.commit()
+    if reading is not None:
+        database().end_reading(reading)
 
 
 def write_session() -> Session:
     """A new writing session beside the request's read-only one, whose read
     ends first (:meth:`Database.writer_beside`; a context manager)."""
-    return database().writer_beside(g.get("db_session"))
+    _end_request_read()
+    return database().sessions()
+
+
+@contextmanager
+def write_connection() -> Iterator[Connection]:
+    """:func:`write_session` for Core statements: a writing transaction beside
+    the request's read, whose read ends first. The block owns the transaction:
+    it commits when the block ends and rolls back on an exception."""
+    _end_request_read()
+    with database().writing() as connection:
+        yield connection
 
 
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()  # rolls back whatever the caller did not commit
+    reading = g.pop("db_reading", None)
+    if reading is not None:
+        database().close_reading(reading)

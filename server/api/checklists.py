@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from .. import auth
-from ..db import get_session, write_session, writes_separately
+from ..db import get_connection, get_session, write_connection, writes_separately
 from ..schemas import ChecklistIn, ChecklistListOut, ChecklistResultOut, CurrentChecklistOut
 from ..services import checklists as service
 from ..timeutil import local_today, utcnow
@@ -26,12 +26,11 @@ def current_checklist(patient_id):
                 "(the same client_id again answers 200 with the first body).", responses=ERRORS)
 def submit_checklist(patient_id, body):
     who, record = auth.patient_record_for(patient_id, ("patient",), "checklist.submit")
-    submission = service.prepare(get_session(), record, who, body, local_today(record.timezone), content())
+    submission = service.prepare(get_connection(), record, who, body, local_today(record.timezone), content())
     if isinstance(submission, dict):  # this client_id was stored already
         return sent_as_is(submission)
-    with write_session() as session:
-        response, created = service.store(session, submission, utcnow(), content())
-        session.commit()
+    with write_connection() as connection:  # commits at the end of the block
+        response, created = service.store(connection, submission, utcnow(), content())
     return sent_as_is(response, 201 if created else 200)
 
 

@@ -170,7 +170,7 @@ def get_timeline(patient_id, query):
     session = get_session()
     kinds = None
     if who.role == "family":
-        kinds = auth.family_link(session, who, patient.id).shares
+        kinds = auth.family_link(who, patient.id).shares
     start, end = query.get("from_"), query.get("to")
     if start and end and end < start:
         raise api_error(400, "invalid_value", "'to' is before 'from'.", "to")

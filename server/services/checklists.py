@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ..db import DriverStatement
@@ -56,27 +57,34 @@ def advice(record: Record, level: str, content: Content) -> dict[str, Any]:
     return {"level": level, "text": text, "phone": record.clinic_phone, "emergency_number": record.emergency_number}
 
 
-# Core statements built once, run on the session's connection: submission is
-# the most frequent write, and the ORM's unit of work and statement building
-# cost several times more than running these. Its one INSERT runs on the driver
+# Core statements built once, run on a connection: submission is the most
+# frequent write, and the ORM's unit of work and statement building cost several
+# times more than running these. Its one INSERT runs on the driver
 # (server.db.DriverStatement).
 _table = Checklist.__table__
 FIRST_ANSWER = select(_table.c.id, _table.c.response).where(_table.c.patient_id == bindparam("patient_id"),
                                                             _table.c.client_id == bindparam("client_id"))
-INSERT = DriverStatement(insert(_table).returning(_table.c.id), column_keys=[
-    "patient_id", "client_id", "answered_on", "period", "answers", "note", "level", "reasons", "response",
-    "submitted_by_id", "created_at"])
+_INSERTED_COLUMNS = ["patient_id", "client_id", "answered_on", "period", "answers", "note", "level", "reasons",
+                     "response", "submitted_by_id", "created_at"]
+#: ON CONFLICT DO NOTHING: a checklist whose client_id or month is stored already
+#: inserts nothing and returns no row (a unique violation would abort the whole
+#: transaction on PostgreSQL). Each backend has its own spelling of it.
+INSERT = {
+    name: DriverStatement(make_insert(_table).on_conflict_do_nothing().returning(_table.c.id),
+                          column_keys=_INSERTED_COLUMNS)
+    for name, make_insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
 SET_FLAG = update(_table).where(_table.c.id == bindparam("checklist_id")).values(
     response=bindparam("response", type_=_table.c.response.type))
 
 
-def first_answer(session: Session, patient_id: int, client_id: str) -> dict[str, Any] | None:
+def first_answer(on: Session | Connection, patient_id: int, client_id: str) -> dict[str, Any] | None:
     """The body first answered for this client_id, if it was stored.
 
     The row keeps the body without its own id (known only once the row is
     inserted), so that storing a checklist is one INSERT.
     """
-    row = session.connection().execute(FIRST_ANSWER, {"patient_id": patient_id, "client_id": client_id}).first()
+    row = on.execute(FIRST_ANSWER, {"patient_id": patient_id, "client_id": client_id}).first()
     return None if row is None else {"id": row.id, **row.response}
 
 
@@ -99,9 +107,9 @@ class Submission:
     submitter_id: int
 
 
-def prepare(session: Session, record: Record, submitter: User, data: Mapping[str, Any], today: date,
+def prepare(on: Session | Connection, record: Record, submitter: User, data: Mapping[str, Any], today: date,
             content: Content) -> Submission | dict[str, Any]:
-    """Check and triage a checklist; reads only.
+    """Check and triage a checklist; reads only (``on``).
 
     A 4xx for answers that cannot be stored, unless this ``client_id`` was
     stored already: then its first answer (a dict), as :func:`store` gives it
@@ -114,7 +122,7 @@ def prepare(session: Session, record: Record, submitter: User, data: Mapping[str
     except (HTTPError, InputError):
         # A replay of a stored checklist may no longer pass (sent again from an
         # offline queue weeks later): it still gets its first answer.
-        first = first_answer(session, record.id, client_id)
+        first = first_answer(on, record.id, client_id)
         if first is not None:
             return first
         raise
@@ -127,7 +135,7 @@ def prepare(session: Session, record: Record, submitter: User, data: Mapping[str
     yes = {code for code, answer in answers.items() if answer}
     # Snoozes only ever lower a flag: without one to lower, they need not be read.
     raises = flag_service.raises_flag(result.level, content)
-    snoozed = flag_service.active_snoozes(session, record.id, today) if raises and yes else set()
+    snoozed = flag_service.active_snoozes(on, record.id, today) if raises and yes else set()
     if snoozed & yes:
         kept = {code: answer for code, answer in answers.items() if code not in snoozed}
         flag_level, flag_reasons = triage(who, courses, answered_on, kept, content)
@@ -155,34 +163,37 @@ def _already_submitted():
                      "answered_on")
 
 
-def store(session: Session, submission: Submission, now: datetime, content: Content) -> tuple[dict[str, Any], bool]:
+def store(connection: Connection, submission: Submission, now: datetime, content: Content) -> tuple[dict[str, Any], bool]:
     """Store a prepared checklist and raise its flag; (response body, created).
 
     Meant for a short transaction of its own: the unique constraints on
     (patient, client_id) and (patient, period) decide between requests that
-    raced. On a conflict the session is rolled back and the first answer
-    returned (the same client_id), or a 409 raised (the same period).
+    raced. On a conflict nothing is written, and the first answer is returned
+    (the same client_id) or a 409 raised (the same period).
     """
     body = {"level": submission.level, "reasons": list(submission.reasons), "advice": submission.advice,
             "flag_id": None}
-    try:
-        (checklist_id,) = INSERT.first(session, {
-            "patient_id": submission.patient_id, "client_id": submission.client_id,
-            "answered_on": submission.answered_on, "period": submission.period, "answers": submission.answers,
-            "note": submission.note, "level": submission.level, "reasons": list(submission.reasons),
-            "response": body, "submitted_by_id": submission.submitter_id, "created_at": now})
-    except IntegrityError:
-        session.rollback()
-        first = first_answer(session, submission.patient_id, submission.client_id)
+    inserted = INSERT[connection.dialect.name].first(connection, {
+        "patient_id": submission.patient_id, "client_id": submission.client_id,
+        "answered_on": submission.answered_on, "period": submission.period, "answers": submission.answers,
+        "note": submission.note, "level": submission.level, "reasons": list(submission.reasons),
+        "response": body, "submitted_by_id": submission.submitter_id, "created_at": now})
+    if inserted is None:
+        first = first_answer(connection, submission.patient_id, submission.client_id)
         if first is not None:
             return first, False
-        raise _already_submitted() from None
+        raise _already_submitted()
+    (checklist_id,) = inserted
     if submission.flag is not None:
         level, reasons = submission.flag
-        flag = flag_service.raise_flag(session, submission.patient_id, submission.clinic_id, level, "checklist",
-                                       checklist_id, reasons, now, content)
-        body["flag_id"] = flag.id
-        session.connection().execute(SET_FLAG, {"checklist_id": checklist_id, "response": body})
+        # The flag and its pushes are ORM objects (shared with lab results), in
+        # this connection's transaction: the session neither commits nor ends it.
+        with Session(bind=connection, join_transaction_mode="rollback_only") as session:
+            flag = flag_service.raise_flag(session, submission.patient_id, submission.clinic_id, level,
+                                           "checklist", checklist_id, reasons, now, content)
+            session.flush()
+            body["flag_id"] = flag.id
+        connection.execute(SET_FLAG, {"checklist_id": checklist_id, "response": body})
     response = {"id": checklist_id, **body}
     return response, True
 
@@ -194,12 +205,9 @@ def listing(session: Session, patient_id: int) -> list[Checklist]:
 
 def submit(session: Session, patient: Patient, submitter: User, data: Mapping[str, Any], today: date, now: datetime,
            content: Content) -> tuple[dict[str, Any], bool]:
-    """:func:`prepare` and :func:`store` in the caller's one transaction (the demo).
-
-    A conflict would roll that whole transaction back (:func:`store`): for
-    records that cannot have one, such as the demo's new patients.
-    """
+    """:func:`prepare` and :func:`store` in the caller's one transaction (the demo)."""
     submission = prepare(session, record_of(patient), submitter, data, today, content)
     if isinstance(submission, dict):
         return submission, False
-    return store(session, submission, now, content)
+    session.flush()  # store runs on the session's connection, which must see what the session holds
+    return store(session.connection(), submission, now, content)

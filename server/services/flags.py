@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Iterable
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ..engine.dates import add_months
@@ -85,8 +86,8 @@ ACTIVE_SNOOZE_CODES = select(Snooze.code).where(Snooze.patient_id == bindparam("
                                                Snooze.until >= bindparam("today"))
 
 
-def active_snoozes(session: Session, patient_id: int, today: date) -> set[str]:
-    return set(session.scalars(ACTIVE_SNOOZE_CODES, {"patient_id": patient_id, "today": today}))
+def active_snoozes(on: Session | Connection, patient_id: int, today: date) -> set[str]:
+    return set(on.execute(ACTIVE_SNOOZE_CODES, {"patient_id": patient_id, "today": today}).scalars())
 
 
 def snooze(session: Session, patient: Patient, code: str, until: date, reason: str | None, nurse: User,

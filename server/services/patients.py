@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from zoneinfo import ZoneInfo
@@ -99,15 +100,15 @@ _RECORD_PREGNANCIES = DriverStatement(select(_pregnancies.c.reported_on, _pregna
                                       .order_by(_pregnancies.c.reported_on))
 
 
-def load_record(session: Session, patient_id: int) -> Record | None:
+def load_record(on: Session | Connection, patient_id: int) -> Record | None:
     """The record of patient ``patient_id`` (None if there is none), read on the driver."""
     key = {"patient_id": patient_id}
-    row = _RECORD.first(session, key)
+    row = _RECORD.first(on, key)
     if row is None:
         return None
     return Record(id=row.id, clinic_id=row.clinic_id, clinic_phone=row.phone, emergency_number=row.emergency_number,
-                  person=engine_person(row, _RECORD_PREGNANCIES.rows(session, key)),
-                  courses=engine_courses(_RECORD_COURSES.rows(session, key)))
+                  person=engine_person(row, _RECORD_PREGNANCIES.rows(on, key)),
+                  courses=engine_courses(_RECORD_COURSES.rows(on, key)))
 
 
 def engine_labs(results: Iterable[LabResult], content: Content) -> tuple[engine_inputs.LabResult, ...]:

@@ -51,6 +51,47 @@ def test_a_read_only_session_cannot_write_and_a_writer_beside_it_can(db_engine):
         database.dispose()
 
 
+class _Refused(Exception):
+    pass
+
+
+def test_a_submission_reads_on_one_connection_and_ends_that_read_before_writing(db_engine):
+    """Production connections, not the tests' joined ones: on both backends.
+
+    The request's ORM session reads on its reading connection; the Core write
+    (``write_connection``) ends that read first, commits at the end of its
+    block and rolls back on an exception."""
+    from server import create_app
+    from server.db import database, get_connection, get_session, write_connection
+
+    from ..conftest import TEST_CONFIG
+
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": db_engine.url.render_as_string(hide_password=False)})
+    name = f"Clinic {uuid.uuid4()}"
+    clinic = {"name": name, "phone": "+34 900", "emergency_number": "112", "settings": {}, "created_at": utcnow()}
+    count = select(func.count()).select_from(Clinic).where(Clinic.name == name)
+    try:
+        with app.test_request_context("/api/v1/patients/1/checklists", method="POST"):
+            reading = get_connection()
+            assert get_session().connection() is reading
+            assert get_session().scalar(count) == 0 and reading.in_transaction()
+            with pytest.raises(_Refused), write_connection() as writer:
+                assert not reading.in_transaction()  # the snapshot ended before the write began
+                assert writer.connection.dbapi_connection is not reading.connection.dbapi_connection
+                writer.execute(insert(Clinic).values(**clinic))
+                raise _Refused
+            assert reading.execute(count).scalar() == 0  # rolled back
+            with write_connection() as writer:
+                writer.execute(insert(Clinic).values(**clinic))
+            assert reading.execute(count).scalar() == 1  # committed, and seen by a new snapshot
+            with pytest.raises(DBAPIError):
+                reading.execute(insert(Clinic).values(**clinic))  # and it reads only
+    finally:
+        with database(app).engine.begin() as cleanup:
+            cleanup.execute(Clinic.__table__.delete().where(Clinic.name == name))
+        database(app).dispose()
+
+
 def test_sqlite_writers_hold_the_lock_file_until_their_transaction_ends(tmp_path):
     path = tmp_path / "writers.sqlite"
     engine = make_engine(f"sqlite:///{path}")
@@ -98,15 +139,16 @@ def test_racing_checklists_are_stored_once(world, db):
     first = checklists.prepare(db, patient, user, _checklist(same), today_madrid(), CONTENT)
     replay = checklists.prepare(db, patient, user, _checklist(same), today_madrid(), CONTENT)
     another = checklists.prepare(db, patient, user, _checklist(new_client_id()), today_madrid(), CONTENT)
-    answer, created = checklists.store(db, first, utcnow(), CONTENT)
+    answer, created = checklists.store(db.connection(), first, utcnow(), CONTENT)
     db.commit()
     assert created and answer["level"] == "urgent" and answer["flag_id"] is not None
 
-    again, created = checklists.store(db, replay, utcnow(), CONTENT)
+    again, created = checklists.store(db.connection(), replay, utcnow(), CONTENT)
     assert not created and again == answer  # the same client_id: the first answer
     with pytest.raises(HTTPError) as refused:
-        checklists.store(db, another, utcnow(), CONTENT)  # the same month: a conflict
+        checklists.store(db.connection(), another, utcnow(), CONTENT)  # the same month: a conflict
     assert refused.value.status_code == 409
+    # Neither conflict left the transaction failed (PostgreSQL aborts one on a unique violation).
     assert db.scalar(select(func.count()).select_from(Checklist).where(Checklist.patient_id == patient.id)) == 1
 
 
@@ -197,7 +239,7 @@ def test_a_replay_that_no_longer_passes_still_gets_its_first_answer(world, db):
     record, user = patients.load_record(db, world.patient.id), world.users["patient"]
     body = _checklist(new_client_id())
     first = checklists.prepare(db, record, user, body, today_madrid(), CONTENT)
-    answer, created = checklists.store(db, first, utcnow(), CONTENT)
+    answer, created = checklists.store(db.connection(), first, utcnow(), CONTENT)
     db.commit()
     weeks_later = today_madrid() + timedelta(days=checklists.MAX_LATE_DAYS + 1)
     assert created

@@ -410,10 +410,12 @@ def writes_separately(view: Callable) -> Callable:
 def _request_reads_only() -> bool:
     if not has_request_context():
         return False  # commands and clock jobs
-    if request.method in READING_METHODS:
-        return True
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    return getattr(view, "alemtrack_writes_separately", False)
+    reads_only = g.get("db_reads_only")
+    if reads_only is None:  # decided once per request: every statement's connection asks
+        view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+        reads_only = g.db_reads_only = (request.method in READING_METHODS
+                                        or getattr(view, "alemtrack_writes_separately", False))
+    return reads_only
 
 
 def get_connection() -> Connection:

@@ -22,7 +22,8 @@ class Checklist(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    # No index of its own: both unique constraints begin with it (migration 0003).
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     client_id: Mapped[str] = mapped_column(String(36))
     answered_on: Mapped[date]
     #: month n of the checklist.monthly item it answers (0 before the first)

@@ -17,7 +17,8 @@ class LabSubmission(Base):
     __table_args__ = (UniqueConstraint("patient_id", "client_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    # No index of its own: the unique constraint begins with it (migration 0003).
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     client_id: Mapped[str] = mapped_column(String(36))
     taken_on: Mapped[date]
     patient_reported: Mapped[bool]

@@ -46,7 +46,8 @@ class Reminder(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    # No index of its own: the unique constraint begins with it (migration 0003).
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     key: Mapped[str] = mapped_column(String(200))
     codes: Mapped[list[Any]]
     kind: Mapped[str] = mapped_column(String(20))

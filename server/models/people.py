@@ -139,7 +139,8 @@ class FamilyLink(Base):
     __table_args__ = (UniqueConstraint("patient_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    # No index of its own: the unique constraint begins with it (migration 0003).
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     #: item kinds whose reminders this person receives (CLINICAL.md section 6)
     shares: Mapped[list[Any]] = mapped_column(default=list)

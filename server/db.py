@@ -231,8 +231,9 @@ class DriverStatement:
     through its type's own bind and result processors (an aware instant, JSON,
     a date on SQLite). It runs inside the transaction of the connection it is
     given (beginning one, as ``execute`` would), or of the session's connection
-    after the session's autoflush, and raises SQLAlchemy's exceptions. An INSERT names its columns (``column_keys``),
-    since Python-side column defaults are not computed here.
+    after the session's autoflush, and raises SQLAlchemy's exceptions. An
+    INSERT names its columns (``column_keys``), since Python-side column
+    defaults are not computed here.
     """
 
     def __init__(self, statement: Executable, column_keys: Sequence[str] | None = None):
@@ -350,7 +351,8 @@ class Database:
         # Bound to the request's reading connection (get_session): the request
         # opens and ends that connection's transaction, and only a rollback of
         # the session reaches it.
-        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False, join_transaction_mode="rollback_only",
+        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False,
+                                          join_transaction_mode="rollback_only",
                                           info={"read_only": True, "database": self})
 
     def dispose(self) -> None:
@@ -453,8 +455,8 @@ def _end_request_read() -> None:
 
 
 def write_session() -> Session:
-    """A new writing session beside the request's read-only one, whose read
-    ends first (:meth:`Database.writer_beside`; a context manager)."""
+    """A new writing session beside the request's read, whose read ends first
+    (why: :meth:`Database.writer_beside`; a context manager)."""
     _end_request_read()
     return database().sessions()
 

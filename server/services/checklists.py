@@ -163,7 +163,8 @@ def _already_submitted():
                      "answered_on")
 
 
-def store(connection: Connection, submission: Submission, now: datetime, content: Content) -> tuple[dict[str, Any], bool]:
+def store(connection: Connection, submission: Submission, now: datetime,
+          content: Content) -> tuple[dict[str, Any], bool]:
     """Store a prepared checklist and raise its flag; (response body, created).
 
     Meant for a short transaction of its own: the unique constraints on

@@ -378,8 +378,10 @@ class Database:
         with self.engine.begin() as connection:
             yield connection
 
-    def writer_beside(self, reading: Session | None) -> Session:
-        """A new writing session beside the read-only ``reading``, whose read ends first.
+    def end_read(self, session: Session | None, connection: Connection | None = None) -> None:
+        """End a read before a write begins beside it: the read session's
+        transaction and its reading connection's snapshot (``connection``, or
+        the one the session is bound to).
 
         On SQLite a reader still open when a write commits pins the write-ahead
         log: the checkpoint cannot copy the new pages back nor start the log
@@ -387,10 +389,17 @@ class Database:
         checkpoint (and its fsync). What was read stays loaded
         (``expire_on_commit=False``); a later read begins a new snapshot.
         """
-        if reading is not None:
-            reading.commit()
-            if isinstance(reading.bind, Connection):
-                self.end_reading(reading.bind)
+        if session is not None:
+            session.commit()
+            if connection is None and isinstance(session.bind, Connection):
+                connection = session.bind
+        if connection is not None:
+            self.end_reading(connection)
+
+    def writer_beside(self, reading: Session | None) -> Session:
+        """A new writing session beside the read-only ``reading``, whose read
+        ends first (:meth:`end_read`)."""
+        self.end_read(reading)
         return self.sessions()
 
     def init_app(self, app: Flask) -> None:
@@ -447,16 +456,12 @@ def get_session() -> Session:
 
 
 def _end_request_read() -> None:
-    session, reading = g.get("db_session"), g.get("db_reading")
-    if session is not None:
-        session.commit()
-    if reading is not None:
-        database().end_reading(reading)
+    database().end_read(g.get("db_session"), g.get("db_reading"))
 
 
 def write_session() -> Session:
     """A new writing session beside the request's read, whose read ends first
-    (why: :meth:`Database.writer_beside`; a context manager)."""
+    (why: :meth:`Database.end_read`; a context manager)."""
     _end_request_read()
     return database().sessions()
 

@@ -92,6 +92,58 @@ def test_a_submission_reads_on_one_connection_and_ends_that_read_before_writing(
         database(app).dispose()
 
 
+def test_sqlite_keeps_a_requests_connections_for_the_next_only_when_they_ended_cleanly(db_engine):
+    """Production connections: SQLite keeps the reading and writing connections
+    of a request for the next one; PostgreSQL gives them back to its pool."""
+    from server import create_app
+    from server.db import database, get_connection, write_connection
+
+    from ..conftest import TEST_CONFIG
+
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": db_engine.url.render_as_string(hide_password=False)})
+    db = database(app)
+    name = f"Clinic {uuid.uuid4()}"
+    clinic = {"name": name, "phone": "+34 900", "emergency_number": "112", "settings": {}, "created_at": utcnow()}
+    count = select(func.count()).select_from(Clinic).where(Clinic.name == name)
+
+    def submission(fail: bool = False) -> tuple:
+        """One submission's connections (the driver's), as a view would use them."""
+        with app.test_request_context("/api/v1/patients/1/checklists", method="POST"):
+            reading = get_connection()
+            reading.execute(count)
+            read_on = reading.connection.dbapi_connection
+            try:
+                with write_connection() as writer:
+                    written_on = writer.connection.dbapi_connection
+                    writer.execute(insert(Clinic).values(**clinic))
+                    if fail:
+                        raise _Refused
+            except _Refused:
+                pass
+            return read_on, written_on
+
+    try:
+        first = submission()
+        if db_engine.dialect.name == "sqlite":
+            assert submission() == first  # kept, not given back to the pool
+            assert db.engine.pool.checkedout() == 1 and db.read_engine.pool.checkedout() == 1
+            assert submission(fail=True) == first  # a write rolled back still ended cleanly
+            with app.test_request_context("/api/v1/health"):
+                assert get_connection().execute(count).scalar() == 2  # the failed write left nothing
+                get_connection().invalidate()  # as DriverStatement does when the driver's connection is lost
+            assert not db._kept_reading  # so it was not kept
+            assert db.read_engine.pool.checkedout() == 0
+            assert submission()[0] is not first[0] and db.read_engine.pool.checkedout() == 1
+        else:
+            assert db.engine.pool.checkedout() == 0 and db.read_engine.pool.checkedout() == 0
+        db.dispose()
+        assert db.engine.pool.checkedout() == 0 and db.read_engine.pool.checkedout() == 0
+    finally:
+        with db.engine.begin() as cleanup:
+            cleanup.execute(Clinic.__table__.delete().where(Clinic.name == name))
+        db.dispose()
+
+
 def test_sqlite_writers_hold_the_lock_file_until_their_transaction_ends(tmp_path):
     path = tmp_path / "writers.sqlite"
     engine = make_engine(f"sqlite:///{path}")

@@ -386,7 +386,10 @@ class Database:
 
     @staticmethod
     def _give_back(kept: list[Connection] | None, connection: Connection) -> None:
-        if kept is None or connection.closed or connection.invalidated or connection.in_transaction():
+        # The driver is asked too: a failure halfway through a BEGIN can leave
+        # its transaction open where SQLAlchemy's is not.
+        if (kept is None or connection.closed or connection.invalidated or connection.in_transaction()
+                or connection.connection.dbapi_connection.in_transaction):
             connection.close()  # the pool resets it, or finds it gone
         else:
             kept.append(connection)

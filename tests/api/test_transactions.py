@@ -10,7 +10,7 @@ import os
 import uuid
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from server.db import READ_ONLY, Database, make_engine
@@ -134,6 +134,16 @@ def test_sqlite_keeps_a_requests_connections_for_the_next_only_when_they_ended_c
             assert not db._kept_reading  # so it was not kept
             assert db.read_engine.pool.checkedout() == 0
             assert submission()[0] is not first[0] and db.read_engine.pool.checkedout() == 1
+
+            def begun_then_failed(_connection):
+                raise RuntimeError("refused")  # after server.db's listener sent BEGIN IMMEDIATE to the driver
+
+            event.listen(db.engine, "begin", begun_then_failed)
+            with pytest.raises(RuntimeError, match="refused"):
+                submission()
+            event.remove(db.engine, "begin", begun_then_failed)
+            assert not db._kept_writing and db.engine.pool.checkedout() == 0  # its driver was mid-transaction
+            submission()  # and the next write begins afresh
         else:
             assert db.engine.pool.checkedout() == 0 and db.read_engine.pool.checkedout() == 0
         db.dispose()

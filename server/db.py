@@ -48,6 +48,10 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 #: the connection execution option of read-only transactions
 READ_ONLY = "alemtrack_read_only"
 READING_METHODS = {"GET", "HEAD", "OPTIONS"}
+#: connections of each kind (reading, writing) a process keeps between requests
+#: (SQLite, :class:`Database`): a sync worker needs one; more would hold pool
+#: slots that a burst of threads left behind, which ORM sessions then wait for
+KEEP_AT_MOST = 2
 
 
 class UTCDateTime(TypeDecorator):
@@ -346,9 +350,10 @@ class Database:
     process rather than given back to the pool: taking a Core connection from
     the pool and giving it back (checkout, reset, checkin) cost 10-16 µs each,
     about 8% of a checklist submission's CPU under gunicorn. Only a connection
-    that ended cleanly is kept: no transaction open, not invalidated, not
-    closed. PostgreSQL connections go back to the pool, whose pre-ping finds
-    one the server dropped; a SQLite file has no server to drop it.
+    that ended cleanly is kept (no transaction open, not invalidated, not
+    closed), and at most :data:`KEEP_AT_MOST` of each kind. PostgreSQL
+    connections go back to the pool, whose pre-ping finds one the server
+    dropped; a SQLite file has no server to drop it.
     """
 
     def __init__(self, url: str):
@@ -388,8 +393,8 @@ class Database:
     def _give_back(kept: list[Connection] | None, connection: Connection) -> None:
         # The driver is asked too: a failure halfway through a BEGIN can leave
         # its transaction open where SQLAlchemy's is not.
-        if (kept is None or connection.closed or connection.invalidated or connection.in_transaction()
-                or connection.connection.dbapi_connection.in_transaction):
+        if (kept is None or len(kept) >= KEEP_AT_MOST or connection.closed or connection.invalidated
+                or connection.in_transaction() or connection.connection.dbapi_connection.in_transaction):
             connection.close()  # the pool resets it, or finds it gone
         else:
             kept.append(connection)

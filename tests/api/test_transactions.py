@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from server.db import READ_ONLY, Database, make_engine
+from server.db import KEEP_AT_MOST, READ_ONLY, Database, make_engine
 from server.engine.protocol import default_content
 from server.errors import HTTPError
 from server.models import Checklist, Clinic, LabSubmission, Patient
@@ -144,6 +144,13 @@ def test_sqlite_keeps_a_requests_connections_for_the_next_only_when_they_ended_c
             event.remove(db.engine, "begin", begun_then_failed)
             assert not db._kept_writing and db.engine.pool.checkedout() == 0  # its driver was mid-transaction
             submission()  # and the next write begins afresh
+
+            # Connections left by a burst of threads go back to the pool beyond KEEP_AT_MOST.
+            burst = [db.open_reading() for _ in range(KEEP_AT_MOST + 2)]
+            for connection in burst:
+                db.close_reading(connection)
+            assert len(db._kept_reading) == KEEP_AT_MOST
+            assert db.read_engine.pool.checkedout() == KEEP_AT_MOST
         else:
             assert db.engine.pool.checkedout() == 0 and db.read_engine.pool.checkedout() == 0
         db.dispose()

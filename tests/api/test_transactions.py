@@ -92,6 +92,38 @@ def test_a_submission_reads_on_one_connection_and_ends_that_read_before_writing(
         database(app).dispose()
 
 
+def test_a_driver_select_on_a_sqlite_reading_connection_reads_alone(db_engine):
+    """Production connections: on SQLite a driver SELECT outside a transaction
+    begins none, yet cannot write; a Core statement begins the snapshot, which
+    later driver statements join. PostgreSQL begins its READ ONLY transaction."""
+    from server import create_app
+    from server.auth import PRINCIPAL_BY_ID
+    from server.db import database, get_connection
+
+    from ..conftest import TEST_CONFIG
+
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": db_engine.url.render_as_string(hide_password=False)})
+    try:
+        with app.test_request_context("/api/v1/patients/1/checklists", method="POST"):
+            reading = get_connection()
+            assert PRINCIPAL_BY_ID.rows(reading, {"user_id": 0}) == []
+            if db_engine.dialect.name == "sqlite":
+                assert not reading.in_transaction()
+                driver = reading.connection.dbapi_connection
+                assert driver.execute("PRAGMA query_only").fetchone() == (1,) and not driver.in_transaction
+            else:
+                assert reading.in_transaction()
+            reading.execute(select(func.count()).select_from(Clinic))
+            assert reading.in_transaction()
+            PRINCIPAL_BY_ID.rows(reading, {"user_id": 0})
+            assert reading.in_transaction()  # joined the snapshot, did not end it
+            with pytest.raises(DBAPIError):
+                reading.execute(insert(Clinic).values(name="x", phone="x", emergency_number="112", settings={},
+                                                      created_at=utcnow()))
+    finally:
+        database(app).dispose()
+
+
 def test_sqlite_keeps_a_requests_connections_for_the_next_only_when_they_ended_cleanly(db_engine):
     """Production connections: SQLite keeps the reading and writing connections
     of a request for the next one; PostgreSQL gives them back to its pool."""

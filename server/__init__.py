@@ -26,10 +26,24 @@ from .errors import api_error
 compress = Compress()
 
 
+class Request(APIFlask.request_class):
+    def on_json_loading_failed(self, e: ValueError | None):
+        """A body read as JSON that is not: a clear 400, not a bare "Bad Request".
+
+        A malformed non-empty JSON body is refused earlier, with where it
+        breaks (:func:`_refuse_malformed_json`); what arrives here is an empty
+        body or one sent under another content type.
+        """
+        if not self.get_data(cache=True).strip():
+            raise api_error(400, "malformed_json", "The body is empty: send a JSON object.")
+        raise api_error(400, "malformed_json", "The body is not valid JSON.")
+
+
 def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> APIFlask:
     """The application; ``config`` overrides what the environment gives (tests pass a dict)."""
     app = APIFlask(__name__, title="Alemtrack API", version="1", spec_path="/api/v1/openapi.json",
                    docs_path=None)
+    app.request_class = Request
     app.config.update(load_config(environ, config))
     app.config["DESCRIPTION"] = ("The Alemtrack HTTP API (shared/API.md section 2). Cookie sessions; every "
                                  "POST, PUT, PATCH and DELETE sends the token of GET /api/v1/auth/csrf in "

@@ -26,7 +26,8 @@ def current_checklist(patient_id):
                 "(the same client_id again answers 200 with the first body).", responses=ERRORS)
 def submit_checklist(patient_id, body):
     who, record = auth.patient_record_for(patient_id, ("patient",), "checklist.submit")
-    submission = service.prepare(get_connection(), record, who, body, local_today(record.timezone), content())
+    submission = service.prepare(get_connection(), record, who, dict(body), local_today(record.timezone),
+                                 content())
     if isinstance(submission, dict):  # this client_id was stored already
         return sent_as_is(submission)
     with write_connection() as connection:  # commits at the end of the block

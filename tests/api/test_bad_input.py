@@ -194,6 +194,7 @@ def _generic_cases():
               field=missing)
         if ep.required:
             p("empty-object", {})
+            p("empty-body", Raw(b""))
             p("form-encoded", Raw(b"a=1&b=2", "application/x-www-form-urlencoded"), status=(400, 415))
     return cases
 
@@ -397,6 +398,8 @@ SPECIFIC = [
     pytest.param("course", None, lambda c: {"infusions": [c.day(-125), c.day(-110)], "status": "given"}, 400,
                  "infusions", None, id="course-encloses-existing"),
     # --- POST /patients/{id}/checklists
+    # Validated by pydantic, which reads the body as JSON itself (schemas.ChecklistIn).
+    pytest.param("checklist", None, Raw(b""), 400, None, "malformed_json", id="checklist-empty-body-says-so"),
     pytest.param("checklist", None, lambda c: merge(c, "checklist", client_id="not-a-uuid"), 400, "client_id",
                  None, id="checklist-client-id-not-uuid"),
     pytest.param("checklist", None, lambda c: merge(c, "checklist", client_id=42), 400, "client_id", None,

@@ -28,15 +28,17 @@ compress = Compress()
 
 class Request(APIFlask.request_class):
     def on_json_loading_failed(self, e: ValueError | None):
-        """A body read as JSON that is not: a clear 400, not a bare "Bad Request".
-
-        A malformed non-empty JSON body is refused earlier, with where it
-        breaks (:func:`_refuse_malformed_json`); what arrives here is an empty
-        body or one sent under another content type.
-        """
-        if not self.get_data(cache=True).strip():
-            raise api_error(400, "malformed_json", "The body is empty: send a JSON object.")
-        raise api_error(400, "malformed_json", "The body is not valid JSON.")
+        """A body read as JSON that is not: a 400 that says where it breaks,
+        not a bare "Bad Request"."""
+        if isinstance(e, UnicodeDecodeError):
+            message = "The body is not UTF-8 text."
+        elif not self.get_data(cache=True).strip():
+            message = "The body is empty: send a JSON object."
+        elif isinstance(e, json.JSONDecodeError):
+            message = f"The body is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}."
+        else:
+            message = "The body is not valid JSON."
+        raise api_error(400, "malformed_json", message) from None
 
 
 def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> APIFlask:
@@ -93,19 +95,16 @@ def _refuse_cross_origin():
 
 
 def _refuse_malformed_json():
-    """Malformed JSON gets a clear 400 naming where it breaks, before any view runs."""
+    """Malformed JSON gets a clear 400 naming where it breaks, before any view
+    runs (:meth:`Request.on_json_loading_failed`). Flask keeps the parse: a
+    view that reads its body through it (the checklist's pydantic schema)
+    does not parse again."""
     if request.method not in STATE_CHANGING or not request.is_json:
         return None
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return None
+    if not request.get_data(cache=True).strip():
+        return None  # no body: a view that needs one says so
     try:
-        json.loads(raw)
-    except UnicodeDecodeError:
-        raise api_error(400, "malformed_json", "The body is not UTF-8 text.") from None
-    except json.JSONDecodeError as exc:
-        raise api_error(400, "malformed_json",
-                        f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
+        request.get_json()
     except RecursionError:
         raise api_error(400, "malformed_json", "The body's JSON is nested too deeply.") from None
     return None

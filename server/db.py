@@ -247,11 +247,10 @@ class DriverStatement:
     this way, without the BEGIN and ROLLBACK around them and SQLAlchemy's
     transaction bookkeeping (with the checklist's pydantic schema, a
     checklist's CPU under gunicorn went from 1.05 to 1.00 ms). Nothing they
-    need is lost: a view that writes (``writes_separately``)
-    writes in a transaction of its own anyway, so what it read may change
-    before it writes, and unique constraints decide. An ORM or Core
-    statement of the request begins a snapshot as before, and later driver
-    statements join it.
+    need is lost: a view that writes (``writes_separately``) writes in a
+    transaction of its own anyway, so what it read may change before it
+    writes, and unique constraints decide. An ORM or Core statement of the
+    request begins a snapshot as before, and later driver statements join it.
     """
 
     def __init__(self, statement: Executable, column_keys: Sequence[str] | None = None):

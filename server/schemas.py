@@ -324,9 +324,9 @@ class ChecklistIn(BaseModel):
     It is the body of the most frequent request. marshmallow's load of it
     cost 60-70 µs inside a request (14 µs in a warm loop); pydantic's
     compiled validation saves about 38 µs of it, 6% of the request's time
-    in-process. APIFlask documents it in the OpenAPI document like the others, and
-    its errors come in the same envelope. The rules are the other schemas':
-    strict booleans, YYYY-MM-DD dates, no unknown fields.
+    in-process. APIFlask documents it in the OpenAPI document like the
+    others, and its errors come in the same envelope. The rules are the
+    other schemas': strict booleans, YYYY-MM-DD dates, no unknown fields.
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -14,8 +14,14 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from .engine.errors import InputError
+from .services.errors import (Conflict, DomainError, Forbidden, InvalidInput, NotAuthenticated, NotFound,
+                              RateLimited)
 
 log = logging.getLogger(__name__)
+
+#: the status of each domain error (server.services.errors): the one place services meet HTTP
+DOMAIN_STATUS = {InvalidInput: 400, NotAuthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409,
+                 RateLimited: 429}
 
 DEFAULT_CODES = {
     400: "invalid_request",
@@ -109,6 +115,12 @@ def init_app(app: APIFlask) -> None:
     def _input_error(error: InputError):
         code = "unknown_code" if error.problem.startswith("unknown") else "invalid_value"
         return envelope(400, code, str(error), error.field), 400
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        status = next((s for kind, s in DOMAIN_STATUS.items() if isinstance(error, kind)), 400)
+        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else {}
+        return envelope(status, error.code, error.message, error.field), status, headers
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

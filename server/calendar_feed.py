@@ -7,7 +7,7 @@ import re
 from apiflask import APIBlueprint
 from flask import Response, current_app
 
-from .db import get_session, write_session
+from .db import get_session, separate_transaction
 from .errors import api_error
 from .models import Patient
 from .services import calendar
@@ -27,7 +27,6 @@ def feed(token: str):
     now = utcnow()
     body = calendar.feed_for(session, found, local_today(patient.timezone, now),
                              current_app.extensions["alemtrack_content"], now)
-    with write_session() as writer:  # a GET reads in a read-only transaction
+    with separate_transaction() as writer:  # a GET reads in a read-only transaction
         calendar.mark_fetched(writer, found.id, now)
-        writer.commit()
     return Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=900"})

@@ -12,12 +12,10 @@ rolled back (SQLAlchemy's "joining a session into an external transaction").
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import event, text
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import text
 
 settings.register_profile(
     "alemtrack",
@@ -80,63 +78,10 @@ def app(db_engine, connection, tmp_path):
 
 
 def join_test_transaction(app, connection) -> None:
-    """Every session and connection of ``app`` joins the test's transaction.
-
-    Writing sessions and connections (``Database.writing``) are savepoints in
-    it; reading ones use the test's connection as it is. On SQLite what reads
-    still cannot write (``PRAGMA query_only`` while a reader is open and no
-    writer is), so a GET that writes fails here as it would in production,
-    where the two are separate connections.
-    """
+    """Every session of ``app`` joins the test's transaction (server.db.Database.join)."""
     from server.db import database
 
-    db = database(app)
-    db.sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    # Not a savepoint of their own: closing a read session would roll back what a
-    # writing session beside it (a savepoint inside it) committed.
-    db.read_sessions = sessionmaker(bind=connection, join_transaction_mode="rollback_only",
-                                    expire_on_commit=False, info={"read_only": True, "database": db})
-    open_now = connection.info.setdefault("open_now", {"read": 0, "write": 0})
-    sqlite = connection.dialect.name == "sqlite"
-
-    def opened(kind: str, change: int) -> None:
-        open_now[kind] += change
-        if sqlite:  # PostgreSQL cannot make a savepoint read-only; production uses READ ONLY transactions
-            read_only = open_now["read"] > 0 and open_now["write"] == 0
-            connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
-
-    def open_reading():
-        opened("read", 1)
-        return connection
-
-    def close_reading(_connection):
-        opened("read", -1)
-
-    @contextmanager
-    def writing():
-        opened("write", 1)
-        try:
-            with connection.begin_nested():
-                yield connection
-        finally:
-            opened("write", -1)
-
-    db.open_reading, db.close_reading, db.writing = open_reading, close_reading, writing
-    db.end_reading = lambda _connection: None  # the test's transaction is the snapshot
-    begun: set[int] = set()
-    for kind, factory in (("read", db.read_sessions), ("write", db.sessions)):
-        def began(session, transaction, _connection, kind=kind):
-            if transaction.parent is None:
-                begun.add(id(transaction))
-                opened(kind, 1)
-
-        def ended(session, transaction, kind=kind):
-            if id(transaction) in begun:
-                begun.discard(id(transaction))
-                opened(kind, -1)
-
-        event.listen(factory, "after_begin", began)
-        event.listen(factory, "after_transaction_end", ended)
+    database(app).join(connection)
 
 
 @pytest.fixture

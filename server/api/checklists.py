@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from .. import auth
-from ..db import get_connection, get_session, write_connection, writes_separately
+from ..db import get_session
 from ..schemas import ChecklistIn, ChecklistListOut, ChecklistResultOut, CurrentChecklistOut
 from ..services import checklists as service
 from ..timeutil import local_today, utcnow
@@ -19,19 +19,16 @@ def current_checklist(patient_id):
 
 
 @bp.post("/patients/<int:patient_id>/checklists")
-@writes_separately
 @bp.input(ChecklistIn, arg_name="body")
 @bp.output(ChecklistResultOut, status_code=201)
 @bp.doc(summary="Send a checklist: the advice comes back at once. Idempotent on client_id "
                 "(the same client_id again answers 200 with the first body).", responses=ERRORS)
 def submit_checklist(patient_id, body):
-    who, record = auth.patient_record_for(patient_id, ("patient",), "checklist.submit")
-    submission = service.prepare(get_connection(), record, who, dict(body), local_today(record.timezone),
-                                 content())
-    if isinstance(submission, dict):  # this client_id was stored already
-        return sent_as_is(submission)
-    with write_connection() as connection:  # commits at the end of the block
-        response, created = service.store(connection, submission, utcnow(), content())
+    who, patient = auth.patient_for(patient_id, ("patient",), "checklist.submit")
+    session = get_session()
+    response, created = service.submit(session, patient, who, dict(body), local_today(patient.timezone),
+                                       utcnow(), content())
+    session.commit()
     return sent_as_is(response, 201 if created else 200)
 
 

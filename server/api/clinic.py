@@ -105,6 +105,6 @@ def disable_user(user_id):
         raise api_error(409, "conflict", "You cannot disable your own account.")
     account.active = False
     accounts.end_all_sessions(account)
-    audit.record(session, admin, "user.disable", account.patient_id)
+    auth.record_access(admin, "user.disable", account.patient_id)
     session.commit()
     return ""

@@ -3,7 +3,6 @@ from __future__ import annotations
 from .. import auth
 from ..db import get_session
 from ..schemas import FlagListOut, FlagOut, FlagQuery, ResolveIn, SnoozeIn, SnoozeListOut, SnoozeOut
-from ..services import audit
 from ..services import flags as service
 from ..timeutil import local_today, utcnow
 from . import bp, content, iso, sent_as_is
@@ -29,7 +28,7 @@ def list_flags(query):
     nurse = auth.require_role(*STAFF)
     session = get_session()
     items = [flag_json(f) for f in service.queue(session, nurse.clinic_id, query.get("status"), query["limit"])]
-    audit.record(session, nurse, "flags.list", None)
+    auth.record_access(nurse, "flags.list", None)
     session.commit()
     return sent_as_is({"items": items})
 

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from .. import auth
-from ..db import get_session, write_session, writes_separately
+from ..db import get_session
 from ..errors import api_error
 from ..schemas import LabIn, LabListOut, LabQuery, LabResultOut
-from ..services import audit
 from ..services import labs as service
 from ..services.patients import lab_results_of
 from ..timeutil import local_today, utcnow
@@ -14,21 +13,18 @@ ERRORS = [400, 401, 403, 404, 409, 413]
 
 
 @bp.post("/patients/<int:patient_id>/labs")
-@writes_separately
 @bp.input(LabIn, arg_name="body")
 @bp.output(LabResultOut, status_code=201)
 @bp.doc(summary="Record one sample's results (value null: sample taken). Idempotent on client_id.",
         responses=ERRORS)
 def submit_labs(patient_id, body):
     who, patient = auth.patient_for(patient_id, ("patient", "nurse", "admin"), None)
-    submission = service.prepare(get_session(), patient, who, body, local_today(patient.timezone), content())
-    if isinstance(submission, dict):  # this client_id was stored already
-        return submission, 200
-    with write_session() as session:
-        response, created = service.store(session, submission, utcnow(), content())
-        if created:
-            audit.record(session, who, "labs.create", patient.id)
-        session.commit()
+    session = get_session()
+    response, created = service.submit(session, patient, who, body, local_today(patient.timezone), utcnow(),
+                                       content())
+    if created:
+        auth.record_access(who, "labs.create", patient.id)
+    session.commit()
     return response, 201 if created else 200
 
 

@@ -9,6 +9,7 @@ from ..errors import api_error
 from ..models import Clinic, Flag, Patient, User
 from ..schemas import (
     CourseIn,
+    CoursePatchIn,
     ExportOut,
     CourseOut,
     InviteOut,
@@ -18,13 +19,15 @@ from ..schemas import (
     PatientListOut,
     PatientOut,
     PatientPatchIn,
+    PregnancyOut,
+    PregnancyPatchIn,
     TimelineOut,
     TimelineQuery,
 )
-from ..services import accounts, audit
+from ..services import accounts
 from ..services import patients as service
 from ..services.patients import load_history
-from ..timeutil import local_today, utcnow
+from ..timeutil import utcnow
 from . import bp, content, iso, sent_as_is
 
 STAFF = ("nurse", "admin")
@@ -37,11 +40,21 @@ def course_json(course) -> dict:
     return {"id": course.id, "infusions": list(course.infusions), "status": course.status}
 
 
+def pregnancy_json(pregnancy) -> dict:
+    return {"id": pregnancy.id, "reported_on": iso(pregnancy.reported_on), "ended_on": iso(pregnancy.ended_on)}
+
+
 def patient_json(session, patient: Patient) -> dict:
+    """The record; with ``status_error`` (and no ``monitoring_ends``) when the
+    stored courses are ones the engine cannot use, so that the care team sees
+    them to correct them."""
     courses = patient.courses
-    ends = service.monitoring_end_of(courses, content())
+    try:
+        ends, problem = service.monitoring_end_of(patient, content()), None
+    except service.UnusableRecord as error:
+        ends, problem = None, error.code
     clinic = patient.clinic
-    return {
+    body = {
         "id": patient.id,
         "display_name": patient.display_name,
         "sex": patient.sex,
@@ -50,7 +63,7 @@ def patient_json(session, patient: Patient) -> dict:
         "timezone": patient.timezone,
         "language": patient.language,
         "baseline": dict(patient.baseline or {}),
-        "pregnancies": [{"reported_on": iso(p.reported_on), "ended_on": iso(p.ended_on)} for p in patient.pregnancies],
+        "pregnancies": [pregnancy_json(p) for p in patient.pregnancies],
         "courses": [course_json(c) for c in courses],
         "clinic": {"id": clinic.id, "name": clinic.name, "phone": clinic.phone,
                    "emergency_number": clinic.emergency_number},
@@ -58,6 +71,9 @@ def patient_json(session, patient: Patient) -> dict:
         "has_account": session.scalar(select(User.id).where(User.patient_id == patient.id)) is not None,
         "detailed_notifications": patient.detailed_notifications,
     }
+    if problem is not None:
+        body["status_error"] = problem
+    return body
 
 
 @bp.post("/patients")
@@ -69,7 +85,7 @@ def create_patient(body):
     session = get_session()
     clinic = session.get(Clinic, nurse.clinic_id)
     patient, code, expires = service.create_patient(session, clinic, body, nurse, utcnow(), current_app.config)
-    audit.record(session, nurse, "patient.create", patient.id)
+    auth.record_access(nurse, "patient.create", patient.id)
     session.commit()
     return {**patient_json(session, patient), "enrollment_code": code, "enrollment_code_expires_at": iso(expires)}, 201
 
@@ -87,16 +103,12 @@ def list_patients(query):
         select(Flag.patient_id, func.count()).where(Flag.patient_id.in_([p.id for p in patients]),
                                                     Flag.status != "resolved").group_by(Flag.patient_id)
     ).all())
-    items = []
-    for patient in patients:
-        history = load_history(session, patient)
-        items.append({
-            "id": patient.id,
-            "display_name": patient.display_name,
-            "open_flags": open_flags.get(patient.id, 0),
-            "adherence": service.adherence(history, local_today(patient.timezone), content()),
-        })
-    audit.record(session, nurse, "patients.list", None)
+    now = utcnow()
+    # One patient whose record the engine cannot use is listed with null figures and
+    # a status_error; the others as always (docs/decisions.md, "One broken row").
+    items = [{"id": patient.id, "display_name": patient.display_name, "open_flags": open_flags.get(patient.id, 0),
+              **service.patient_summary(session, patient, now, content())} for patient in patients]
+    auth.record_access(nurse, "patients.list", None)
     session.commit()
     return sent_as_is({"items": items, "page": page, "per_page": per_page, "total": total})
 
@@ -160,6 +172,61 @@ def add_course(patient_id, body):
     return course_json(course), 201
 
 
+# Corrections (issue 13): a wrong course or pregnancy is never permanent. The care
+# team of the patient's clinic corrects or removes it; each change is in the audit log
+# (the action, never the dates) and the clock re-plans her reminders.
+
+
+@bp.patch("/patients/<int:patient_id>/courses/<int:course_id>")
+@bp.input(CoursePatchIn, arg_name="body")
+@bp.output(CourseOut)
+@bp.doc(summary="Correct a recorded course (the fields sent); the timeline and reminders follow",
+        responses=ERRORS)
+def patch_course(patient_id, course_id, body):
+    _, patient = auth.patient_for(patient_id, STAFF, "course.update")
+    session = get_session()
+    course = service.update_course(patient, service.course_of(patient, course_id), body, utcnow())
+    session.commit()
+    return course_json(course)
+
+
+@bp.delete("/patients/<int:patient_id>/courses/<int:course_id>")
+@bp.output({}, status_code=204)
+@bp.doc(summary="Remove a course recorded in error; the timeline and reminders follow",
+        responses=[401, 403, 404])
+def delete_course(patient_id, course_id):
+    _, patient = auth.patient_for(patient_id, STAFF, "course.delete")
+    session = get_session()
+    service.remove_course(session, patient, service.course_of(patient, course_id))
+    session.commit()
+    return ""
+
+
+@bp.patch("/patients/<int:patient_id>/pregnancies/<int:pregnancy_id>")
+@bp.input(PregnancyPatchIn, arg_name="body")
+@bp.output(PregnancyOut)
+@bp.doc(summary="Correct a reported pregnancy (the fields sent); the timeline and reminders follow",
+        responses=ERRORS)
+def patch_pregnancy(patient_id, pregnancy_id, body):
+    _, patient = auth.patient_for(patient_id, STAFF, "pregnancy.update")
+    session = get_session()
+    pregnancy = service.update_pregnancy(patient, service.pregnancy_of(patient, pregnancy_id), body)
+    session.commit()
+    return pregnancy_json(pregnancy)
+
+
+@bp.delete("/patients/<int:patient_id>/pregnancies/<int:pregnancy_id>")
+@bp.output({}, status_code=204)
+@bp.doc(summary="Remove a pregnancy reported in error; the timeline and reminders follow",
+        responses=[401, 403, 404])
+def delete_pregnancy(patient_id, pregnancy_id):
+    _, patient = auth.patient_for(patient_id, STAFF, "pregnancy.delete")
+    session = get_session()
+    service.remove_pregnancy(patient, service.pregnancy_of(patient, pregnancy_id))
+    session.commit()
+    return ""
+
+
 @bp.get("/patients/<int:patient_id>/timeline")
 @bp.input(TimelineQuery, location="query", arg_name="query")
 @bp.output(TimelineOut)
@@ -174,7 +241,8 @@ def get_timeline(patient_id, query):
     start, end = query.get("from_"), query.get("to")
     if start and end and end < start:
         raise api_error(400, "invalid_value", "'to' is before 'from'.", "to")
-    result, items = service.timeline_with_status(load_history(session, patient), local_today(patient.timezone),
+    # A record the engine cannot use answers 409 record_needs_correction (services.patients.UnusableRecord).
+    result, items = service.timeline_with_status(load_history(session, patient), service.today_of(patient),
                                                  content(), patient.language, kinds, start, end)
     session.commit()
     return sent_as_is({"items": items, "monitoring_ends": iso(result.monitoring_ends)})

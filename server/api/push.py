@@ -19,7 +19,7 @@ from ..schemas import (
     SubscriptionOut,
     VapidKeyOut,
 )
-from ..services import audit, calendar, reminders
+from ..services import calendar, reminders
 from ..services.patients import page_of_patients
 from ..timeutil import utcnow
 from . import bp, iso, sent_as_is
@@ -121,6 +121,6 @@ def delivery_view(query):
     items = [{"patient_id": p.id, "display_name": p.display_name,
               **{**overview[p.id], "last_delivered_at": iso(overview[p.id]["last_delivered_at"])}}
              for p in patients]
-    audit.record(session, nurse, "delivery.list", None)
+    auth.record_access(nurse, "delivery.list", None)
     session.commit()
     return sent_as_is({"items": items, "page": page, "per_page": per_page, "total": total})

@@ -25,8 +25,7 @@ def new_session_token() -> str:
 
 class Account:
     """Flask-Login's user protocol and the role test, over ``id``,
-    ``session_token``, ``active`` and ``role``: for the ORM :class:`User` and
-    the plain ``server.auth.Principal`` alike."""
+    ``session_token``, ``active`` and ``role``."""
 
     is_authenticated = True
     is_anonymous = False

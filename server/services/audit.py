@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from datetime import datetime
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEvent, User
 
 
 def record(session: Session, actor: User, action: str, patient_id: int | None) -> None:
-    """Note that staff member ``actor`` did ``action`` (a fixed name, never a value).
-
-    A change is logged in its own transaction (``session``): both or neither.
-    A read is logged at once, before the data is read, in a short transaction
-    of its own: the read-only session cannot write, and the read holds no lock.
-    """
-    if not actor.is_staff:
-        return
-    row = {"clinic_id": actor.clinic_id, "actor_id": actor.id, "action": action, "patient_id": patient_id}
-    if session.info.get("read_only"):
-        with session.info["database"].writer_beside(session) as writer:
-            writer.execute(insert(AuditEvent), [row])
-            writer.commit()
-    else:
-        session.add(AuditEvent(**row))
+    """Note, in ``session``, that staff member ``actor`` did ``action`` (a fixed
+    name, never a value); nothing for patients and family members."""
+    if actor.is_staff:
+        session.add(AuditEvent(clinic_id=actor.clinic_id, actor_id=actor.id, action=action, patient_id=patient_id))
 
 
 def events(session: Session, clinic_id: int, limit: int, before_id: int | None = None) -> list[AuditEvent]:
@@ -31,3 +22,12 @@ def events(session: Session, clinic_id: int, limit: int, before_id: int | None =
     if before_id is not None:
         query = query.where(AuditEvent.id < before_id)
     return list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+def record_erasure(session: Session, account: User, patient_id: int | None, at: datetime) -> None:
+    """Note that ``account`` erased itself (DELETE /me), and with it patient
+    ``patient_id``'s record: the one event the log keeps of a patient or family
+    member, so that the care team learns why a patient is gone. Ids only; the
+    log has no foreign key to either (migration 0004)."""
+    session.add(AuditEvent(clinic_id=account.clinic_id, actor_id=account.id, action="account.erase",
+                           patient_id=patient_id, at=at))

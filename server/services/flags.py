@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..engine.dates import add_months
 from ..engine.protocol import Content
-from ..errors import api_error
 from ..models import Flag, Patient, Snooze, User
 from . import notify
+from .errors import Conflict, InvalidInput
 
 #: how a nurse closes a flag (CLINICAL.md section 3)
 OUTCOMES = (
@@ -57,7 +56,7 @@ def queue(session: Session, clinic_id: int, status: str | None, limit: int) -> l
 
 def acknowledge(flag: Flag, nurse: User, now: datetime) -> None:
     if flag.status != "open":
-        raise api_error(409, "flag_not_open", f"This flag is already {flag.status}.")
+        raise Conflict("flag_not_open", f"This flag is already {flag.status}.")
     flag.status = "acknowledged"
     flag.acknowledged_by_id = nurse.id
     flag.acknowledged_at = now
@@ -65,7 +64,7 @@ def acknowledge(flag: Flag, nurse: User, now: datetime) -> None:
 
 def resolve(flag: Flag, nurse: User, outcome: str, note: str | None, now: datetime) -> None:
     if flag.status == "resolved":
-        raise api_error(409, "flag_resolved", "This flag is already resolved.")
+        raise Conflict("flag_resolved", "This flag is already resolved.")
     if flag.acknowledged_at is None:  # resolving implies having looked at it
         flag.acknowledged_by_id, flag.acknowledged_at = nurse.id, now
     flag.status = "resolved"
@@ -81,25 +80,21 @@ def snoozes_in_force(session: Session, patient_id: int, today: date) -> list[Sno
     ))
 
 
-#: built once: checklists with a "yes" answer that would raise a flag run it
-ACTIVE_SNOOZE_CODES = select(Snooze.code).where(Snooze.patient_id == bindparam("patient_id"),
-                                               Snooze.until >= bindparam("today"))
-
-
-def active_snoozes(on: Session | Connection, patient_id: int, today: date) -> set[str]:
-    return set(on.execute(ACTIVE_SNOOZE_CODES, {"patient_id": patient_id, "today": today}).scalars())
+def active_snoozes(session: Session, patient_id: int, today: date) -> set[str]:
+    """The question codes snoozed for this patient on ``today``."""
+    return set(session.scalars(select(Snooze.code).where(Snooze.patient_id == patient_id, Snooze.until >= today)))
 
 
 def snooze(session: Session, patient: Patient, code: str, until: date, reason: str | None, nurse: User,
            today: date, now: datetime, content: Content) -> Snooze:
     """Stop raising flags for question ``code`` of this patient until ``until`` (inclusive)."""
     if code not in content.question_codes:
-        raise api_error(400, "unknown_code", f"{code!r} is not a checklist question code.", "code")
+        raise InvalidInput("code", f"{code!r} is not a checklist question code.", "unknown_code")
     if until < today:
-        raise api_error(400, "invalid_value", "The snooze must end today or later.", "until")
+        raise InvalidInput("until", "The snooze must end today or later.")
     months = content.care_team.snooze_max_months
     if until > add_months(today, months):
-        raise api_error(400, "invalid_value", f"A snooze lasts at most {months} month(s).", "until")
+        raise InvalidInput("until", f"A snooze lasts at most {months} month(s).")
     entry = Snooze(patient_id=patient.id, code=code, until=until, reason=reason, created_by_id=nurse.id,
                    created_at=now)
     session.add(entry)

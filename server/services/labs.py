@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Mapping
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..engine.errors import InputError
@@ -15,25 +13,11 @@ from ..engine.inputs import make_lab_result
 from ..engine.labs import Finding, evaluate
 from ..engine.protocol import Content
 from ..engine.timeline import finding_to_json
-from ..errors import api_error
 from ..models import LabResult, LabSubmission, Patient, User
 from . import flags as flag_service
+from . import submissions
+from .errors import Conflict, InvalidInput
 from .patients import clinic_settings
-
-
-@dataclass(frozen=True)
-class Submission:
-    """One sample's results checked and evaluated, ready to store (:func:`store`)."""
-
-    patient_id: int
-    clinic_id: int
-    client_id: str
-    taken_on: date
-    patient_reported: bool
-    recorder_id: int
-    #: LabResult column values, one dict per analyte
-    results: tuple[dict[str, Any], ...]
-    findings: tuple[Finding, ...]
 
 
 def first_answer(session: Session, patient_id: int, client_id: str) -> dict[str, Any] | None:
@@ -42,30 +26,64 @@ def first_answer(session: Session, patient_id: int, client_id: str) -> dict[str,
                                                                LabSubmission.client_id == client_id))
 
 
-def prepare(session: Session, patient: Patient, recorder: User, data: Mapping[str, Any], today: date,
-            content: Content) -> Submission | dict[str, Any]:
-    """Check one sample's results and evaluate the lab rules; reads only.
+def submit(session: Session, patient: Patient, recorder: User, data: Mapping[str, Any], today: date,
+           now: datetime, content: Content) -> tuple[dict[str, Any], bool]:
+    """Check one sample's results, evaluate the lab rules, store them and raise
+    their flag; (response body, created).
 
-    The first answer (a dict) when this ``client_id`` was stored already. A
+    The same ``client_id`` again gives the first answer and stores nothing. A
     result with ``value`` null records "sample taken" (the lab item counts as
-    done) without a value.
+    done) without a value. The caller commits.
     """
     client_id = str(data["client_id"])
     first = first_answer(session, patient.id, client_id)
     if first is not None:
-        return first
+        return first, False
     taken_on: date = data["taken_on"]
     if taken_on > today:
-        raise api_error(400, "invalid_value", "taken_on is in the future.", "taken_on")
+        raise InvalidInput("taken_on", "taken_on is in the future.")
     patient_reported = recorder.role == "patient"
+    rows, findings = _checked_results(patient, data["results"], taken_on, patient_reported, content)
+    stored = LabSubmission(
+        patient_id=patient.id, client_id=client_id, taken_on=taken_on, patient_reported=patient_reported,
+        recorded_by_id=recorder.id, response={}, created_at=now,
+        results=[LabResult(patient_id=patient.id, taken_on=taken_on, patient_reported=patient_reported, **row)
+                 for row in rows])
+    if not submissions.add_once(session, stored):
+        first = first_answer(session, patient.id, client_id)
+        if first is None:
+            raise Conflict("conflict", "These results could not be stored. Send them again.")
+        return first, False
+    # Results can start or stop weekly blood counts: the clock re-plans her reminders.
+    patient.reminders_until = None
+    flagged = [f for f in findings if flag_service.raises_flag(f.level, content)]
+    flag_id = None
+    if flagged:
+        top = max((f.level for f in flagged), key=content.level_rank)
+        reasons = list(dict.fromkeys(f.rule for f in flagged))
+        flag = flag_service.raise_flag(session, patient.id, patient.clinic_id, top, "lab", stored.id, reasons,
+                                       now, content)
+        flag_id = flag.id
+    stored.response = {
+        "id": stored.id,
+        "taken_on": taken_on.isoformat(),
+        "flags": [finding_to_json(f) for f in findings if f.level != "none"],
+        "flag_id": flag_id,
+    }
+    return stored.response, True
+
+
+def _checked_results(patient: Patient, results: list[Mapping[str, Any]], taken_on: date, patient_reported: bool,
+                     content: Content) -> tuple[list[dict[str, Any]], list[Finding]]:
+    """LabResult column values, one dict per analyte, and the rules' findings."""
     settings = clinic_settings(patient.clinic, content)
     seen: set[str] = set()
     rows, findings = [], []
-    for index, raw in enumerate(data["results"]):
+    for index, raw in enumerate(results):
         field = f"results[{index}]"
         analyte = raw["analyte"]
         if analyte in seen:
-            raise api_error(400, "invalid_value", f"{analyte} is listed twice.", f"{field}.analyte")
+            raise InvalidInput(f"{field}.analyte", f"{analyte} is listed twice.")
         seen.add(analyte)
         value = raw.get("value")
         if value is None:
@@ -84,61 +102,5 @@ def prepare(session: Session, patient: Patient, recorder: User, data: Mapping[st
                      "value_text": result.value if isinstance(result.value, str) else None,
                      "ref_low": result.ref_low, "ref_high": result.ref_high})
     if not rows:
-        raise api_error(400, "invalid_value", "Give at least one result.", "results")
-    return Submission(patient_id=patient.id, clinic_id=patient.clinic_id, client_id=client_id, taken_on=taken_on,
-                      patient_reported=patient_reported, recorder_id=recorder.id, results=tuple(rows),
-                      findings=tuple(findings))
-
-
-def store(session: Session, submission: Submission, now: datetime, content: Content) -> tuple[dict[str, Any], bool]:
-    """Store prepared results and raise their flag; (response body, created).
-
-    Meant for a short transaction of its own: the unique (patient, client_id)
-    constraint decides between requests that raced, and the loser gets the
-    first answer (the session is rolled back).
-    """
-    stored = LabSubmission(
-        patient_id=submission.patient_id, client_id=submission.client_id, taken_on=submission.taken_on,
-        patient_reported=submission.patient_reported, recorded_by_id=submission.recorder_id, response={},
-        created_at=now,
-        results=[LabResult(patient_id=submission.patient_id, taken_on=submission.taken_on,
-                           patient_reported=submission.patient_reported, **row) for row in submission.results])
-    session.add(stored)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        first = first_answer(session, submission.patient_id, submission.client_id)
-        if first is None:
-            raise
-        return first, False
-    # Results can start or stop weekly blood counts: the clock re-plans her reminders.
-    session.execute(update(Patient).where(Patient.id == submission.patient_id).values(reminders_until=None))
-    flagged = [f for f in submission.findings if flag_service.raises_flag(f.level, content)]
-    flag_id = None
-    if flagged:
-        top = max((f.level for f in flagged), key=content.level_rank)
-        reasons = list(dict.fromkeys(f.rule for f in flagged))
-        flag = flag_service.raise_flag(session, submission.patient_id, submission.clinic_id, top, "lab", stored.id,
-                                       reasons, now, content)
-        flag_id = flag.id
-    stored.response = {
-        "id": stored.id,
-        "taken_on": submission.taken_on.isoformat(),
-        "flags": [finding_to_json(f) for f in submission.findings if f.level != "none"],
-        "flag_id": flag_id,
-    }
-    return stored.response, True
-
-
-def submit(session: Session, patient: Patient, recorder: User, data: Mapping[str, Any], today: date, now: datetime,
-           content: Content) -> tuple[dict[str, Any], bool]:
-    """:func:`prepare` and :func:`store` in the caller's one transaction (the demo).
-
-    A conflict would roll that whole transaction back (:func:`store`): for
-    records that cannot have one, such as the demo's new patients.
-    """
-    submission = prepare(session, patient, recorder, data, today, content)
-    if isinstance(submission, dict):
-        return submission, False
-    return store(session, submission, now, content)
+        raise InvalidInput("results", "Give at least one result.")
+    return rows, findings

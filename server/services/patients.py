@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from zoneinfo import ZoneInfo
 
-from ..db import DriverStatement
 from ..engine import inputs as engine_inputs
-from ..engine.errors import InputError
 from ..engine.protocol import Content
+from ..engine.dates import parse_date
 from ..engine.timeline import Item, Timeline, item_to_json, monitoring_end, timeline
-from ..models import Checklist, Clinic, Course, FamilyLink, Flag, LabResult, Patient, Pregnancy, User
-from ..timeutil import utcnow
+from ..models import (AuditEvent, CalendarFeed, Checklist, Clinic, Course, Delivery, FamilyLink, Flag, InviteCode,
+                      LabResult, Patient, Pregnancy, PushSubscription, Reminder, Snooze, User)
+from ..timeutil import local_today, utcnow
 from . import accounts
+from .errors import Conflict, InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
 
 
 def clinic_settings(clinic: Clinic, content: Content) -> Mapping[str, Any]:
@@ -27,20 +32,14 @@ def clinic_settings(clinic: Clinic, content: Content) -> Mapping[str, Any]:
 
 
 def engine_patient(patient: Patient) -> engine_inputs.Patient:
-    return engine_person(patient, patient.pregnancies)
-
-
-def engine_person(fields: Any, pregnancies: Iterable[Any]) -> engine_inputs.Patient:
-    """The engine's patient from anything with a patient's columns (an ORM
-    patient or a plain row) and her pregnancies."""
     return engine_inputs.Patient(
-        sex=fields.sex,
-        childbearing_potential=fields.childbearing_potential,
-        breastfeeding=fields.breastfeeding,
-        pregnancies=tuple(engine_inputs.Pregnancy(p.reported_on, p.ended_on) for p in pregnancies),
-        baseline=dict(fields.baseline or {}),
-        language=fields.language,
-        timezone=fields.timezone,
+        sex=patient.sex,
+        childbearing_potential=patient.childbearing_potential,
+        breastfeeding=patient.breastfeeding,
+        pregnancies=tuple(engine_inputs.Pregnancy(p.reported_on, p.ended_on) for p in patient.pregnancies),
+        baseline=dict(patient.baseline or {}),
+        language=patient.language,
+        timezone=patient.timezone,
     )
 
 
@@ -48,67 +47,6 @@ def engine_courses(courses: Iterable[Course]) -> tuple[engine_inputs.Course, ...
     return engine_inputs.check_courses(
         [engine_inputs.make_course([date.fromisoformat(d) for d in c.infusions], c.status) for c in courses]
     )
-
-
-@dataclass(frozen=True)
-class Record:
-    """What the rules and the advice need of one patient, without the ORM.
-
-    The monthly checklist is the most frequent request: reading this with
-    three statements on the driver (:func:`load_record`) costs a fraction of
-    loading the patient, clinic, courses and pregnancies as ORM objects.
-    """
-
-    id: int
-    clinic_id: int
-    clinic_phone: str
-    emergency_number: str
-    person: engine_inputs.Patient
-    courses: tuple[engine_inputs.Course, ...]
-
-    @property
-    def language(self) -> str:
-        return self.person.language
-
-    @property
-    def timezone(self) -> str:
-        return self.person.timezone
-
-
-def record_of(patient: Patient) -> Record:
-    """The record of a patient already loaded through the ORM."""
-    return Record(id=patient.id, clinic_id=patient.clinic_id, clinic_phone=patient.clinic.phone,
-                  emergency_number=patient.clinic.emergency_number, person=engine_patient(patient),
-                  courses=engine_courses(patient.courses))
-
-
-_patients, _clinics = Patient.__table__, Clinic.__table__
-_courses, _pregnancies = Course.__table__, Pregnancy.__table__
-# Built once and run on the driver (server.db.DriverStatement): every checklist reads them.
-_RECORD = DriverStatement(
-    select(_patients.c.id, _patients.c.clinic_id, _patients.c.sex, _patients.c.childbearing_potential,
-           _patients.c.breastfeeding, _patients.c.baseline, _patients.c.language, _patients.c.timezone,
-           _clinics.c.phone, _clinics.c.emergency_number)
-    .join_from(_patients, _clinics, _clinics.c.id == _patients.c.clinic_id)
-    .where(_patients.c.id == bindparam("patient_id")))
-# The same order as the ORM relationships (Patient.courses, Patient.pregnancies).
-_RECORD_COURSES = DriverStatement(select(_courses.c.infusions, _courses.c.status)
-                                  .where(_courses.c.patient_id == bindparam("patient_id"))
-                                  .order_by(_courses.c.id))
-_RECORD_PREGNANCIES = DriverStatement(select(_pregnancies.c.reported_on, _pregnancies.c.ended_on)
-                                      .where(_pregnancies.c.patient_id == bindparam("patient_id"))
-                                      .order_by(_pregnancies.c.reported_on))
-
-
-def load_record(on: Session | Connection, patient_id: int) -> Record | None:
-    """The record of patient ``patient_id`` (None if there is none), read on the driver."""
-    key = {"patient_id": patient_id}
-    row = _RECORD.first(on, key)
-    if row is None:
-        return None
-    return Record(id=row.id, clinic_id=row.clinic_id, clinic_phone=row.phone, emergency_number=row.emergency_number,
-                  person=engine_person(row, _RECORD_PREGNANCIES.rows(on, key)),
-                  courses=engine_courses(_RECORD_COURSES.rows(on, key)))
 
 
 def engine_labs(results: Iterable[LabResult], content: Content) -> tuple[engine_inputs.LabResult, ...]:
@@ -163,12 +101,7 @@ def add_course(patient: Patient, infusions: list[date], status: str, creator: Us
                now: datetime) -> Course:
     """Record a course; refuses one that overlaps a recorded course, or a "given"
     course with infusions after the patient's today (that is a planned one)."""
-    new = engine_inputs.make_course(infusions, status, "infusions")
-    today = now.astimezone(ZoneInfo(patient.timezone)).date()
-    if status == "given" and new.last > today:
-        raise InputError("infusions", f"{new.last.isoformat()} is in the future: record the course as planned")
-    existing = engine_courses(patient.courses)
-    engine_inputs.check_courses([*existing, new], "infusions")
+    new = _checked_course(patient, infusions, status, patient.courses, now, "infusions")
     course = Course(infusions=[d.isoformat() for d in new.infusions], status=status, created_by_id=creator.id,
                     created_at=now)
     patient.courses.append(course)
@@ -196,9 +129,11 @@ def load_history(session: Session, patient: Patient) -> History:
 
 
 def compute_timeline(history: History, content: Content) -> Timeline:
+    """The patient's timeline; UnusableRecord when her stored record is one the engine cannot use."""
     patient = history.patient
-    return timeline(engine_patient(patient), engine_courses(history.courses),
-                    engine_labs(history.results, content), clinic_settings(patient.clinic, content), content)
+    with stored_record(patient.id):
+        return timeline(engine_patient(patient), engine_courses(history.courses),
+                        engine_labs(history.results, content), clinic_settings(patient.clinic, content), content)
 
 
 # --- item status ----------------------------------------------------------------
@@ -307,27 +242,223 @@ def adherence(history: History, today: date, content: Content) -> dict[str, Any]
     }
 
 
-def monitoring_end_of(courses: Iterable[Course], content: Content) -> date | None:
-    return monitoring_end(engine_courses(courses), content)
+def monitoring_end_of(patient: Patient, content: Content) -> date | None:
+    """The day monitoring ends; UnusableRecord when her stored courses are ones the engine cannot use."""
+    with stored_record(patient.id):
+        return monitoring_end(engine_courses(patient.courses), content)
 
 
 def export(session: Session, patient: Patient) -> dict[str, Any]:
-    """The patient's own data (GDPR access and portability): answers, results, flag states."""
+    """Everything held about the patient (GDPR Art. 15 and 20): her account,
+    answers, results, the care team's flags with their notes and outcomes,
+    snoozes with their reasons, family access and codes, devices subscribed to
+    push (endpoints only: the keys are secrets of the browser), calendar feeds
+    (never their secret), every reminder and message planned or sent about her,
+    and the audit log of the staff who read or changed her record.
+
+    The record itself (courses, pregnancies, baseline) is the caller's
+    ``patient`` entry (the same as GET /patients/{id})."""
+    pid = patient.id
+
     def day(value):
         return value.isoformat() if value is not None else None
 
-    checklists = session.scalars(select(Checklist).where(Checklist.patient_id == patient.id).order_by(Checklist.id))
-    flags = session.scalars(select(Flag).where(Flag.patient_id == patient.id).order_by(Flag.id))
-    links = session.scalars(select(FamilyLink).where(FamilyLink.patient_id == patient.id).order_by(FamilyLink.id))
+    def rows(model, *where, order=None):
+        return session.scalars(select(model).where(*where).order_by(order if order is not None else model.id))
+
+    account = session.scalar(select(User).where(User.patient_id == pid))
+    emails = dict(session.execute(select(User.id, User.email).where(User.id.in_(
+        select(AuditEvent.actor_id).where(AuditEvent.patient_id == pid)
+        .union(select(Flag.acknowledged_by_id).where(Flag.patient_id == pid),
+               select(Flag.resolved_by_id).where(Flag.patient_id == pid),
+               select(Snooze.created_by_id).where(Snooze.patient_id == pid),
+               select(Delivery.user_id).where(Delivery.patient_id == pid),
+               select(CalendarFeed.user_id).where(CalendarFeed.patient_id == pid))))).all())
+    roles = dict(session.execute(select(User.id, User.role).where(User.id.in_(list(emails)))).all())
+
+    def person(user_id):
+        return None if user_id is None else {"id": user_id, "email": emails.get(user_id),
+                                             "role": roles.get(user_id)}
+
+    subscriptions = [] if account is None else rows(PushSubscription, PushSubscription.user_id == account.id)
     return {
         "exported_at": utcnow().isoformat(),
+        "account": None if account is None else {"email": account.email, "role": account.role,
+                                                 "created_at": day(account.created_at)},
         "checklists": [{"answered_on": day(c.answered_on), "answers": dict(c.answers), "note": c.note,
-                        "level": c.level, "reasons": list(c.reasons)} for c in checklists],
+                        "level": c.level, "reasons": list(c.reasons)}
+                       for c in rows(Checklist, Checklist.patient_id == pid)],
         "lab_results": [{"analyte": r.analyte, "value": r.value, "ref_low": r.ref_low, "ref_high": r.ref_high,
                          "taken_on": day(r.taken_on), "patient_reported": r.patient_reported}
-                        for r in lab_results_of(session, patient.id)],
-        "flags": [{"level": f.level, "reasons": list(f.reasons), "status": f.status, "created_at": day(f.created_at),
-                   "outcome": f.outcome} for f in flags],
+                        for r in lab_results_of(session, pid)],
+        "flags": [{"level": f.level, "source": f.source, "reasons": list(f.reasons), "status": f.status,
+                   "created_at": day(f.created_at), "acknowledged_by": person(f.acknowledged_by_id),
+                   "acknowledged_at": day(f.acknowledged_at), "resolved_by": person(f.resolved_by_id),
+                   "resolved_at": day(f.resolved_at), "outcome": f.outcome, "note": f.note,
+                   "escalated_at": day(f.escalated_at)}
+                  for f in rows(Flag, Flag.patient_id == pid)],
+        "snoozes": [{"code": s.code, "until": day(s.until), "reason": s.reason, "created_by": person(s.created_by_id),
+                     "created_at": day(s.created_at)} for s in rows(Snooze, Snooze.patient_id == pid)],
         "family": [{"email": link.user.email, "shares": list(link.shares), "since": day(link.created_at),
-                    "revoked_at": day(link.revoked_at)} for link in links],
+                    "revoked_at": day(link.revoked_at)}
+                   for link in rows(FamilyLink, FamilyLink.patient_id == pid)],
+        "codes": [{"kind": c.kind, "created_at": day(c.created_at), "expires_at": day(c.expires_at),
+                   "used_at": day(c.used_at)} for c in rows(InviteCode, InviteCode.patient_id == pid)],
+        "push_subscriptions": [{"endpoint": s.endpoint, "created_at": day(s.created_at),
+                                "last_success_at": day(s.last_success_at)} for s in subscriptions],
+        "calendar_feeds": [{"owner": person(f.user_id), "created_at": day(f.created_at),
+                            "revoked_at": day(f.revoked_at), "last_fetched_at": day(f.last_fetched_at)}
+                           for f in rows(CalendarFeed, CalendarFeed.patient_id == pid)],
+        "reminders": [{"kind": r.kind, "codes": list(r.codes), "occurrence": day(r.occurrence), "step": r.step,
+                       "audience": r.audience, "due_at": day(r.due_at), "useful_until": day(r.useful_until),
+                       "status": r.status, "outcome": r.outcome, "handled_at": day(r.handled_at)}
+                      for r in rows(Reminder, Reminder.patient_id == pid, order=Reminder.due_at)],
+        "deliveries": [{"purpose": d.purpose, "recipient": person(d.user_id), "payload": dict(d.payload),
+                        "status": d.status, "attempts": d.attempts, "last_status": d.last_status,
+                        "created_at": day(d.created_at), "sent_at": day(d.sent_at), "expires_at": day(d.expires_at)}
+                       for d in rows(Delivery, Delivery.patient_id == pid)],
+        "access_log": [{"at": day(e.at), "action": e.action, "by": person(e.actor_id)}
+                       for e in rows(AuditEvent, AuditEvent.patient_id == pid)],
     }
+
+
+# --- records the engine cannot use ----------------------------------------------------
+
+#: the ``status_error`` (and 409 code) of a patient whose stored record the engine cannot use
+RECORD_NEEDS_CORRECTION = "record_needs_correction"
+#: what a listing shows instead of her figures
+NO_ADHERENCE = {"done_on_time": None, "due_so_far": None, "overdue_labs": None, "missed_checklists": None,
+                "rate": None}
+#: what a stored value the engine cannot compute with raises: a date whose arithmetic
+#: leaves date's years 1..9999 (ValueError, OverflowError), a date outside the
+#: accepted range or an overlap (InputError, a ValueError), an unknown time zone
+#: (a KeyError), a value of the wrong type. Anything else is a bug and stays a 500.
+_UNUSABLE = (ValueError, ArithmeticError, LookupError, TypeError)
+
+
+class UnusableRecord(Conflict):
+    """The patient's stored record is one the engine cannot compute with: rows
+    written around the API's checks (a course on 9999-12-31, a pregnancy in
+    year 9999, an unknown time zone). Listings show her with an error marker
+    and go on; her timeline answers 409; the care team corrects or removes the
+    entry (PATCH or DELETE of the course or pregnancy)."""
+
+    def __init__(self) -> None:
+        super().__init__(RECORD_NEEDS_CORRECTION,
+                         "This patient's record has a date the timeline cannot use. The care team can correct or "
+                         "remove the course or pregnancy.")
+
+
+@contextmanager
+def stored_record(patient_id: int) -> Iterator[None]:
+    """Engine work on patient ``patient_id``'s stored record: what her record
+    makes the engine raise becomes UnusableRecord (the rule of one broken row,
+    docs/decisions.md). Database errors pass as they are."""
+    try:
+        yield
+    except SQLAlchemyError:
+        raise
+    except _UNUSABLE as error:
+        # Only the class: the message may quote her stored dates.
+        log.warning("patient %s: the engine cannot use the stored record (%s)", patient_id, type(error).__name__)
+        raise UnusableRecord() from error
+
+
+def today_of(patient: Patient, now: datetime | None = None) -> date:
+    """The patient's local date; UnusableRecord for a stored time zone that does not exist."""
+    with stored_record(patient.id):
+        return local_today(patient.timezone, now)
+
+
+def patient_summary(session: Session, patient: Patient, now: datetime, content: Content) -> dict[str, Any]:
+    """A patient's line of the clinic's list: her adherence figures, or null
+    figures and ``status_error`` when her stored record is one the engine
+    cannot use (one broken record never fails the list)."""
+    try:
+        history = load_history(session, patient)
+        return {"adherence": adherence(history, today_of(patient, now), content)}
+    except UnusableRecord as error:
+        return {"adherence": dict(NO_ADHERENCE), "status_error": error.code}
+
+
+# --- corrections: the care team corrects or removes a course or a pregnancy ----------------
+
+
+def _checked_course(patient: Patient, infusions: Iterable[date], status: str, others: Iterable[Course],
+                    now: datetime, field: str) -> engine_inputs.Course:
+    """The course as the engine takes it, refused (InputError on ``field`` or
+    ``infusions``) when it is "given" with infusions after the patient's today
+    (that is a planned one) or overlaps one of ``others``."""
+    new = engine_inputs.make_course(list(infusions), status, "infusions")
+    today = now.astimezone(ZoneInfo(patient.timezone)).date()
+    if status == "given" and new.last > today:
+        raise InvalidInput(field, f"{new.last.isoformat()} is in the future: record the course as planned")
+    engine_inputs.check_courses([*engine_courses(others), new], "infusions")
+    return new
+
+
+def course_of(patient: Patient, course_id: int) -> Course:
+    """The patient's course ``course_id``; NotFound for any other (another patient's included)."""
+    found = next((course for course in patient.courses if course.id == course_id), None)
+    if found is None:
+        raise NotFound("No such course.")
+    return found
+
+
+def update_course(patient: Patient, course: Course, fields: Mapping[str, Any], now: datetime) -> Course:
+    """Correct a recorded course: its ``infusions``, its ``status``, or both
+    (the fields given; the others stay). The rules of :func:`add_course`
+    apply, against the patient's other courses; stored infusions that are not
+    sent again must be in the accepted range themselves (InvalidInput on
+    ``infusions``: send them corrected). The clock re-plans her reminders."""
+    if "infusions" in fields:
+        infusions = list(fields["infusions"])
+    else:
+        infusions = [parse_date(day, "infusions") for day in course.infusions]
+    status = fields.get("status", course.status)
+    field = "infusions" if "infusions" in fields or "status" not in fields else "status"
+    new = _checked_course(patient, infusions, status, [c for c in patient.courses if c is not course], now, field)
+    course.infusions = [day.isoformat() for day in new.infusions]
+    course.status = status
+    patient.reminders_until = None
+    return course
+
+
+def remove_course(session: Session, patient: Patient, course: Course) -> None:
+    """Delete a course recorded in error; the clock re-plans her reminders (and
+    cancels the pending ones it no longer plans)."""
+    patient.courses.remove(course)
+    session.delete(course)
+    patient.reminders_until = None
+
+
+def pregnancy_of(patient: Patient, pregnancy_id: int) -> Pregnancy:
+    """The patient's pregnancy ``pregnancy_id``; NotFound for any other."""
+    found = next((p for p in patient.pregnancies if p.id == pregnancy_id), None)
+    if found is None:
+        raise NotFound("No such pregnancy.")
+    return found
+
+
+def update_pregnancy(patient: Patient, pregnancy: Pregnancy, fields: Mapping[str, Any]) -> Pregnancy:
+    """Correct a reported pregnancy: ``reported_on``, ``ended_on`` (None: not
+    ended), or both; an end before the report is refused, naming the field
+    sent. The clock re-plans her reminders."""
+    # Stored dates not sent again must be in range too: a correction never keeps a broken one.
+    reported_on = parse_date(fields.get("reported_on", pregnancy.reported_on), "reported_on")
+    ended_on = fields["ended_on"] if "ended_on" in fields else pregnancy.ended_on
+    ended_on = None if ended_on is None else parse_date(ended_on, "ended_on")
+    if ended_on is not None and ended_on < reported_on:
+        field = "ended_on" if "ended_on" in fields else "reported_on"
+        raise InvalidInput(field, "The pregnancy would end before it was reported.")
+    pregnancy.reported_on, pregnancy.ended_on = reported_on, ended_on
+    patient.pregnancies.sort(key=lambda p: p.reported_on)  # the relationship's order
+    patient.reminders_until = None
+    return pregnancy
+
+
+def remove_pregnancy(patient: Patient, pregnancy: Pregnancy) -> None:
+    """Delete a pregnancy reported in error (the relationship deletes the row);
+    the clock re-plans her reminders."""
+    patient.pregnancies.remove(pregnancy)
+    patient.reminders_until = None

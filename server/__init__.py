@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 from apiflask import APIFlask
 from flask import request
 from flask_compress import Compress
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, csrf, errors
+from . import auth, csrf, errors, sessions
 from .config import load_config
 from .csrf import STATE_CHANGING
 from .db import Database
@@ -47,6 +48,12 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
                    docs_path=None)
     app.request_class = Request
     app.config.update(load_config(environ, config))
+    if app.config["TRUSTED_PROXIES"] > 0:
+        # The client's address and scheme as the configured proxies saw them, trusting
+        # exactly that many hops of X-Forwarded-For and -Proto (the left-most values a
+        # client may write itself are ignored); Host is the proxy's to pass on.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
     app.config["DESCRIPTION"] = ("The Alemtrack HTTP API (shared/API.md section 2). Cookie sessions; every "
                                  "POST, PUT, PATCH and DELETE sends the token of GET /api/v1/auth/csrf in "
                                  "the X-CSRF-Token header.")
@@ -59,6 +66,7 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     errors.init_app(app)
     auth.init_app(app)
     csrf.init_app(app)  # before the other hooks
+    sessions.init_app(app)
     compress.init_app(app)
     app.before_request(_refuse_cross_origin)
     app.before_request(_refuse_malformed_json)

@@ -44,11 +44,23 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
         "LOGIN_WINDOW_SECONDS": int(env.get("ALEMTRACK_LOGIN_WINDOW_SECONDS", "900")),
         "LOGIN_MAX_PER_ACCOUNT": int(env.get("ALEMTRACK_LOGIN_MAX_PER_ACCOUNT", "5")),
         "LOGIN_MAX_PER_ADDRESS": int(env.get("ALEMTRACK_LOGIN_MAX_PER_ADDRESS", "20")),
+        # Registrations refused (unknown code, taken email, weak password) per address
+        # in the same window: codes cannot be guessed nor emails probed at speed.
+        "REGISTER_MAX_PER_ADDRESS": int(env.get("ALEMTRACK_REGISTER_MAX_PER_ADDRESS", "10")),
+        # Session lifetimes (ASVS V3.3, server.sessions): staff sessions end 12 hours after
+        # the login or 30 minutes after the last request; patients' and family members' after
+        # 30 days without a request.
+        "STAFF_SESSION_MAX_SECONDS": int(env.get("ALEMTRACK_STAFF_SESSION_MAX_SECONDS", str(12 * 3600))),
+        "STAFF_SESSION_IDLE_SECONDS": int(env.get("ALEMTRACK_STAFF_SESSION_IDLE_SECONDS", str(30 * 60))),
+        "PERSONAL_SESSION_IDLE_SECONDS": int(env.get("ALEMTRACK_PERSONAL_SESSION_IDLE_SECONDS",
+                                                     str(30 * 24 * 3600))),
         # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
         "ARGON2_TIME_COST": int(env.get("ALEMTRACK_ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_KIB": int(env.get("ALEMTRACK_ARGON2_MEMORY_KIB", "65536")),
         "ENROLLMENT_CODE_DAYS": int(env.get("ALEMTRACK_ENROLLMENT_CODE_DAYS", "14")),
         "FAMILY_INVITE_DAYS": int(env.get("ALEMTRACK_FAMILY_INVITE_DAYS", "7")),
+        # Reverse proxies in front of the app that set X-Forwarded-For and -Proto
+        # (server.create_app applies ProxyFix for exactly this many hops; 0: none).
         "TRUSTED_PROXIES": int(env.get("ALEMTRACK_TRUSTED_PROXIES", "0")),
         # Web Push (VAPID, RFC 8292): the key as PEM text or a file path; without
         # it, the key `vapid-keys` stored in the instance folder.

@@ -12,6 +12,7 @@ from ..errors import api_error
 from ..models import FamilyLink
 from ..schemas import CsrfOut, LoginIn, LoginOut, PasswordIn, RegisterIn, UserOut
 from ..services import accounts
+from ..services.errors import DomainError, InvalidInput, NotAuthenticated
 from ..timeutil import utcnow
 from . import bp
 
@@ -46,9 +47,8 @@ def login(body):
     try:
         account = accounts.authenticate(session, body["email"], body["password"], auth.client_address(),
                                         utcnow(), current_app.config)
-    except HTTPError as error:
-        if error.status_code == 401:
-            session.commit()  # keep the failed attempt: it counts towards the limit
+    except NotAuthenticated:
+        session.commit()  # keep the failed attempt: it counts towards the limit
         raise
     session.commit()
     cookie_session.clear()  # a new session on login: nothing of the old one carries over
@@ -74,14 +74,27 @@ def logout():
 @bp.doc(summary="Create an account with an enrollment or family invite code", responses=ERRORS)
 def register(body):
     session = get_session()
+    address, now = auth.client_address(), utcnow()
+    accounts.check_registration_throttle(session, address, now, current_app.config)
     try:
-        account = accounts.register(session, body["code"], body["email"], body["password"], utcnow(),
+        account = accounts.register(session, body["code"], body["email"], body["password"], now,
                                     current_app.config)
         session.commit()
     except IntegrityError:
-        session.rollback()
+        _count_refused_registration(session, address, now)
         raise api_error(409, "email_taken", "An account with this email exists. Log in instead.", "email") from None
+    except (DomainError, HTTPError) as error:
+        if isinstance(error, DomainError) or 400 <= error.status_code < 500:
+            _count_refused_registration(session, address, now)
+        raise
     return user_json(account), 201
+
+
+def _count_refused_registration(session, address, now) -> None:
+    """Nothing of the refused registration stays; the refusal itself is counted."""
+    session.rollback()
+    accounts.record_registration_refused(session, address, now)
+    session.commit()
 
 
 @bp.post("/auth/password")
@@ -90,8 +103,15 @@ def register(body):
 @bp.doc(summary="Change password: every other session ends", responses=ERRORS)
 def change_password(body):
     account = auth.account()
-    accounts.change_password(account, body["current_password"], body["new_password"], current_app.config)
-    get_session().commit()
+    session = get_session()
+    try:
+        accounts.change_password(session, account, body["current_password"], body["new_password"],
+                                 auth.client_address(), utcnow(), current_app.config)
+    except InvalidInput as error:
+        if error.code == accounts.WRONG_CURRENT_PASSWORD:
+            session.commit()  # keep the failed attempt: it counts towards the login limit
+        raise
+    session.commit()
     cookie_session.clear()
     login_user(account)  # this session goes on with the new token
     return {"user": user_json(account), "csrf_token": csrf_guard.token()}

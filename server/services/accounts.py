@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ..errors import api_error
 from ..models import FamilyLink, InviteCode, LoginAttempt, Patient, User
 from ..models.people import new_session_token
+from .errors import InvalidInput, NotAuthenticated, RateLimited
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
@@ -46,16 +47,29 @@ def _account_key(email: str) -> str:
     return "account:" + hashlib.sha256(normalise_email(email).encode()).hexdigest()[:40]
 
 
+def _address_key(address: str) -> str:
+    return f"address:{address}"
+
+
+def _registration_key(address: str) -> str:
+    return f"register:{address}"
+
+
 @dataclass
 class Throttle:
+    """Failed password checks (logins and password changes alike) per account and
+    per client address, and refused registrations per address, in one window."""
+
     window: timedelta
     max_per_account: int
     max_per_address: int
+    max_registrations: int
 
     @classmethod
     def from_config(cls, config: Mapping) -> "Throttle":
         return cls(timedelta(seconds=config["LOGIN_WINDOW_SECONDS"]),
-                   config["LOGIN_MAX_PER_ACCOUNT"], config["LOGIN_MAX_PER_ADDRESS"])
+                   config["LOGIN_MAX_PER_ACCOUNT"], config["LOGIN_MAX_PER_ADDRESS"],
+                   config["REGISTER_MAX_PER_ADDRESS"])
 
 
 def _retry_after(session: Session, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
@@ -84,21 +98,30 @@ def _dummy_hash(ph: PasswordHasher) -> str:
     return _DUMMY_HASHES[key]
 
 
+def _check_password_throttle(session: Session, email: str, address: str, now: datetime, config: Mapping) -> None:
+    """RateLimited while the account or the address has too many recent failed password checks."""
+    throttle = Throttle.from_config(config)
+    for key, limit in ((_account_key(email), throttle.max_per_account),
+                       (_address_key(address), throttle.max_per_address)):
+        wait = _retry_after(session, key, limit, throttle.window, now)
+        if wait is not None:
+            raise RateLimited(wait, "Too many wrong passwords. Try again later.")
+
+
+def _record_password_failure(session: Session, email: str, address: str, now: datetime) -> None:
+    session.add_all([LoginAttempt(key=_account_key(email), at=now), LoginAttempt(key=_address_key(address), at=now)])
+
+
 def authenticate(session: Session, email: str, password: str, address: str, now: datetime,
                  config: Mapping) -> User:
     """The active user with this email and password.
 
-    Raises 429 (with Retry-After) while the account or the address has too many
-    recent failures, and the same 401 for an unknown email, a wrong password and
-    a disabled account. A failure is recorded for the caller to commit.
+    Raises RateLimited while the account or the address has too many recent
+    failures (logins and password changes alike), and the same
+    NotAuthenticated for an unknown email, a wrong password and a disabled
+    account. A failure is recorded for the caller to commit.
     """
-    throttle = Throttle.from_config(config)
-    account = _account_key(email)
-    for key, limit in ((account, throttle.max_per_account), (f"address:{address}", throttle.max_per_address)):
-        wait = _retry_after(session, key, limit, throttle.window, now)
-        if wait is not None:
-            raise api_error(429, "rate_limited", "Too many failed logins. Try again later.",
-                            headers={"Retry-After": str(wait)})
+    _check_password_throttle(session, email, address, now, config)
     ph = hasher(config)
     found = session.scalar(select(User).where(User.email == normalise_email(email)))
     ok = False
@@ -107,9 +130,9 @@ def authenticate(session: Session, email: str, password: str, address: str, now:
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or found is None or not found.active:
-        session.add_all([LoginAttempt(key=account, at=now), LoginAttempt(key=f"address:{address}", at=now)])
-        raise api_error(401, "invalid_credentials", "Email or password is wrong.")
-    session.execute(delete(LoginAttempt).where(LoginAttempt.key == account))
+        _record_password_failure(session, email, address, now)
+        raise NotAuthenticated("Email or password is wrong.")
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key == _account_key(email)))
     if ph.check_needs_rehash(found.password_hash):
         found.password_hash = ph.hash(password)
     return found
@@ -120,15 +143,51 @@ def end_all_sessions(account: User) -> None:
     account.session_token = new_session_token()
 
 
-def change_password(account: User, current: str, new: str, config: Mapping) -> None:
+#: the code of a wrong current password: its failure is the caller's to commit
+WRONG_CURRENT_PASSWORD = "invalid_credentials"
+
+
+def change_password(session: Session, account: User, current: str, new: str, address: str, now: datetime,
+                    config: Mapping) -> None:
+    """Give ``account`` the password ``new`` once ``current`` is proven; every
+    session of the account ends (the caller logs this one in again).
+
+    A wrong ``current`` counts towards the login throttle of the account and
+    the address (a stolen session must not guess the password at will):
+    InvalidInput on ``current_password`` with code
+    :data:`WRONG_CURRENT_PASSWORD`, the failure recorded for the caller to
+    commit; RateLimited once the limit is reached. ``new`` must follow the
+    password rules and differ from ``current`` (InvalidInput on
+    ``new_password``).
+    """
+    _check_password_throttle(session, account.email, address, now, config)
     ph = hasher(config)
     try:
         ph.verify(account.password_hash, current)
     except (VerificationError, InvalidHashError):
-        raise api_error(400, "invalid_credentials", "The current password is wrong.", "current_password") from None
+        _record_password_failure(session, account.email, address, now)
+        raise InvalidInput("current_password", "The current password is wrong.", WRONG_CURRENT_PASSWORD) from None
     check_password_rules(new, "new_password")
+    if new == current:
+        raise InvalidInput("new_password", "The new password is the current one: choose another.", "same_password")
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key == _account_key(account.email)))
     account.password_hash = ph.hash(new)
     end_all_sessions(account)
+
+
+def check_registration_throttle(session: Session, address: str, now: datetime, config: Mapping) -> None:
+    """RateLimited while ``address`` has too many recently refused registrations."""
+    throttle = Throttle.from_config(config)
+    wait = _retry_after(session, _registration_key(address), throttle.max_registrations, throttle.window, now)
+    if wait is not None:
+        raise RateLimited(wait, "Too many refused registrations from this network. Try again later.")
+
+
+def record_registration_refused(session: Session, address: str, now: datetime) -> None:
+    """Count a refused registration (unknown, used or expired code, taken email,
+    weak password) of ``address``, for the caller to commit: codes cannot be
+    guessed, nor emails probed, at speed."""
+    session.add(LoginAttempt(key=_registration_key(address), at=now))
 
 
 def new_code() -> str:

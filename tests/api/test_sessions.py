@@ -18,6 +18,7 @@ from server.timeutil import utcnow
 
 from ..conftest import TEST_CONFIG, join_test_transaction
 from .conftest import PASSWORD, Client, new_client_id, today_madrid
+from .test_submissions import clock  # noqa: F401  (the frozen-time fixture)
 
 COOKIE = "alemtrack_session"
 NEW_PASSWORD = "a brand new passphrase"
@@ -531,3 +532,347 @@ def test_user_rows_are_untouched_by_failed_logins(app, world, db):
     db.expire_all()
     account = db.scalar(select(User).where(User.email == email))
     assert account.active and account.session_token == before
+
+
+# --- wrong current passwords count like failed logins ----------------------------------------
+
+
+def change_password(client: Client, current: str, new: str = NEW_PASSWORD):
+    return client.post("/api/v1/auth/password", json={"current_password": current, "new_password": new})
+
+
+def test_wrong_current_passwords_are_throttled_like_logins(app, world, db):
+    """A stolen session must not try passwords at will: the account's limit counts both."""
+    limit = app.config["LOGIN_MAX_PER_ACCOUNT"]
+    window = app.config["LOGIN_WINDOW_SECONDS"]
+    email = world.users["patient"].email
+    thief = Client(app)
+    assert thief.login(email).status_code == 200
+    for _ in range(limit - 1):
+        assert_error(change_password(thief, "not the password"), 400, "invalid_credentials")
+    assert attempts(db, "account:") == limit - 1
+    assert attempts(db, "address:") == limit - 1
+    assert Client(app).login(email, "not the password either").status_code == 401  # the limit-th failure
+
+    for current in (PASSWORD, "not the password"):
+        blocked = change_password(thief, current)
+        assert_error(blocked, 429, "rate_limited")
+        assert 1 <= int(blocked.headers["Retry-After"]) <= window + 1
+    assert_error(Client(app).login(email, PASSWORD), 429, "rate_limited")
+    # Nothing changed: the password is the old one, and the session goes on.
+    db.expire_all()
+    assert accounts_verify(app, db, email, PASSWORD)
+    assert thief.get("/api/v1/me").status_code == 200
+    # Another account is not touched.
+    assert Client(app).login(world.users["nurse"].email).status_code == 200
+
+
+def accounts_verify(app, db, email: str, password: str) -> bool:
+    from argon2.exceptions import VerificationError
+
+    from server.services import accounts
+
+    stored = db.scalar(select(User.password_hash).where(User.email == email))
+    try:
+        return accounts.hasher(app.config).verify(stored, password)
+    except VerificationError:
+        return False
+
+
+def test_wrong_current_passwords_count_towards_the_address_limit(app, world, db):
+    limit = app.config["LOGIN_MAX_PER_ADDRESS"]
+    per_account = app.config["LOGIN_MAX_PER_ACCOUNT"]
+    clients = [client for role in ("patient", "other_patient", "nurse", "admin", "family")
+               for client in [Client(app)] if client.login(world.users[role].email).status_code == 200]
+    sent = 0
+    for client in clients:  # below each account's own limit
+        for _ in range(per_account - 1):
+            if sent < limit:
+                assert_error(change_password(client, "not the password"), 400, "invalid_credentials")
+                sent += 1
+    assert sent == limit, "the world has too few accounts for this address limit"
+    assert_error(Client(app).login(world.users["other_nurse"].email), 429, "rate_limited")
+    elsewhere = Client(app)
+    elsewhere.http.environ_base["REMOTE_ADDR"] = "198.51.100.9"
+    assert elsewhere.login(world.users["other_nurse"].email).status_code == 200
+
+
+def test_a_right_password_change_clears_the_accounts_failures(app, world, db):
+    client = Client(app)
+    assert client.login(world.users["nurse"].email).status_code == 200
+    for _ in range(app.config["LOGIN_MAX_PER_ACCOUNT"] - 1):
+        assert change_password(client, "not the password").status_code == 400
+    response = change_password(client, PASSWORD)
+    assert response.status_code == 200, response.json
+    assert attempts(db, "account:") == 0
+
+
+def test_a_new_password_equal_to_the_old_is_refused_and_changes_nothing(app, world, db, client_for):
+    changer = client_for("patient")
+    other = client_for("patient")
+    token_before = db.scalar(select(User.session_token).where(User.id == world.users["patient"].id))
+
+    response = change_password(changer, PASSWORD, PASSWORD)
+
+    assert_error(response, 400, "same_password")
+    assert response.json["error"]["field"] == "new_password"
+    db.expire_all()
+    assert db.scalar(select(User.session_token).where(User.id == world.users["patient"].id)) == token_before
+    assert other.get("/api/v1/me").status_code == 200  # no session ended
+    assert attempts(db, "account:") == 0  # the current password was right: no failure counted
+
+
+# --- registration is throttled per address ---------------------------------------------------
+
+
+def _newcomer_code(db, world) -> str:
+    from server.models import Patient
+    from server.services import accounts
+
+    newcomer = Patient(clinic_id=world.clinic.id, display_name="Nina Newcomer", sex="female",
+                       childbearing_potential=False, breastfeeding=False, timezone="Europe/Madrid",
+                       language="en", baseline={})
+    db.add(newcomer)
+    db.flush()
+    code, _ = accounts.issue_code(db, newcomer, "enrollment", world.users["nurse"], utcnow(), 14)
+    db.commit()
+    return code
+
+
+def register(client: Client, code: str, email: str = "nina@a.test", password: str = "a long new password"):
+    return client.post("/api/v1/auth/register", json={"code": code, "email": email, "password": password})
+
+
+def test_refused_registrations_are_throttled_per_address(app, world, db, clock):
+    start = clock(utcnow())
+    limit = app.config["REGISTER_MAX_PER_ADDRESS"]
+    window = app.config["LOGIN_WINDOW_SECONDS"]
+    code = _newcomer_code(db, world)
+    guesser = Client(app)
+    refusals = [lambda c: register(c, "AAAA-BBBB-CCCC"), lambda c: register(c, code, email="patty@a.test"),
+                lambda c: register(c, code, password="short")]
+    for i in range(limit):
+        assert register_status(refusals[i % len(refusals)](guesser)) in (400, 409)
+    assert attempts(db, "register:") == limit
+
+    blocked = register(guesser, code)  # even a right code waits now
+    assert_error(blocked, 429, "rate_limited")
+    assert 1 <= int(blocked.headers["Retry-After"]) <= window + 1
+    assert db.scalar(select(func.count()).select_from(User).where(User.email == "nina@a.test")) == 0
+    # Logins from the address are not throttled by it, and another address may register.
+    assert Client(app).login(world.users["nurse"].email).status_code == 200
+    elsewhere = Client(app)
+    elsewhere.http.environ_base["REMOTE_ADDR"] = "198.51.100.10"
+    assert register(elsewhere, code, email="nina.elsewhere@a.test").status_code == 201
+
+    # Once the window has passed, the address may register again.
+    clock(start + timedelta(seconds=window + 1))
+    second = _newcomer_code(db, world)
+    assert register(guesser, second, email="nina2@a.test").status_code == 201
+
+
+def register_status(response) -> int:
+    assert response.is_json and response.json["error"]["code"] != "rate_limited", response.json
+    return response.status_code
+
+
+def test_a_successful_registration_is_not_counted(app, world, db):
+    response = register(Client(app), _newcomer_code(db, world))
+    assert response.status_code == 201, response.json
+    assert attempts(db, "register:") == 0
+
+
+# --- trusted proxies (ALEMTRACK_TRUSTED_PROXIES) ---------------------------------------------
+
+
+def proxied_app(app, connection, hops: int):
+    other = create_app({**TEST_CONFIG, "DATABASE_URL": app.config["DATABASE_URL"], "TRUSTED_PROXIES": hops})
+    join_test_transaction(other, connection)
+    return other
+
+
+def from_client(instance, forwarded_for: str | None, proxy: str = "10.0.0.2") -> Client:
+    """A client behind the proxy ``proxy``, which says the request came from ``forwarded_for``."""
+    client = Client.__new__(Client)
+    client.http = instance.test_client()
+    client.http.environ_base["REMOTE_ADDR"] = proxy
+    if forwarded_for is not None:
+        client.http.environ_base["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    client.csrf = client.http.get("/api/v1/auth/csrf").json["csrf_token"]
+    return client
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_address_limit(app, world, db, connection):
+    behind = proxied_app(app, connection, 1)
+    limit = app.config["LOGIN_MAX_PER_ADDRESS"]
+    for i in range(limit):
+        assert from_client(behind, "203.0.113.5").login(f"guess{i}@nowhere.test", "wrong").status_code == 401
+    assert attempts(db, "address:203.0.113.5") == limit
+    assert attempts(db, "address:10.0.0.2") == 0
+
+    assert_error(from_client(behind, "203.0.113.5").login(world.users["nurse"].email), 429, "rate_limited")
+    # Another client through the same proxy is not locked out ...
+    assert from_client(behind, "203.0.113.6").login(world.users["nurse"].email).status_code == 200
+    # ... and a client cannot escape its own limit by writing a header of its own: the
+    # proxy appends what it saw, and only that last hop is trusted.
+    spoofed = from_client(behind, "198.51.100.99, 203.0.113.5")
+    assert_error(spoofed.login(world.users["admin"].email), 429, "rate_limited")
+
+
+def test_without_trusted_proxies_the_forwarded_header_is_ignored(app, world, db):
+    assert app.config["TRUSTED_PROXIES"] == 0
+    limit = app.config["LOGIN_MAX_PER_ADDRESS"]
+    for i in range(limit):
+        client = from_client(app, f"203.0.113.{i}", proxy="192.0.2.1")
+        assert client.login(f"guess{i}@nowhere.test", "wrong").status_code == 401
+    assert attempts(db, "address:192.0.2.1") == limit
+    assert_error(from_client(app, "203.0.113.200", proxy="192.0.2.1").login(world.users["nurse"].email), 429,
+                 "rate_limited")
+
+
+def test_a_trusted_proxy_says_the_request_came_over_https(app, world, connection):
+    """The cross-origin guard compares the Origin with the scheme the client used."""
+    behind = proxied_app(app, connection, 1)
+    client = from_client(behind, "203.0.113.7")
+    client.http.environ_base["HTTP_X_FORWARDED_PROTO"] = "https"
+    response = client.post("/api/v1/auth/login", json=login_body(world.users["patient"].email),
+                           headers={"X-CSRF-Token": client.csrf, "Origin": "https://localhost"})
+    assert response.status_code == 200, response.json
+    # Without the proxy setting, the same headers are a page of another origin.
+    direct = from_client(app, "203.0.113.7")
+    direct.http.environ_base["HTTP_X_FORWARDED_PROTO"] = "https"
+    refused = direct.post("/api/v1/auth/login", json=login_body(world.users["patient"].email),
+                          headers={"X-CSRF-Token": direct.csrf, "Origin": "https://localhost"})
+    assert_error(refused, 403, "cross_origin")
+
+
+# --- session lifetimes (server.sessions), with the clock frozen --------------------------------
+
+
+def test_a_staff_session_ends_after_30_minutes_without_a_request(app, client_for, clock):
+    start = clock(utcnow())
+    nurse = client_for("nurse")
+    copy = session_cookie(nurse)
+    idle = app.config["STAFF_SESSION_IDLE_SECONDS"]
+    assert idle == 30 * 60
+
+    clock(start + timedelta(seconds=idle - 1))
+    assert nurse.get("/api/v1/me").status_code == 200
+    last = start + timedelta(seconds=idle - 1)  # each request starts the idle time again
+    clock(last + timedelta(seconds=idle - 1))
+    assert nurse.get("/api/v1/flags").status_code == 200
+    last += timedelta(seconds=idle - 1)
+
+    clock(last + timedelta(seconds=idle))
+    assert_error(nurse.get("/api/v1/me"), 401, "session_expired")
+    # The answer emptied the cookie: from now on the client is simply logged out ...
+    assert_logged_out(nurse.get("/api/v1/me"))
+    # ... and a copy of the old cookie is refused as well.
+    assert_error(replay(app, copy), 401, "session_expired")
+
+
+def test_a_staff_session_ends_12_hours_after_its_login_however_busy(app, client_for, clock):
+    start = clock(utcnow())
+    admin = client_for("admin")
+    most = app.config["STAFF_SESSION_MAX_SECONDS"]
+    assert most == 12 * 3600
+    at = start
+    while at + timedelta(minutes=20) < start + timedelta(seconds=most):
+        at += timedelta(minutes=20)
+        clock(at)
+        assert admin.get("/api/v1/me").status_code == 200
+    clock(start + timedelta(seconds=most - 1))
+    assert admin.get("/api/v1/me").status_code == 200
+    clock(start + timedelta(seconds=most))
+    assert_error(admin.get("/api/v1/me"), 401, "session_expired")
+
+
+@pytest.mark.parametrize("role", ["patient", "family"])
+def test_a_patient_or_family_session_lasts_30_days_without_a_request(app, client_for, clock, role):
+    start = clock(utcnow())
+    person = client_for(role)
+    idle = app.config["PERSONAL_SESSION_IDLE_SECONDS"]
+    assert idle == 30 * 24 * 3600
+
+    # Longer than any staff limit, without a request in between: still logged in.
+    clock(start + timedelta(hours=13))
+    assert person.get("/api/v1/me").status_code == 200
+    last = start + timedelta(hours=13)
+    clock(last + timedelta(seconds=idle - 1))
+    assert person.get("/api/v1/me").status_code == 200
+    last += timedelta(seconds=idle - 1)
+
+    clock(last + timedelta(seconds=idle))
+    assert_error(person.get("/api/v1/me"), 401, "session_expired")
+    assert_logged_out(person.get("/api/v1/me"))
+
+
+def test_an_ended_session_refuses_state_changes_and_writes_nothing(app, world, db, client_for, clock):
+    start = clock(utcnow())
+    patient = client_for("patient")
+    clock(start + timedelta(seconds=app.config["PERSONAL_SESSION_IDLE_SECONDS"]))
+    before = db.scalar(select(func.count()).select_from(Checklist))
+    response = patient.post(f"/api/v1/patients/{world.patient.id}/checklists",
+                            json={"client_id": new_client_id(), "answered_on": today_madrid().isoformat(),
+                                  "answers": {}, "note": None})
+    assert_error(response, 401, "session_expired")
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Checklist)) == before
+
+
+def test_after_an_ended_session_the_login_page_works_at_once(app, world, client_for, clock):
+    """A CSRF token and the login itself need no session: they go on anonymously."""
+    start = clock(utcnow())
+    nurse = client_for("nurse")
+    clock(start + timedelta(hours=13))
+    csrf = nurse.get("/api/v1/auth/csrf")
+    assert csrf.status_code == 200 and csrf.json["csrf_token"]
+    nurse.csrf = csrf.json["csrf_token"]
+    assert_logged_out(nurse.get("/api/v1/me"))
+    again = nurse.login(world.users["nurse"].email)
+    assert again.status_code == 200, again.json
+    assert nurse.get("/api/v1/me").status_code == 200  # a new login: its own 12 hours
+
+
+def test_a_login_with_the_old_expired_session_cookie_starts_a_new_session(app, world, client_for, clock):
+    start = clock(utcnow())
+    nurse = client_for("nurse")
+    clock(start + timedelta(hours=13))
+    # Straight to the login, with the token of the session that has ended.
+    again = nurse.login(world.users["nurse"].email)
+    assert again.status_code == 200, again.json
+    assert nurse.get("/api/v1/me").status_code == 200
+
+
+def test_a_password_change_is_a_new_login_for_the_absolute_limit(app, world, client_for, clock):
+    start = clock(utcnow())
+    nurse = client_for("nurse")
+    for minutes in range(20, 12 * 60, 20):  # busy until 11:40 after the login
+        clock(start + timedelta(minutes=minutes))
+        assert nurse.get("/api/v1/me").status_code == 200
+    response = change_password(nurse, PASSWORD, "another new passphrase")
+    assert response.status_code == 200, response.json
+    nurse.csrf = response.json["csrf_token"]
+    clock(start + timedelta(hours=12, minutes=5))  # past the first login's 12 hours
+    assert nurse.get("/api/v1/me").status_code == 200
+
+
+def test_a_logged_in_cookie_without_a_login_instant_has_ended(app, world):
+    """A cookie from before the limits (or any that lacks the instants) is no way around them."""
+    nurse = world.users["nurse"]
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{nurse.id}:{nurse.session_token}"
+    assert_error(client.get("/api/v1/me"), 401, "session_expired")
+
+
+def test_the_session_limits_are_read_from_the_environment():
+    from server.config import load_config
+
+    config = load_config({"ALEMTRACK_ENV": "development", "ALEMTRACK_STAFF_SESSION_IDLE_SECONDS": "600",
+                          "ALEMTRACK_STAFF_SESSION_MAX_SECONDS": "3600",
+                          "ALEMTRACK_PERSONAL_SESSION_IDLE_SECONDS": "86400",
+                          "ALEMTRACK_REGISTER_MAX_PER_ADDRESS": "3", "ALEMTRACK_TRUSTED_PROXIES": "2"})
+    assert (config["STAFF_SESSION_IDLE_SECONDS"], config["STAFF_SESSION_MAX_SECONDS"],
+            config["PERSONAL_SESSION_IDLE_SECONDS"], config["REGISTER_MAX_PER_ADDRESS"],
+            config["TRUSTED_PROXIES"]) == (600, 3600, 86400, 3, 2)

@@ -62,7 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     app.extensions["alemtrack_content"] = (
         load_content(app.config["CONTENT_DIR"]) if app.config.get("CONTENT_DIR") else default_content()
     )
-    Database(app.config["DATABASE_URL"]).init_app(app)
+    Database(app.config["DATABASE_URL"], app.config["DB_POOL_SIZE"]).init_app(app)
     errors.init_app(app)
     auth.init_app(app)
     csrf.init_app(app)  # before the other hooks

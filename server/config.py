@@ -26,6 +26,8 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
         "ENV_NAME": "development" if development else "production",
         "INSTANCE_DIR": str(instance),
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'alemtrack.sqlite'}",
+        # Connections each process keeps in its PostgreSQL pool (SQLAlchemy's default is 5).
+        "DB_POOL_SIZE": int(env.get("ALEMTRACK_DB_POOL_SIZE", "5")),
         "SECRET_KEY": env.get("SECRET_KEY"),
         "PORT": int(env.get("PORT", "5000")),
         # Cookie flags of API.md: HttpOnly, SameSite=Lax, Secure outside development.

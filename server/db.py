@@ -67,13 +67,13 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, pool_size: int = 5, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     # A database error's message leaves out the statement's values: it goes to
     # the log, and the values are patients' answers and results.
     kwargs.setdefault("hide_parameters", True)
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, **kwargs)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
@@ -119,8 +119,8 @@ class ReadOnlySessionError(RuntimeError):
 class Database:
     """One app's engine and session factories. Nothing connects until first use."""
 
-    def __init__(self, url: str):
-        self.engine = make_engine(url)
+    def __init__(self, url: str, pool_size: int = 5):
+        self.engine = make_engine(url, pool_size)
         reading = self.engine.execution_options(
             **{READ_ONLY: True}, **({"postgresql_readonly": True} if self.engine.dialect.name == "postgresql"
                                    else {}))

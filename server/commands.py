@@ -26,10 +26,31 @@ def init_db() -> None:
     from .migrations import upgrade
     db = database()
     if db.engine.url.get_backend_name() == "sqlite" and db.engine.url.database:
-        from pathlib import Path
-        Path(db.engine.url.database).parent.mkdir(parents=True, exist_ok=True)
-    upgrade(db.engine)
+        _upgrade_private_file(db.engine, upgrade)
+    else:
+        upgrade(db.engine)
     click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+def _upgrade_private_file(engine, upgrade) -> None:
+    """Migrate a SQLite database whose file only its owner may read or write (0600,
+    its folder 0700 when made here): it holds patients' health data. SQLite gives
+    the WAL and SHM files it makes later the database file's own mode."""
+    import os
+    from pathlib import Path
+
+    path = Path(engine.url.database)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    previous = os.umask(0o077)  # a command, one thread: the files made while migrating are private
+    try:
+        upgrade(engine)
+    finally:
+        os.umask(previous)
+    for suffix in ("", "-wal", "-shm", "-journal"):  # a file made before this rule
+        made = path.with_name(path.name + suffix)
+        if made.exists():
+            made.chmod(0o600)
 
 
 @click.command("create-clinic")

@@ -42,11 +42,8 @@ def _send(filename: str):
         response.headers["Service-Worker-Allowed"] = "/"
     if filename.endswith(".webmanifest"):
         response.mimetype = "application/manifest+json"
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "connect-src 'self'; manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; base-uri 'none'",
-    )
+    # The Content-Security-Policy is the app's (server.CONTENT_SECURITY_POLICY), on
+    # every answer: the shell's page and the service worker's script included.
     return response
 
 

@@ -3,10 +3,9 @@ from __future__ import annotations
 from .. import auth
 from ..db import get_session
 from ..engine.inputs import resolve_settings
-from ..errors import api_error
-from ..models import Clinic, User
+from ..models import Clinic
 from ..schemas import AuditListOut, AuditQuery, ClinicOut, ClinicPatchIn, SettingsIn, SettingsOut
-from ..services import accounts, audit, reminders
+from ..services import audit, clinics
 from . import bp, content, iso
 
 STAFF = ("nurse", "admin")
@@ -36,7 +35,7 @@ def settings_json(clinic: Clinic) -> dict:
 @bp.doc(summary="The staff member's clinic", responses=[401, 403])
 def get_clinic():
     staff = auth.require_role(*STAFF)
-    return clinic_json(get_session().get(Clinic, staff.clinic_id))
+    return clinic_json(clinics.clinic_of(get_session(), staff))
 
 
 @bp.patch("/clinic")
@@ -46,9 +45,8 @@ def get_clinic():
 def patch_clinic(body):
     admin = auth.require_role("admin")
     session = get_session()
-    clinic = session.get(Clinic, admin.clinic_id)
-    for name, value in body.items():
-        setattr(clinic, name, value)
+    clinic = clinics.clinic_of(session, admin)
+    clinics.update(clinic, body)
     session.commit()
     return clinic_json(clinic)
 
@@ -59,7 +57,7 @@ def patch_clinic(body):
         responses=[401, 403])
 def get_settings():
     staff = auth.require_role(*STAFF)
-    return settings_json(get_session().get(Clinic, staff.clinic_id))
+    return settings_json(clinics.clinic_of(get_session(), staff))
 
 
 @bp.put("/clinic/settings")
@@ -69,12 +67,9 @@ def get_settings():
         responses=[400, 401, 403, 413])
 def put_settings(body):
     staff = auth.require_role(*STAFF)
-    overrides = {name: value for name, value in body["settings"].items() if value is not None}
-    resolve_settings(overrides, content())  # refuses unknown names and bad values, naming the field
     session = get_session()
-    clinic = session.get(Clinic, staff.clinic_id)
-    clinic.settings = overrides
-    reminders.mark_stale(session, clinic_id=clinic.id)  # windows and times may have moved
+    clinic = clinics.clinic_of(session, staff)
+    clinics.replace_settings(session, clinic, body["settings"], content())
     session.commit()
     return settings_json(clinic)
 
@@ -98,13 +93,7 @@ def list_audit(query):
 def disable_user(user_id):
     admin = auth.require_role("admin")
     session = get_session()
-    account = session.get(User, user_id)
-    if account is None or account.clinic_id != admin.clinic_id:
-        raise api_error(404, "not_found", "No such user.")
-    if account.id == admin.id:
-        raise api_error(409, "conflict", "You cannot disable your own account.")
-    account.active = False
-    accounts.end_all_sessions(account)
+    account = clinics.disable_account(session, admin, user_id)
     auth.record_access(admin, "user.disable", account.patient_id)
     session.commit()
     return ""

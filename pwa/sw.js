@@ -1,11 +1,11 @@
 /* Alemtrack service worker: app shell offline, the patient's timeline offline,
- * the outbox replayed, push notifications shown and opened.
+ * the outbox (and a logout made offline) replayed, push notifications shown and opened.
  *
  * No mutable globals: every event does its work inside event.waitUntil.
  */
 importScripts("/js/outbox-core.js");
 
-const VERSION = "v1";
+const VERSION = "v2";
 const SHELL = `alemtrack-shell-${VERSION}`;
 const DATA = `alemtrack-data-${VERSION}`;
 const SHELL_FILES = [
@@ -14,7 +14,9 @@ const SHELL_FILES = [
   "/js/views/family.js", "/js/views/chart.js", "/icons/icon-192.png", "/icons/icon-512.png",
   "/icons/maskable-192.png", "/icons/maskable-512.png",
 ];
-/** Reads kept for offline use (stale-while-revalidate): the patient's own views. */
+/** Reads kept for offline use: the patient's own views. Network first: while the
+ * server answers, its answer is shown, never an older copy of health data; the copy
+ * is for when it cannot be reached. */
 const OFFLINE_READS = [
   /^\/api\/v1\/me$/, /^\/api\/v1\/content\/texts/, /^\/api\/v1\/patients\/\d+$/,
   /^\/api\/v1\/patients\/\d+\/timeline/, /^\/api\/v1\/patients\/\d+\/checklist$/, /^\/api\/v1\/patients\/\d+\/labs$/,
@@ -38,23 +40,24 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   const type = event.data && event.data.type;
   if (type === "SKIP_WAITING") event.waitUntil(self.skipWaiting());
-  if (type === "CLEAR_DATA") event.waitUntil(caches.delete(DATA));
   if (type === "FLUSH") event.waitUntil(flushAndTell());
 });
 
-async function staleWhileRevalidate(request) {
+async function networkFirst(request) {
   const cache = await caches.open(DATA);
-  const cached = await cache.match(request);
-  const fresh = fetch(request).then((response) => {
-    if (response.ok) cache.put(request, response.clone());
-    else if (response.status === 401 || response.status === 403 || response.status === 404) cache.delete(request);
-    return response;
-  });
-  if (cached) {
-    fresh.catch(() => null);
-    return cached;
+  let response;
+  try {
+    response = await fetch(request);
+  } catch (error) {
+    const cached = await cache.match(request);
+    if (cached) return cached;
+    throw error;
   }
-  return fresh;
+  if (response.ok) await cache.put(request, response.clone());
+  // No session any more (logged out elsewhere, expired): nothing of it stays on the device.
+  else if (response.status === 401) await caches.delete(DATA);
+  else if (response.status === 403 || response.status === 404) await cache.delete(request);
+  return response;
 }
 
 self.addEventListener("fetch", (event) => {
@@ -67,7 +70,7 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (OFFLINE_READS.some((pattern) => pattern.test(url.pathname))) {
-    event.respondWith(staleWhileRevalidate(request));
+    event.respondWith(networkFirst(request));
     return;
   }
   if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/calendar/")) return;  // network only

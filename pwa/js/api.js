@@ -16,6 +16,15 @@ export async function refreshCsrf() {
   return csrf;
 }
 
+/** Delete the health data this device keeps for offline use (the service worker's
+ * data cache): on logout, and whenever the server says there is no session. */
+export async function forgetCachedData() {
+  if (!("caches" in window)) return;
+  for (const name of await caches.keys()) {
+    if (name.startsWith("alemtrack-data-")) await caches.delete(name);
+  }
+}
+
 export async function api(method, path, body) {
   if (method !== "GET" && !csrf) await refreshCsrf();
   const headers = {};
@@ -26,6 +35,8 @@ export async function api(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (response.status === 204) return null;
+  // No session (ended here, elsewhere, or by its time limit): nothing of it stays.
+  if (response.status === 401) await forgetCachedData();
   const data = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, data);
   if (data && data.csrf_token) csrf = data.csrf_token;

@@ -1,5 +1,5 @@
 // Alemtrack app shell: session, navigation, service worker and its updates.
-import { api, get, ApiError } from "./api.js";
+import { api, forgetCachedData, get, ApiError } from "./api.js";
 import { banner, h, show } from "./dom.js";
 import { setLanguage, t } from "./i18n.js";
 import * as patient from "./views/patient.js";
@@ -50,17 +50,49 @@ function nav() {
   container.replaceChildren(h("ul", {}, links));
 }
 
+/** Log out, online or not: this device forgets at once what it kept of the person
+ * (cached health data, their unsent entries), and the server ends the session now
+ * or, offline, as soon as it can be reached (the queued logout goes first). */
 async function logout() {
-  try { await api("POST", "/auth/logout"); } catch (e) { /* already out */ }
-  navigator.serviceWorker?.controller?.postMessage({ type: "CLEAR_DATA" });
+  const me = state.me;
+  const outbox = window.AlemtrackOutbox;
+  if (me && outbox) {
+    const unsent = await outbox.of(me.id);
+    if (unsent.length && !window.confirm(t("logout_unsent", { n: unsent.length }))) {
+      location.hash = "#/";
+      return;
+    }
+  }
   state.me = null;
+  state.patient = null;
+  await forgetCachedData();
+  if (outbox) {
+    if (me) await outbox.forget(me.id);
+    await outbox.queueLogout();  // first: a closed tab still logs out when the connection returns
+    if (!(await outbox.sendLogout())) await registerSync();
+  } else {
+    try { await api("POST", "/auth/logout"); } catch (e) { /* already out */ }
+  }
   location.hash = "#/";
+}
+
+async function registerSync() {
+  if (!("serviceWorker" in navigator) || !("SyncManager" in window)) return;  // the app sends it when online
+  const registration = await navigator.serviceWorker.ready;
+  try { await registration.sync.register("outbox"); } catch (e) { /* the app sends it when online */ }
+}
+
+/** Whether a logout made on this device still waits for the server (sent first if it can be). */
+export async function logoutWaiting() {
+  return Boolean(window.AlemtrackOutbox) && !(await window.AlemtrackOutbox.sendLogout());
 }
 
 async function route() {
   const [page, ...args] = location.hash.replace(/^#\/?/, "").split("/");
   if (page === "logout") return logout();
   if (!state.me) {
+    // The session of a logout that has not reached the server is not used again.
+    if (await logoutWaiting()) { nav(); return loginView(); }
     try { await refreshMe(); } catch (error) {
       if (error instanceof ApiError && error.status === 401) { nav(); return loginView(); }
       if (!navigator.onLine || !(error instanceof ApiError)) return show(h("p", {}, t("offline")));

@@ -48,7 +48,8 @@ const UI = {
     record_course: "Record a course", infusions: "Infusion dates", given: "Given", planned: "Planned",
     course_saved: "Course saved.", family_title: "Reminders for {name}",
     update_ready: "A new version of Alemtrack is ready.", update_now: "Update now",
-    offline: "You are offline. You see what was saved on this phone.", error: "Something went wrong: {message}",
+    offline: "You are offline. You see what was saved on this phone.",
+    logout_unsent: "Unsent entries on this phone: {n}. Logging out now deletes what has not been sent, and your MS team will not receive it. Log out anyway?", offline_login: "You are offline. Log in again when you are online.", error: "Something went wrong: {message}",
     minutes: "{n} min", hours: "{n} h", days: "{n} days",
   },
   es: {
@@ -96,7 +97,8 @@ const UI = {
     record_course: "Anotar un ciclo", infusions: "Fechas de perfusión", given: "Administrado", planned: "Previsto",
     course_saved: "Ciclo guardado.", family_title: "Recordatorios de {name}",
     update_ready: "Hay una versión nueva de Alemtrack.", update_now: "Actualizar ahora",
-    offline: "Está sin conexión. Ve lo guardado en este teléfono.", error: "Algo ha fallado: {message}",
+    offline: "Está sin conexión. Ve lo guardado en este teléfono.",
+    logout_unsent: "Entradas sin enviar en este teléfono: {n}. Si cierra la sesión ahora, se borra lo que no se ha enviado y su equipo de EM no lo recibirá. ¿Cerrar la sesión de todos modos?", offline_login: "Está sin conexión. Inicie sesión de nuevo cuando tenga conexión.", error: "Algo ha fallado: {message}",
     minutes: "{n} min", hours: "{n} h", days: "{n} días",
   },
   de: {
@@ -144,7 +146,8 @@ const UI = {
     record_course: "Behandlungsphase eintragen", infusions: "Infusionstage", given: "Gegeben", planned: "Geplant",
     course_saved: "Behandlungsphase gespeichert.", family_title: "Erinnerungen für {name}",
     update_ready: "Eine neue Version von Alemtrack ist bereit.", update_now: "Jetzt aktualisieren",
-    offline: "Sie sind offline. Sie sehen, was auf diesem Telefon gespeichert ist.", error: "Etwas ist schiefgegangen: {message}",
+    offline: "Sie sind offline. Sie sehen, was auf diesem Telefon gespeichert ist.",
+    logout_unsent: "Nicht gesendete Einträge auf diesem Telefon: {n}. Wenn Sie sich jetzt abmelden, wird alles nicht Gesendete gelöscht, und Ihr MS-Team erhält es nicht. Trotzdem abmelden?", offline_login: "Sie sind offline. Melden Sie sich wieder an, sobald Sie online sind.", error: "Etwas ist schiefgegangen: {message}",
     minutes: "{n} Min.", hours: "{n} Std.", days: "{n} Tagen",
   },
   it: {
@@ -192,7 +195,8 @@ const UI = {
     record_course: "Registra un ciclo", infusions: "Date delle infusioni", given: "Somministrato", planned: "Previsto",
     course_saved: "Ciclo salvato.", family_title: "Promemoria per {name}",
     update_ready: "È pronta una nuova versione di Alemtrack.", update_now: "Aggiorna ora",
-    offline: "È offline. Vede ciò che è salvato su questo telefono.", error: "Qualcosa è andato storto: {message}",
+    offline: "È offline. Vede ciò che è salvato su questo telefono.",
+    logout_unsent: "Voci non inviate su questo telefono: {n}. Se esce ora, ciò che non è stato inviato viene cancellato e il suo team SM non lo riceverà. Uscire comunque?", offline_login: "È offline. Acceda di nuovo quando sarà online.", error: "Qualcosa è andato storto: {message}",
     minutes: "{n} min", hours: "{n} h", days: "{n} giorni",
   },
 };

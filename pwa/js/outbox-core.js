@@ -1,30 +1,41 @@
-/* The offline outbox: checklists and lab results waiting to be sent.
+/* The offline outbox: checklists and lab results waiting to be sent, and a
+ * logout waiting to reach the server.
  *
  * Shared by the page (window.AlemtrackOutbox) and the service worker
  * (importScripts, self.AlemtrackOutbox). Each entry is keyed by the same
  * client_id the server treats as idempotent, so sending it twice is harmless;
  * it is removed only after a 2xx. A definitive refusal (4xx other than 401,
  * 408, 429) is kept, marked "rejected", for the person to see: nothing they
- * entered is thrown away silently.
+ * entered is thrown away silently. Each entry names its owner (the user id),
+ * so that a logout forgets that person's entries and no one else's.
+ *
+ * A logout made offline is kept ("session" store) until the server has ended
+ * the session: it is sent before anything else as soon as the server answers
+ * again (flush, sendLogout), and nothing else is sent with that session.
  */
 (function (scope) {
   "use strict";
-  const DB = "alemtrack", STORE = "outbox", VERSION = 1;
+  const DB = "alemtrack", STORE = "outbox", SESSION = "session", VERSION = 2;
+  const LOGOUT = "logout";
 
   function open() {
     return new Promise((resolve, reject) => {
       const request = indexedDB.open(DB, VERSION);
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "client_id" });
+      request.onupgradeneeded = () => {
+        const db = request.result;
+        if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: "client_id" });
+        if (!db.objectStoreNames.contains(SESSION)) db.createObjectStore(SESSION, { keyPath: "key" });
+      };
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });
   }
 
-  async function run(mode, work) {
+  async function run(mode, work, store = STORE) {
     const db = await open();
     return new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const result = work(tx.objectStore(STORE));
+      const tx = db.transaction(store, mode);
+      const result = work(tx.objectStore(store));
       tx.oncomplete = () => { db.close(); resolve(result && "result" in result ? result.result : result); };
       tx.onerror = () => { db.close(); reject(tx.error); };
     });
@@ -40,18 +51,56 @@
     return (await response.json()).csrf_token;
   }
 
-  /** Queue a submission; returns the entry. */
-  async function add(path, body) {
-    const entry = { client_id: body.client_id, path, body, created_at: new Date().toISOString(),
+  /** Queue a submission of user ``owner``; returns the entry. */
+  async function add(path, body, owner = null) {
+    const entry = { client_id: body.client_id, path, body, owner, created_at: new Date().toISOString(),
                     attempts: 0, status: "pending", error: null };
     await put(entry);
     return entry;
   }
 
+  /** The entries of ``owner`` (and those of no one: made before entries had owners). */
+  async function of(owner) {
+    return (await all()).filter((entry) => entry.owner == null || entry.owner === owner);
+  }
+
+  /** Delete every entry of ``owner``: what they left unsent stays on no device after their logout. */
+  async function forget(owner) {
+    for (const entry of await of(owner)) await remove(entry.client_id);
+  }
+
+  /** Remember that this device logged out: the server is told at the first chance. */
+  const queueLogout = () => run("readwrite", (store) => store.put({ key: LOGOUT, at: new Date().toISOString() }),
+                                SESSION);
+  const logoutPending = async () => Boolean(await run("readonly", (store) => store.get(LOGOUT), SESSION));
+  const logoutSent = () => run("readwrite", (store) => store.delete(LOGOUT), SESSION);
+
+  /** End on the server the session of a queued logout. True when no logout
+   * waits any more; false while the server cannot be reached (then later). */
+  async function sendLogout() {
+    if (!(await logoutPending())) return true;
+    let response;
+    try {
+      // The session's own token: the logout is refused without it (CSRF).
+      const token = await csrfToken();
+      response = await fetch("/api/v1/auth/logout", {
+        method: "POST", credentials: "same-origin", cache: "no-store", headers: { "X-CSRF-Token": token },
+      });
+    } catch (e) {
+      return false;  // offline, or the server is away
+    }
+    if (response.status >= 500) return false;
+    // 204: ended now; 401: it had ended already (expired, or ended elsewhere).
+    await logoutSent();
+    return true;
+  }
+
   /** Send every pending entry; returns {client_id: {status, body}} for those answered. */
   async function flush() {
-    const entries = (await all()).filter((e) => e.status === "pending");
     const answers = {};
+    // A logout first, and nothing with the session it ends.
+    if (!(await sendLogout())) return answers;
+    const entries = (await all()).filter((e) => e.status === "pending");
     if (!entries.length) return answers;
     let token;
     try { token = await csrfToken(); } catch (e) { return answers; }  // offline or logged out: later
@@ -83,5 +132,5 @@
     return answers;
   }
 
-  scope.AlemtrackOutbox = { add, flush, all, remove };
+  scope.AlemtrackOutbox = { add, flush, all, of, remove, forget, queueLogout, logoutPending, sendLogout };
 })(typeof self !== "undefined" ? self : window);

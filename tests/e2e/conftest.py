@@ -22,7 +22,8 @@ PASSWORD = "alemtrack-demo"
 
 
 #: patients of the demo's second clinic ("Other Hospital"), whose queue is otherwise empty
-E2E_PATIENTS = ("flow", "offline")
+#: (the last three for tests/e2e/test_logout.py, whose logouts end every session of theirs)
+E2E_PATIENTS = ("flow", "offline", "logout", "elsewhere", "fresh")
 
 
 def make_e2e_patients(session, config) -> None:

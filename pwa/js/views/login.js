@@ -1,7 +1,7 @@
 import { post, refreshCsrf } from "../api.js";
 import { h, show } from "../dom.js";
 import { t } from "../i18n.js";
-import { go, state } from "../app.js";
+import { go, logoutWaiting, state } from "../app.js";
 
 export function loginView() {
   const error = h("p", { class: "error", role: "alert" });
@@ -16,6 +16,8 @@ export function loginView() {
     event.preventDefault();
     error.textContent = "";
     try {
+      // A logout made offline ends its session first: a login must not be ended by it.
+      if (await logoutWaiting()) { error.textContent = t("offline_login"); return; }
       await refreshCsrf();
       await post("/auth/login", { email: email.value, password: password.value });
       state.me = null;

@@ -84,7 +84,7 @@ export async function checklist() {
 /** Save in the outbox first (nothing typed is lost), then try to send. */
 async function submitThroughOutbox(path, body, onAnswer, status, button) {
   const outbox = window.AlemtrackOutbox;
-  await outbox.add(path, body);
+  await outbox.add(path, body, state.me.id);
   const answers = await outbox.flush();
   const answer = answers[body.client_id];
   if (answer && answer.status < 300) return onAnswer(answer.body);

@@ -60,7 +60,7 @@ def login(body):
 @bp.output({}, status_code=204)
 @bp.doc(summary="Log out: every session of this user ends", responses=ERRORS)
 def logout():
-    account = auth.account()
+    account = auth.user()
     accounts.end_all_sessions(account)
     get_session().commit()
     logout_user()
@@ -102,7 +102,7 @@ def _count_refused_registration(session, address, now) -> None:
 @bp.output(LoginOut)
 @bp.doc(summary="Change password: every other session ends", responses=ERRORS)
 def change_password(body):
-    account = auth.account()
+    account = auth.user()
     session = get_session()
     try:
         accounts.change_password(session, account, body["current_password"], body["new_password"],

@@ -32,7 +32,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
-	$(BIN)/python bench/api.py
+	$(BIN)/python bench/api.py --both
 	$(BIN)/python bench/clock.py
 	$(BIN)/python bench/pwa.py
 

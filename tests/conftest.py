@@ -25,8 +25,25 @@ settings.register_profile(
 )
 settings.load_profile("alemtrack")
 
-POSTGRES_URL = os.environ.get("ALEMTRACK_TEST_POSTGRES_URL")
+#: under pytest-xdist each worker has a PostgreSQL database of its own, named
+#: after the configured one (the fixtures drop and re-create schemas in it)
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+_CONFIGURED_POSTGRES_URL = os.environ.get("ALEMTRACK_TEST_POSTGRES_URL")
+POSTGRES_URL = (f"{_CONFIGURED_POSTGRES_URL.split('?')[0]}_{_WORKER}" if _CONFIGURED_POSTGRES_URL and _WORKER
+                else _CONFIGURED_POSTGRES_URL)
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def pytest_configure(config):
+    if POSTGRES_URL and POSTGRES_URL != _CONFIGURED_POSTGRES_URL:
+        from server.db import make_engine
+
+        name = POSTGRES_URL.rsplit("/", 1)[1]
+        admin = make_engine(_CONFIGURED_POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:  # fails loudly when PostgreSQL is unreachable
+            if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
 
 #: cheap argon2id for tests (the algorithm is the same; production cost is config)
 TEST_CONFIG = {

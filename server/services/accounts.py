@@ -10,13 +10,13 @@ from typing import Mapping
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import api_error
 from ..models import FamilyLink, InviteCode, LoginAttempt, Patient, User
 from ..models.people import new_session_token
-from .errors import InvalidInput, NotAuthenticated, RateLimited
+from .errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
@@ -210,29 +210,58 @@ def issue_code(session: Session, patient: Patient, kind: str, creator: User | No
     return code, expires
 
 
+#: the message of every code that cannot be used (unknown, used, expired): never say which
+_INVALID_CODE = "This code is unknown, used or expired. Ask for a new one."
+
+
 def register(session: Session, code: str, email: str, password: str, now: datetime, config: Mapping) -> User:
-    """Create the account a valid enrollment or family code entitles to."""
+    """Create the account a valid enrollment or family code entitles to.
+
+    The code is used up by a conditional UPDATE (``... WHERE used_at IS NULL``)
+    before the account is made, and only a row it changed counts: of
+    registrations racing with one code, on either database, exactly one
+    proceeds (on PostgreSQL the others wait for its row lock, then find the
+    code used) and the others get InvalidInput on ``code``. The code is only
+    used once the caller commits; a refusal after it (a taken email) rolls
+    it back with the rest.
+    """
     invite = session.scalar(select(InviteCode).where(InviteCode.code_hash == code_hash(code)))
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
-        raise api_error(400, "invalid_code", "This code is unknown, used or expired. Ask for a new one.", "code")
+        raise InvalidInput("code", _INVALID_CODE, "invalid_code")
     check_password_rules(password)
     email = normalise_email(email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise api_error(409, "email_taken", "An account with this email exists. Log in instead.", "email")
+        raise Conflict("email_taken", "An account with this email exists. Log in instead.", "email")
     patient = session.get(Patient, invite.patient_id)
     if invite.kind == "enrollment":
         if session.scalar(select(User.id).where(User.patient_id == patient.id)) is not None:
-            raise api_error(400, "invalid_code", "This patient already has an account.", "code")
+            raise InvalidInput("code", "This patient already has an account.", "invalid_code")
         account = User(email=email, role="patient", clinic_id=patient.clinic_id, patient_id=patient.id)
     else:
         account = User(email=email, role="family", clinic_id=patient.clinic_id)
+    # Hashed before the code's row is locked: a racer waits for the lock, not for argon2.
     account.password_hash = hasher(config).hash(password)
     account.created_at = now
+    if not consume_code(session, invite.id, now):
+        raise InvalidInput("code", _INVALID_CODE, "invalid_code")
     session.add(account)
     session.flush()
     if invite.kind == "family":
         session.add(FamilyLink(patient_id=patient.id, user_id=account.id, shares=list(DEFAULT_FAMILY_SHARES),
                                created_at=now))
-    invite.used_at = now
-    invite.used_by_id = account.id
+    session.execute(update(InviteCode).where(InviteCode.id == invite.id).values(used_by_id=account.id)
+                    .execution_options(synchronize_session=False))
+    session.expire(invite)
     return account
+
+
+def consume_code(session: Session, invite_id: int, now: datetime) -> bool:
+    """Mark the code used at ``now`` if it is still unused and unexpired; False
+    when another transaction used it first (its row count says so: a read
+    before the write could not, since both racers read it unused)."""
+    result = session.execute(
+        update(InviteCode)
+        .where(InviteCode.id == invite_id, InviteCode.used_at.is_(None), InviteCode.expires_at > now)
+        .values(used_at=now)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1

@@ -182,8 +182,13 @@ class PatientPatchIn(Schema):
 
 
 class PregnancyOut(Schema):
+    id = Integer(required=True)
     reported_on = String(required=True)
     ended_on = String(allow_none=True)
+
+
+class CorrectedPregnancyOut(PregnancyOut):
+    """PregnancyOut as the answer of its PATCH (a schema class is registered in the spec once)."""
 
 
 class ClinicOut(Schema):
@@ -218,6 +223,8 @@ class PatientOut(Schema):
     monitoring_ends = String(allow_none=True)
     has_account = Boolean()
     detailed_notifications = Boolean()
+    #: services.patients.RECORD_NEEDS_CORRECTION when the stored record is one the engine cannot use
+    status_error = String()
 
 
 class PatientCreatedOut(PatientOut):
@@ -226,10 +233,12 @@ class PatientCreatedOut(PatientOut):
 
 
 class AdherenceOut(Schema):
-    done_on_time = Integer(required=True)
-    due_so_far = Integer(required=True)
-    overdue_labs = Integer(required=True)
-    missed_checklists = Integer(required=True)
+    """Null figures for a patient whose record needs correction (``status_error``)."""
+
+    done_on_time = Integer(required=True, allow_none=True)
+    due_so_far = Integer(required=True, allow_none=True)
+    overdue_labs = Integer(required=True, allow_none=True)
+    missed_checklists = Integer(required=True, allow_none=True)
     rate = Field(allow_none=True, **_number_meta(nullable=True))
 
 
@@ -238,6 +247,8 @@ class PatientSummaryOut(Schema):
     display_name = String(required=True)
     open_flags = Integer(required=True)
     adherence = Nested(AdherenceOut, required=True)
+    #: services.patients.RECORD_NEEDS_CORRECTION when the stored record is one the engine cannot use
+    status_error = String()
 
 
 class PatientListOut(Schema):
@@ -257,13 +268,40 @@ class CourseIn(Schema):
     status = String(load_default="given", validate=OneOf(("given", "planned")))
 
 
+class CoursePatchIn(Schema):
+    """A correction of a recorded course: only the fields sent change."""
+
+    infusions = List(LocalDate(), validate=Length(1, 30))
+    status = String(validate=OneOf(("given", "planned")))
+
+
+class PregnancyPatchIn(Schema):
+    """A correction of a reported pregnancy: only the fields sent change (``ended_on`` null: not ended)."""
+
+    reported_on = LocalDate()
+    ended_on = LocalDate(allow_none=True)
+
+    @validates_schema
+    def _order(self, data, **kwargs):
+        if data.get("ended_on") and data.get("reported_on") and data["ended_on"] < data["reported_on"]:
+            raise ValidationError("Is before reported_on.", "ended_on")
+
+
 class ExportOut(Schema):
     exported_at = String(required=True)
     patient = Dict(required=True)
+    account = Dict(required=True, allow_none=True)
     checklists = List(Dict(), required=True)
     lab_results = List(Dict(), required=True)
     flags = List(Dict(), required=True)
+    snoozes = List(Dict(), required=True)
     family = List(Dict(), required=True)
+    codes = List(Dict(), required=True)
+    push_subscriptions = List(Dict(), required=True)
+    calendar_feeds = List(Dict(), required=True)
+    reminders = List(Dict(), required=True)
+    deliveries = List(Dict(), required=True)
+    access_log = List(Dict(), required=True)
 
 
 # --- timeline ---------------------------------------------------------------------

@@ -19,7 +19,7 @@ from ..schemas import (
     PatientListOut,
     PatientOut,
     PatientPatchIn,
-    PregnancyOut,
+    CorrectedPregnancyOut,
     PregnancyPatchIn,
     TimelineOut,
     TimelineQuery,
@@ -204,7 +204,7 @@ def delete_course(patient_id, course_id):
 
 @bp.patch("/patients/<int:patient_id>/pregnancies/<int:pregnancy_id>")
 @bp.input(PregnancyPatchIn, arg_name="body")
-@bp.output(PregnancyOut)
+@bp.output(CorrectedPregnancyOut)
 @bp.doc(summary="Correct a reported pregnancy (the fields sent); the timeline and reminders follow",
         responses=ERRORS)
 def patch_pregnancy(patient_id, pregnancy_id, body):

@@ -446,7 +446,7 @@ def update_pregnancy(patient: Patient, pregnancy: Pregnancy, fields: Mapping[str
     sent. The clock re-plans her reminders."""
     # Stored dates not sent again must be in range too: a correction never keeps a broken one.
     reported_on = parse_date(fields.get("reported_on", pregnancy.reported_on), "reported_on")
-    ended_on = fields["ended_on"] if "ended_on" in fields else pregnancy.ended_on
+    ended_on = fields.get("ended_on", pregnancy.ended_on)  # None sent: not ended
     ended_on = None if ended_on is None else parse_date(ended_on, "ended_on")
     if ended_on is not None and ended_on < reported_on:
         field = "ended_on" if "ended_on" in fields else "reported_on"

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import pytest
 
-from server.models import FamilyLink, Patient, PushSubscription
+from server.models import FamilyLink, Patient, Pregnancy, PushSubscription
 from server.services import accounts, calendar
 from server.timeutil import utcnow
 
@@ -83,6 +83,13 @@ class Ctx:
             self.db.add(PushSubscription(user_id=self.world.users[self.role].id, endpoint=KNOWN_ENDPOINT,
                                          p256dh=P256DH, auth=PUSH_AUTH))
             self.db.commit()
+
+    def pregnancies(self) -> None:
+        """A pregnancy reported for each of the world's patients (so that one can be corrected or removed)."""
+        w = self.world
+        for patient in (w.patient, w.other_patient, w.foreign_patient):
+            patient.pregnancies.append(Pregnancy(reported_on=today_madrid() - timedelta(days=200)))
+        self.db.commit()
 
     def accountless_patient(self) -> Patient:
         """A patient of clinic A with no account yet (so an enrollment code can be issued), with the same
@@ -231,6 +238,10 @@ def check_me(ctx: Ctx, role: str, response) -> None:
 P = "/api/v1/patients/<int:patient_id>"
 patient_args: Callable[[Ctx], dict[str, int]] = lambda c: {"patient_id": c.pid}
 flag_args: Callable[[Ctx], dict[str, int]] = lambda c: {"flag_id": c.world.flag.id}
+course_args: Callable[[Ctx], dict[str, int]] = lambda c: {"patient_id": c.pid,
+                                                          "course_id": c.world.patient.courses[0].id}
+pregnancy_args: Callable[[Ctx], dict[str, int]] = lambda c: {"patient_id": c.pid,
+                                                             "pregnancy_id": c.world.patient.pregnancies[0].id}
 
 ROUTES: dict[tuple[str, str], Route] = {
     #                                          anon  pat  o_pat fam  rev_f nurse o_nur admin
@@ -278,6 +289,16 @@ ROUTES: dict[tuple[str, str], Route] = {
                         "status": "planned"}),
     ("GET", P + "/timeline"): Route(by_role(401, 200, 404, 200, 404, 200, 404, 200), patient_args,
                                     check=check_timeline),
+    # corrections of a wrong entry: the care team of her clinic (audited)
+    ("PATCH", P + "/courses/<int:course_id>"): Route(
+        by_role(401, 403, 404, 403, 404, 200, 404, 200), course_args,
+        body=lambda c: {"infusions": [(today_madrid() - timedelta(days=120 - i)).isoformat() for i in range(3)]}),
+    ("DELETE", P + "/courses/<int:course_id>"): Route(by_role(401, 403, 404, 403, 404, 204, 404, 204), course_args),
+    ("PATCH", P + "/pregnancies/<int:pregnancy_id>"): Route(
+        by_role(401, 403, 404, 403, 404, 200, 404, 200), pregnancy_args, setup=Ctx.pregnancies,
+        body=lambda c: {"ended_on": today_madrid().isoformat()}),
+    ("DELETE", P + "/pregnancies/<int:pregnancy_id>"): Route(
+        by_role(401, 403, 404, 403, 404, 204, 404, 204), pregnancy_args, setup=Ctx.pregnancies),
     # --- checklists
     ("GET", P + "/checklist"): Route(by_role(401, 200, 404, 403, 404, 403, 404, 403), patient_args),
     # her own data as JSON: the patient only (server/api/patients.py; CLINICAL.md 6 "exports own data")
@@ -460,6 +481,10 @@ def _object_args(rule: str, world: World, target: str, missing: bool = False) ->
         args["flag_id"] = 987654 if missing else world.foreign_flag.id
     if "<int:user_id>" in rule:
         args["user_id"] = world.users["family"].id
+    if "<int:course_id>" in rule:
+        args["course_id"] = 987654 if missing else patient.courses[0].id
+    if "<int:pregnancy_id>" in rule:
+        args["pregnancy_id"] = 987654 if missing else patient.pregnancies[0].id
     return args
 
 

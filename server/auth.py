@@ -54,6 +54,7 @@ def require_role(*roles: str) -> User:
     """The logged-in user if their role is one of ``roles``; 401 or 403 otherwise."""
     who = user()
     if who.role not in roles:
+        record_denial(who, "denied.role", None)
         raise api_error(403, "forbidden", "Your account cannot do this.")
     return who
 
@@ -78,8 +79,10 @@ def patient_for(patient_id: int, roles: Iterable[str], action: str | None) -> tu
         or (who.role == "family" and family_link(who, patient.id) is not None)
     )
     if not visible:
+        record_denial(who, "denied.patient", _own_clinics(who, patient))
         raise api_error(404, "not_found", "No such patient.")
     if who.role not in roles:
+        record_denial(who, "denied.role", patient.id)
         raise api_error(403, "forbidden", "Your account cannot do this for this patient.")
     if action is not None:
         record_access(who, action, patient.id)
@@ -100,11 +103,33 @@ def record_access(who: User, action: str, patient_id: int | None) -> None:
         audit.record(session, who, action, patient_id)
 
 
+def record_denial(who: User, action: str, patient_id: int | None) -> None:
+    """Write a refused access to the audit log, for every role (ASVS V7.2.2): in a
+    transaction of its own when the request only reads; otherwise the request's
+    transaction is rolled back first (a refused request writes nothing else) and
+    the event committed alone."""
+    session = get_session()
+    if session.info.get("read_only"):
+        with separate_transaction() as writer:
+            audit.record_denial(writer, who, action, patient_id)
+        return
+    session.rollback()
+    audit.record_denial(session, who, action, patient_id)
+    session.commit()
+
+
+def _own_clinics(who: User, patient: Patient | None) -> int | None:
+    """The id of a patient refused to ``who`` when it is of their own clinic: another
+    clinic's patient, or none, is not named in this clinic's log."""
+    return patient.id if patient is not None and patient.clinic_id == who.clinic_id else None
+
+
 def flag_for(flag_id: int, action: str) -> tuple[User, Flag]:
     """A flag of the logged-in nurse's or admin's clinic; 404 for any other."""
     who = require_role("nurse", "admin")
     flag = get_session().get(Flag, flag_id)
     if flag is None or flag.clinic_id != who.clinic_id:
+        record_denial(who, "denied.flag", None)
         raise api_error(404, "not_found", "No such flag.")
     record_access(who, action, flag.patient_id)
     return who, flag

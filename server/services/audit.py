@@ -31,3 +31,11 @@ def record_erasure(session: Session, account: User, patient_id: int | None, at: 
     log has no foreign key to either (migration 0004)."""
     session.add(AuditEvent(clinic_id=account.clinic_id, actor_id=account.id, action="account.erase",
                            patient_id=patient_id, at=at))
+
+
+def record_denial(session: Session, actor: User, action: str, patient_id: int | None) -> None:
+    """Note that ``actor``, whatever their role, was refused ``action`` (a fixed
+    name such as ``denied.patient``): a record they may not see (404) or may not
+    do this to (403). Ids only, never what the request carried; ``patient_id``
+    only for a patient of the actor's own clinic (the caller decides)."""
+    session.add(AuditEvent(clinic_id=actor.clinic_id, actor_id=actor.id, action=action, patient_id=patient_id))

@@ -12,6 +12,10 @@ from .errors import InputError
 
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: every date a person enters lies in this range (CLINICAL.md section 1, "Dates in
+#: range"); the engine's arithmetic from it stays far inside date's years 1..9999
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2100, 12, 31)
 
 
 def is_leap(year: int) -> bool:
@@ -37,16 +41,23 @@ def add_months(start: date, months: int) -> date:
 
 
 def parse_date(value: object, field: str) -> date:
-    """A ``YYYY-MM-DD`` string as a date; anything else is an InputError on ``field``.
+    """A ``YYYY-MM-DD`` string as a date from FIRST_DATE to LAST_DATE; anything
+    else is an InputError on ``field``. The one date rule of the engine's
+    documents and of the API (server.schemas.LocalDate).
 
     ``date.fromisoformat`` alone would also take ``20260105`` and week dates, which
     no client of ours sends on purpose, so the shape is checked first.
     """
     if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        day = value
+    elif not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
         raise InputError(field, f"expected a date as YYYY-MM-DD, got {value!r}")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(field, f"{value} is not a real calendar date") from None
+    else:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise InputError(field, f"{value} is not a real calendar date") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise InputError(field, f"{day.isoformat()} is outside {FIRST_DATE.isoformat()}.."
+                                f"{LAST_DATE.isoformat()}")
+    return day

@@ -20,7 +20,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from .errors import ContentError
+from .dates import parse_date
+from .errors import ContentError, InputError
 
 #: content/ at the top of the repository (the project installs in editable mode).
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
@@ -397,11 +398,10 @@ def _parse_setting_value(setting_type: str, value: Any) -> Any:
             raise ValueError("expected a text choice")
         return value
     if setting_type == "date":
-        if isinstance(value, date):
-            return value
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError("expected a date as YYYY-MM-DD")
-        return date.fromisoformat(value)
+        try:
+            return parse_date(value, "date")  # the one date rule, its range included
+        except InputError as exc:
+            raise ValueError(exc.problem) from None
     if setting_type == "time":
         return _parse_time(value)
     if setting_type == "time_range":

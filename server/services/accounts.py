@@ -265,3 +265,25 @@ def consume_code(session: Session, invite_id: int, now: datetime) -> bool:
         .values(used_at=now)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
+
+
+def confirm_password(session: Session, account: User, password: str, address: str, now: datetime,
+                     config: Mapping, field: str = "password") -> None:
+    """Prove again that whoever holds this session knows ``account``'s password,
+    before something that cannot be undone (DELETE /me).
+
+    A wrong one counts like a failed login, towards the throttle of the
+    account and the address: InvalidInput on ``field`` with code
+    WRONG_CURRENT_PASSWORD, the failure recorded for the caller to commit;
+    RateLimited once the limit is reached."""
+    _check_password_throttle(session, account.email, address, now, config)
+    try:
+        hasher(config).verify(account.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        _record_password_failure(session, account.email, address, now)
+        raise InvalidInput(field, "The password is wrong.", WRONG_CURRENT_PASSWORD) from None
+
+
+def forget_attempts(session: Session, email: str) -> None:
+    """Delete the failed-login counter of this address's account (its key is a hash of the email)."""
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key == _account_key(email)))

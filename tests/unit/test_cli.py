@@ -166,6 +166,20 @@ BAD_INPUT = [
     pytest.param("timeline", changed(TIMELINE_OK, patient={"timezone": "Mars/Base"}),
                  "patient.timezone", id="timeline: unknown time zone"),
     pytest.param("timeline", [], "(document)", id="timeline: document a list"),
+    # CLINICAL.md section 1, "Dates in range": 1900-01-01..2100-12-31
+    pytest.param("timeline", changed(TIMELINE_OK, courses=[{"infusions": COURSE_1[:2] + ["9999-12-31"]}]),
+                 "courses[0].infusions[2]", id="timeline: infusion in 9999"),
+    pytest.param("timeline", changed(TIMELINE_OK, courses=[{"infusions": ["0001-01-01"]}]),
+                 "courses[0].infusions[0]", id="timeline: infusion in year 1"),
+    pytest.param("timeline", changed(TIMELINE_OK, patient={"sex": "female",
+                                                           "pregnancies": [{"reported_on": "9999-01-01"}]}),
+                 "patient.pregnancies[0].reported_on", id="timeline: pregnancy reported in 9999"),
+    pytest.param("timeline",
+                 changed(TIMELINE_OK, labs=[{"analyte": "platelets", "value": 95, "taken_on": "2026-09-02"},
+                                            {"analyte": "platelets", "value": 95, "taken_on": "1899-12-31"}]),
+                 "labs[1].taken_on", id="timeline: lab taken before 1900"),
+    pytest.param("timeline", changed(TIMELINE_OK, settings={"listeria_until": "2101-01-01"}),
+                 "settings.listeria_until", id="timeline: listeria_until after 2100"),
     pytest.param("triage", changed(TRIAGE_OK, answers={"bleed.nose": True}), "answers.bleed.nose",
                  id="triage: unknown code"),
     pytest.param("triage", changed(TRIAGE_OK, answers={"bleed.mucosal": "yes"}),
@@ -177,6 +191,10 @@ BAD_INPUT = [
                  id="triage: missing answered_on"),
     pytest.param("triage", changed(TRIAGE_OK, answered_on="2026-02-30"), "answered_on",
                  id="triage: impossible answered_on"),
+    pytest.param("triage", changed(TRIAGE_OK, answered_on="2101-01-01"), "answered_on",
+                 id="triage: answered_on after 2100"),
+    pytest.param("triage", changed(TRIAGE_OK, courses=[{"infusions": ["1899-12-31"]}]),
+                 "courses[0].infusions[0]", id="triage: infusion before 1900"),
     pytest.param("triage", changed(TRIAGE_OK, answers=...), "answers",
                  id="triage: missing answers"),
     pytest.param("triage", changed(TRIAGE_OK, labs=[]), "labs",
@@ -242,6 +260,19 @@ def test_bad_command_line_exits_2(args):
 
 
 # --- odd numbers and documents: NaN, huge integers, newlines in keys, deep nesting -----------
+
+
+def test_dates_at_the_ends_of_the_range_are_accepted(tmp_path):
+    """1900-01-01 and 2100-12-31 are in range (CLINICAL.md section 1); the answer runs past 2100."""
+    doc = {"patient": {"sex": "female", "pregnancies": [{"reported_on": "1900-01-01", "ended_on": "1900-09-30"},
+                                                        {"reported_on": "2100-12-31"}]},
+           "courses": [{"infusions": ["1900-01-01", "1900-01-02"]},
+                       {"infusions": ["2100-12-29", "2100-12-30", "2100-12-31"], "status": "planned"}],
+           "labs": [{"analyte": "platelets", "value": 20, "taken_on": "2100-12-31"}],
+           "settings": {"listeria_until": "2100-12-31"}}
+    done = alemtrack("timeline", str(write(tmp_path, doc)))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["monitoring_ends"] == "2104-12-31"
 
 
 def test_huge_integer_lab_value_is_bad_input(tmp_path):

@@ -105,6 +105,14 @@ BAD_DATES = [
     pytest.param(None, id="None"),
     pytest.param(True, id="a boolean"),
     pytest.param(["2026-01-05"], id="a list"),
+    # CLINICAL.md section 1, "Dates in range": 1900-01-01..2100-12-31
+    pytest.param("1899-12-31", id="the day before 1900"),
+    pytest.param("2101-01-01", id="the day after 2100"),
+    pytest.param("0001-01-01", id="year 1"),
+    pytest.param("9999-12-31", id="year 9999"),
+    pytest.param("0000-01-01", id="year 0"),
+    pytest.param(date(1899, 12, 31), id="a date object before 1900"),
+    pytest.param(date(9999, 12, 31), id="a date object in 9999"),
 ]
 
 
@@ -120,10 +128,18 @@ def test_parse_date_rejects(value):
         pytest.param("2000-02-29", date(2000, 2, 29), id="29 Feb 2000"),
         pytest.param("2026-01-05", date(2026, 1, 5), id="plain date"),
         pytest.param("2026-12-31", date(2026, 12, 31), id="year end"),
+        pytest.param("1900-01-01", date(1900, 1, 1), id="the first date in range"),
+        pytest.param("2100-12-31", date(2100, 12, 31), id="the last date in range"),
+        pytest.param(date(2100, 12, 31), date(2100, 12, 31), id="a date object in range"),
     ],
 )
 def test_parse_date_accepts(value, expected):
     assert parse_date(value, "x") == expected
+
+
+def test_a_date_out_of_range_says_the_range():
+    error = raises_on("labs[1].taken_on", parse_date, "2101-01-01", "labs[1].taken_on")
+    assert "1900-01-01" in error.problem and "2100-12-31" in error.problem
 
 
 # --- courses -----------------------------------------------------------------------------
@@ -446,6 +462,41 @@ def test_good_settings_are_parsed():
     assert settings["creatinine_rise"] == 1.5
     assert settings["listeria_until"] == date(2026, 5, 1)
     assert settings["mri_yearly"] is True  # untouched default
+
+
+# --- dates in range (CLINICAL.md section 1) ------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        pytest.param({"courses": [{"infusions": ["2026-01-05", "2026-01-06", "9999-12-31"]}]},
+                     "courses[0].infusions[2]", id="an infusion in 9999"),
+        pytest.param({"courses": [{"infusions": ["2026-01-05"]}, {"infusions": ["0001-01-01"]}]},
+                     "courses[1].infusions[0]", id="a second course in year 1"),
+        pytest.param({"courses": [], "patient": {"sex": "female",
+                                                 "pregnancies": [{"reported_on": "9999-01-01"}]}},
+                     "patient.pregnancies[0].reported_on", id="a pregnancy reported in 9999"),
+        pytest.param({"courses": [], "patient": {"sex": "female", "pregnancies": [
+                         {"reported_on": "2026-01-01", "ended_on": "2101-01-01"}]}},
+                     "patient.pregnancies[0].ended_on", id="a pregnancy ending after 2100"),
+        pytest.param({"courses": [], "labs": [lab(), lab(taken_on="1899-12-31")]}, "labs[1].taken_on",
+                     id="a lab taken before 1900"),
+        pytest.param({"courses": [], "settings": {"listeria_until": "9999-12-31"}},
+                     "settings.listeria_until", id="listeria_until in 9999"),
+    ],
+)
+def test_dates_out_of_range_are_refused_naming_the_field(doc, field):
+    raises_on(field, timeline_document, doc, CONTENT)
+
+
+def test_dates_at_the_ends_of_the_range_are_accepted():
+    doc = {
+        "patient": {"sex": "female", "pregnancies": [{"reported_on": "1900-01-01", "ended_on": "2100-12-31"}]},
+        "courses": [{"infusions": ["1900-01-01"]}, {"infusions": ["2100-12-31"]}],
+        "labs": [lab(taken_on="1900-01-01"), lab(taken_on="2100-12-31")],
+        "settings": {"listeria_until": "2100-12-31"},
+    }
+    assert timeline_document(doc, CONTENT)["monitoring_ends"] == "2104-12-31"
 
 
 # --- the timeline document (API.md section 1) -----------------------------------------------

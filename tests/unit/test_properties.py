@@ -2,24 +2,33 @@
 
 Histories: 1 to 4 courses (course 1 of 5 infusions, later ones of 3, each a year
 or more after the previous one, sometimes interrupted), random patients, random
-lab results around the treatment and random site settings.
+lab results around the treatment and random site settings. Then documents with
+dates anywhere in the accepted range, its ends included (the engine never overflows).
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from server.engine.dates import FIRST_DATE, LAST_DATE, add_months
+from server.engine.documents import timeline_document, triage_document
+from server.engine.errors import InputError
 from server.engine.inputs import (
     Patient,
     Pregnancy,
     check_courses,
     make_course,
     make_lab_result,
+    parse_courses,
+    parse_labs,
+    parse_patient,
     resolve_settings,
 )
 from server.engine.protocol import default_content
-from server.engine.timeline import timeline
+from server.engine.reminders import plan
+from server.engine.timeline import checklist_month, timeline
 
 CONTENT = default_content()
 MONITORING_CODES = {item.code for item in CONTENT.items if item.scope == "monitoring"}
@@ -145,3 +154,106 @@ def test_checklist_month_is_the_latest_opened_checklist_item(history, offset):
         if item.code == "checklist.monthly" and item.due - timedelta(days=opens) <= day:
             expected = (item.month, item.due)
     assert checklist_month(courses, day, opens, CONTENT) == expected
+
+
+# --- the whole accepted range (CLINICAL.md section 1, "Dates in range") ----------------------
+#
+# Every date a person enters lies in 1900-01-01..2100-12-31 and the engine refuses the rest
+# (dates.parse_date). Within that range it must never overflow: documents with courses,
+# pregnancies, labs and settings at the extremes give an answer, or an InputError and
+# nothing else, from the command line's documents and from reminder planning.
+
+#: the ends of the range, and the days around them where month and leap arithmetic turns
+EDGES = sorted({
+    FIRST_DATE, FIRST_DATE + timedelta(days=1), date(1900, 1, 31), date(1900, 2, 28), date(1900, 12, 31),
+    date(2000, 2, 29), date(2100, 1, 31), date(2100, 2, 28), add_months(LAST_DATE, -1),
+    LAST_DATE - timedelta(days=1), LAST_DATE,
+})
+ZONES = ["UTC", "Europe/Madrid", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/St_Johns"]
+
+
+def any_date() -> st.SearchStrategy[date]:
+    """A date of the accepted range, at or near its ends about half the time."""
+    return st.one_of(st.sampled_from(EDGES), st.dates(min_value=FIRST_DATE, max_value=LAST_DATE))
+
+
+@st.composite
+def accepted_documents(draw, dates: st.SearchStrategy[date] | None = None) -> dict:
+    """A timeline document the engine accepts, with dates anywhere in the range
+    (or drawn from ``dates``)."""
+    dates = any_date() if dates is None else dates
+    # Courses: sorted distinct days cut into runs, so that no two courses overlap.
+    days = sorted(set(draw(st.lists(dates, max_size=12))))
+    cuts = sorted(set(draw(st.lists(st.integers(1, max(1, len(days) - 1)), max_size=4))))
+    runs = [days[a:b] for a, b in zip([0, *cuts], [*cuts, len(days)]) if days[a:b]]
+    courses = [{"infusions": [d.isoformat() for d in draw(st.permutations(run))],
+                "status": draw(st.sampled_from(["given", "planned"]))} for run in runs]
+    sex = draw(st.sampled_from(["female", "male", "other"]))
+    patient = {"sex": sex, "timezone": draw(st.sampled_from(ZONES)),
+               "childbearing_potential": sex == "female" and draw(st.booleans()),
+               "baseline": {"platelets": draw(st.integers(0, 900)), "creatinine": draw(st.integers(1, 900))}}
+    if sex == "female":
+        pregnancies = []
+        for reported in draw(st.lists(dates, max_size=3)):
+            ended = draw(st.none() | dates.filter(lambda d, r=reported: d >= r))
+            pregnancies.append({"reported_on": reported.isoformat(),
+                                "ended_on": None if ended is None else ended.isoformat()})
+        patient["pregnancies"] = pregnancies
+    labs = []
+    for _ in range(draw(st.integers(0, 8))):
+        analyte = draw(st.sampled_from(sorted(CONTENT.analytes)))
+        if CONTENT.analytes[analyte].kind == "number":
+            value = draw(st.floats(0, 1e9, allow_nan=False))
+        else:
+            value = draw(st.sampled_from(["positive", "negative"]))
+        labs.append({"analyte": analyte, "value": value, "taken_on": draw(dates).isoformat()})
+    listeria = draw(st.none() | dates)
+    settings = {"aciclovir_duration": draw(st.sampled_from(["1 month", "2 months", "until_cd4"])),
+                "listeria_until": None if listeria is None else listeria.isoformat()}
+    return {"patient": patient, "courses": courses, "labs": labs, "settings": settings}
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(accepted_documents())
+def test_the_timeline_of_any_accepted_document_never_overflows(doc):
+    answer = timeline_document(doc, CONTENT)
+    assert set(answer) >= {"items", "flags", "monitoring_ends"}
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(accepted_documents(st.one_of(any_date(), st.dates())))
+def test_a_date_of_any_year_gives_a_timeline_or_an_input_error(doc):
+    """Years 1 to 9999 (all that JSON's YYYY-MM-DD can say): outside the range, the
+    document is refused naming a date field; nothing else is ever raised."""
+    try:
+        timeline_document(doc, CONTENT)
+    except InputError as exc:
+        assert "is outside 1900-01-01..2100-12-31" in exc.problem, exc
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(accepted_documents(), any_date(), st.data())
+def test_triage_and_the_checklist_month_on_any_accepted_day_never_overflow(doc, day, data):
+    questions = [q.code for q in CONTENT.questions]
+    answers = data.draw(st.dictionaries(st.sampled_from(questions), st.booleans(), max_size=6))
+    triage_doc = {"patient": doc["patient"], "courses": doc["courses"], "answered_on": day.isoformat(),
+                  "answers": answers}
+    try:
+        triage_document(triage_doc, CONTENT)
+    except InputError as exc:  # a question this patient is not asked (male: menstrual bleeding)
+        assert exc.problem == "this question is not asked of this patient", exc
+    checklist_month(parse_courses(doc["courses"]), day, 7, CONTENT)
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(accepted_documents(), st.data())
+def test_reminders_around_any_item_of_an_accepted_document_never_overflow(doc, data):
+    patient = parse_patient(doc["patient"], CONTENT)
+    result = timeline(patient, parse_courses(doc["courses"]), parse_labs(doc["labs"], CONTENT),
+                      resolve_settings(doc["settings"], CONTENT), CONTENT)
+    days = [d for item in result.items for d in (item.due, item.start, item.end) if d is not None]
+    around = data.draw(st.sampled_from(days) if days else any_date())
+    since = datetime.combine(around, time(), tzinfo=timezone.utc) + timedelta(
+        hours=data.draw(st.integers(-48, 48)))
+    plan(result.items, patient.timezone, resolve_settings(doc["settings"], CONTENT), CONTENT,
+         since, since + timedelta(days=2))

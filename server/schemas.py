@@ -124,6 +124,12 @@ class PasswordIn(Schema):
     new_password = String(required=True, validate=Length(1, 1024))
 
 
+class EraseIn(Schema):
+    """DELETE /me: the password once more, so that an open session alone cannot erase an account."""
+
+    password = String(required=True, validate=Length(1, 1024))
+
+
 # --- patients ---------------------------------------------------------------------
 
 

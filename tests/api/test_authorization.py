@@ -28,7 +28,9 @@ from typing import Any, Callable
 
 import pytest
 
-from server.models import FamilyLink, Patient, Pregnancy, PushSubscription
+from sqlalchemy import select
+
+from server.models import FamilyLink, Patient, Pregnancy, PushSubscription, User
 from server.services import accounts, calendar
 from server.timeutil import utcnow
 
@@ -233,6 +235,10 @@ def check_me(ctx: Ctx, role: str, response) -> None:
     assert response.json["id"] == ctx.user_id(role)
 
 
+def check_erased(ctx: Ctx, role: str, response) -> None:
+    assert ctx.db.scalar(select(User.id).where(User.id == ctx.user_id(role))) is None
+
+
 # --- the table ----------------------------------------------------------------------
 
 P = "/api/v1/patients/<int:patient_id>"
@@ -265,6 +271,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         by_role(401, 200, 200, 200, 200, 200, 200, 200),
         body=lambda c: {"current_password": PASSWORD, "new_password": "another long password"}),
     ("GET", "/api/v1/me"): Route(by_role(401, 200, 200, 200, 200, 200, 200, 200), check=check_me),
+    # erasure (GDPR Art. 17): a patient or family member, their own account; staff are disabled by an admin
+    ("DELETE", "/api/v1/me"): Route(by_role(401, 204, 204, 204, 204, 403, 403, 403),
+                                    body=lambda c: {"password": PASSWORD}, check=check_erased),
     # --- patients
     ("POST", "/api/v1/patients"): Route(
         by_role(401, 403, 403, 403, 403, 201, 201, 201),

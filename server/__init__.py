@@ -112,9 +112,7 @@ def _refuse_cross_origin():
 
 def _refuse_malformed_json():
     """Malformed JSON gets a clear 400 naming where it breaks, before any view
-    runs (:meth:`Request.on_json_loading_failed`). Flask keeps the parse: a
-    view that reads its body through it (the checklist's pydantic schema)
-    does not parse again."""
+    runs (:meth:`Request.on_json_loading_failed`)."""
     if request.method not in STATE_CHANGING or not request.is_json:
         return None
     if not request.get_data(cache=True).strip():

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..db import Base
 from ..timeutil import utcnow
 
-REMINDER_STATUSES = ("pending", "sent", "skipped", "cancelled")
+REMINDER_STATUSES = ("pending", "sent", "skipped", "cancelled", "failed")
 DELIVERY_STATUSES = ("pending", "sending", "sent", "gone", "failed", "expired")
 
 
@@ -103,6 +103,8 @@ class Delivery(Base):
     expires_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
     last_status: Mapped[int | None]
+    #: why the last attempt did not deliver ("HTTP 500", "timed out", "refused endpoint: ..."): no URL, no payload
+    last_error: Mapped[str | None] = mapped_column(String(80))
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

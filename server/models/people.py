@@ -72,8 +72,13 @@ class Patient(Base):
     baseline: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: lock-screen pushes and calendar titles show item names (CLINICAL.md 5: off by default)
     detailed_notifications: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
-    #: reminder rows are planned up to this instant; None: stale, the clock re-plans
+    #: reminder rows are planned up to this instant; None: stale, the clock re-plans.
+    #: After a failed planning it is set so that the clock tries again later (backing off).
     reminders_until: Mapped[datetime | None] = mapped_column(index=True)
+    #: why the clock's last planning of her reminders failed (an error class, never a value); None: it worked
+    plan_error: Mapped[str | None] = mapped_column(String(80))
+    #: failed plannings in a row (0 once one works)
+    plan_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     clinic: Mapped[Clinic] = relationship(lazy="joined")

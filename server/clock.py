@@ -11,6 +11,13 @@ Each step works in batches, each batch its own transaction, so a crash loses
 at most the batch in hand, and that batch is taken up again (rows stay pending,
 or "sending" rows are retried after a while). Nothing here runs in the web
 workers.
+
+One bad row never stops the service for others (docs/decisions.md): a
+patient that cannot be planned, a reminder that cannot be handled and a
+message that cannot go are each recorded on their row, and the tick goes on.
+A step that fails as a whole (the database, a bug in every row) is logged and
+the other steps still run, so urgent flags go out whatever planning does;
+then the tick raises TickFailed, and ``clock --once`` exits non-zero.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from flask import Flask
 from .db import database
 from .engine.protocol import Content
 from .errors import log_unexpected
-from .push import Pusher, load_private_key
+from .push import PushClient, Pusher, PushResult, load_private_key
 from .services import reminders
 
 log = logging.getLogger(__name__)
@@ -36,14 +43,31 @@ TICK_SECONDS = 60
 class TickReport:
     planned_patients: int = 0
     planned_rows: int = 0
+    #: patients whose planning failed this tick (the reason is on their rows)
+    plan_failures: int = 0
     reminders_handled: int = 0
     escalations: int = 0
     pushes: dict[str, int] = field(default_factory=dict)
+    #: steps that failed as a whole ("planning", "reminders", "escalations", "sending")
+    failed_steps: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         pushes = ", ".join(f"{k} {v}" for k, v in sorted(self.pushes.items())) or "none"
-        return (f"planned {self.planned_rows} reminders for {self.planned_patients} patients; "
+        text = (f"planned {self.planned_rows} reminders for {self.planned_patients} patients; "
                 f"handled {self.reminders_handled} due reminders; {self.escalations} escalations; pushes: {pushes}")
+        if self.plan_failures:
+            text += f"; {self.plan_failures} patients could not be planned"
+        if self.failed_steps:
+            text += f"; failed: {', '.join(self.failed_steps)}"
+        return text
+
+
+class TickFailed(RuntimeError):
+    """A step of the tick failed as a whole; the other steps ran (``report``)."""
+
+    def __init__(self, report: TickReport):
+        super().__init__(f"tick steps failed: {', '.join(report.failed_steps)} ({report})")
+        self.report = report
 
 
 def make_pusher(app: Flask) -> Pusher | None:
@@ -51,42 +75,64 @@ def make_pusher(app: Flask) -> Pusher | None:
     if key is None:
         log.error("no VAPID key: run 'flask --app server vapid-keys'; pushes wait until then")
         return None
-    return Pusher(key, app.config["VAPID_SUBJECT"], app.config["PUSH_TIMEOUT_SECONDS"])
+    return Pusher(key, app.config["VAPID_SUBJECT"], app.config["PUSH_TIMEOUT_SECONDS"],
+                  app.config["PUSH_ALLOWED_ORIGINS"])
 
 
 def tick(app: Flask, now: datetime, pusher: Pusher | None = None, plan_limit: int | None = None) -> TickReport:
-    """One tick as of ``now`` (aware UTC). ``plan_limit`` caps patients planned (None: all due)."""
+    """One tick as of ``now`` (aware UTC). ``plan_limit`` caps patients planned (None: all due).
+
+    Raises TickFailed after running every step when one of them failed as a
+    whole; failures of single rows are recorded on them and counted in the report.
+    """
     content: Content = app.extensions["alemtrack_content"]
     sessions = database(app).sessions
     batch = app.config["CLOCK_BATCH"]
     horizon = timedelta(days=app.config["REMINDER_HORIZON_DAYS"])
     report = TickReport()
 
-    while plan_limit is None or report.planned_patients < plan_limit:
+    def plan_patients() -> None:
+        while plan_limit is None or report.planned_patients < plan_limit:
+            with sessions() as session:
+                size = batch if plan_limit is None else min(batch, plan_limit - report.planned_patients)
+                patients = reminders.patients_to_plan(session, now, horizon, size)
+                planned = reminders.sync_patients(session, patients, now, content, horizon)
+                session.commit()
+            report.planned_rows += planned.rows
+            report.plan_failures += planned.failed
+            report.planned_patients += len(patients)
+            if len(patients) < size:
+                break
+
+    def handle_reminders() -> None:
+        while True:
+            with sessions() as session:
+                handled = reminders.handle_due_reminders(session, now, content, batch)
+                session.commit()
+            report.reminders_handled += handled
+            if handled < batch:
+                break
+
+    def escalate() -> None:
         with sessions() as session:
-            size = batch if plan_limit is None else min(batch, plan_limit - report.planned_patients)
-            patients = reminders.patients_to_plan(session, now, horizon, size)
-            report.planned_rows += reminders.sync_patients(session, patients, now, content, horizon)
+            report.escalations = reminders.escalate_unacknowledged(session, now, content)
             session.commit()
-        report.planned_patients += len(patients)
-        if len(patients) < size:
-            break
 
-    while True:
-        with sessions() as session:
-            handled = reminders.handle_due_reminders(session, now, content, batch)
-            session.commit()
-        report.reminders_handled += handled
-        if handled < batch:
-            break
+    def send() -> None:
+        nonlocal pusher
+        pusher = pusher if pusher is not None else make_pusher(app)
+        if pusher is not None:
+            send_due(app, pusher, now, report)
 
-    with sessions() as session:
-        report.escalations = reminders.escalate_unacknowledged(session, now, content)
-        session.commit()
-
-    pusher = pusher if pusher is not None else make_pusher(app)
-    if pusher is not None:
-        send_due(app, pusher, now, report)
+    for name, step in (("planning", plan_patients), ("reminders", handle_reminders), ("escalations", escalate),
+                       ("sending", send)):
+        try:
+            step()
+        except Exception as error:  # a step that fails as a whole: the others still run
+            log_unexpected(log, f"tick {now.isoformat(timespec='seconds')}: {name} failed", error)
+            report.failed_steps.append(name)
+    if report.failed_steps:
+        raise TickFailed(report)
     return report
 
 
@@ -113,8 +159,19 @@ async def _send_claimed(app: Flask, pusher: Pusher, now: datetime, report: TickR
                 return
 
 
-async def _send_batch(session, http, pusher: Pusher, outgoing: list[reminders.Outgoing], now: datetime,
-                      width: int, report: TickReport) -> None:
+async def _send_one(client: PushClient, pusher: Pusher, item: reminders.Outgoing, now: datetime) -> PushResult:
+    """One message's result, whatever happens to it: an error nobody expected is
+    this message's failure (logged), not the batch's."""
+    try:
+        return await pusher.send(client, item.subscription, item.payload, ttl=item.ttl, urgency=item.urgency,
+                                 topic=item.topic, now=now)
+    except Exception as error:  # noqa: BLE001 - recorded on the delivery; the batch goes on
+        log_unexpected(log, f"delivery {item.delivery_id} could not be sent", error)
+        return PushResult("failed", reason=f"unexpected error ({type(error).__name__})"[:80])
+
+
+async def _send_batch(session, http: PushClient, pusher: Pusher, outgoing: list[reminders.Outgoing],
+                      now: datetime, width: int, report: TickReport) -> None:
     """Send claimed deliveries, at most ``width`` at a time, recording the answers as they come.
 
     The answers that arrive together are recorded in one transaction, and only
@@ -128,8 +185,7 @@ async def _send_batch(session, http, pusher: Pusher, outgoing: list[reminders.Ou
     def start_next() -> None:
         item = next(waiting, None)
         if item is not None:
-            running[asyncio.create_task(pusher.send(http, item.subscription, item.payload, ttl=item.ttl,
-                                                    urgency=item.urgency, topic=item.topic, now=now))] = item
+            running[asyncio.create_task(_send_one(http, pusher, item, now))] = item
 
     for _ in range(width):
         start_next()
@@ -157,6 +213,8 @@ def run(app: Flask) -> None:
             with app.app_context():  # the scheduler's own thread
                 report = tick(app, now, pusher)
             log.info("tick %s: %s", now.isoformat(timespec="seconds"), report)
+        except TickFailed as failed:  # its steps are logged already
+            log.error("tick %s: %s", now.isoformat(timespec="seconds"), failed.report)
         except Exception as error:  # a failed tick must not stop the next one
             log_unexpected(log, "tick failed", error)
 

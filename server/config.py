@@ -18,6 +18,15 @@ class ConfigError(RuntimeError):
     """The configuration cannot work: names the setting."""
 
 
+def _origins(text: str) -> tuple[str, ...]:
+    from .services.push_endpoints import parse_origins
+
+    try:
+        return parse_origins(text)
+    except ValueError as error:
+        raise ConfigError(f"ALEMTRACK_PUSH_ALLOWED_ORIGINS: {error}") from None
+
+
 def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict:
     env = os.environ if environ is None else environ
     development = env.get("ALEMTRACK_ENV", "production") == "development"
@@ -69,6 +78,10 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
         "VAPID_PRIVATE_KEY": env.get("ALEMTRACK_VAPID_PRIVATE_KEY"),
         "VAPID_SUBJECT": env.get("ALEMTRACK_VAPID_SUBJECT", "mailto:alemtrack@localhost"),
         "PUSH_TIMEOUT_SECONDS": float(env.get("ALEMTRACK_PUSH_TIMEOUT_SECONDS", "10")),
+        # Push goes only to https endpoints on public addresses; these origins
+        # (comma-separated, e.g. http://127.0.0.1:8765) are push services beyond
+        # that rule: a closed network's own, a local one for tests.
+        "PUSH_ALLOWED_ORIGINS": _origins(env.get("ALEMTRACK_PUSH_ALLOWED_ORIGINS", "")),
         # Messages in flight at once: a clock killed mid-send may have sent this many
         # without recording it (they go out again; devices collapse the copies).
         "PUSH_IN_FLIGHT": int(env.get("ALEMTRACK_PUSH_IN_FLIGHT", "16")),

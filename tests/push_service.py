@@ -4,9 +4,15 @@ It does what a real push service does with a message, and checks it on the
 way: verifies the VAPID JWT (ES256 over the key in ``k=``; aud, exp, sub),
 decrypts the aes128gcm body (RFC 8291) with the subscription's private key,
 and keeps what arrived. Each subscription can be given a script of answers:
-201, 404, 410, 413, 429 with Retry-After, 500, or a stall past the client's
-timeout. Messages carry a Topic: ``visible()`` collapses them per topic as a
-device does with notification tags.
+201, 404, 410, 413, 429 with Retry-After, 500, a redirect, a stall past the
+client's timeout, or a connection reset. Messages carry a Topic: ``visible()``
+collapses them per topic as a device does with notification tags. ``hits``
+lists every request's device name in order, whatever was answered (a
+redirect followed would show up there).
+
+Its origin (plain HTTP on 127.0.0.1) is outside the rule for push services:
+tests name it in PUSH_ALLOWED_ORIGINS (ALEMTRACK_PUSH_ALLOWED_ORIGINS), as an
+operator names a push service of a closed network.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import socket
+import struct
 import threading
 import time
 from collections import defaultdict, deque
@@ -69,6 +77,7 @@ class PushService:
         self.devices: dict[str, Device] = {}
         self.scripts: dict[str, deque] = defaultdict(deque)
         self.received: list[Message] = []
+        self.hits: list[str] = []
         self.problems: list[str] = []
         self.subject = subject
         #: what "now" is for the exp check (tests that tick at a chosen instant pass theirs)
@@ -115,7 +124,8 @@ class PushService:
         return {"endpoint": self.endpoint(name), "keys": {"p256dh": device.p256dh, "auth": device.auth}}
 
     def script(self, name: str, *answers) -> None:
-        """Answers for the next messages to ``name``: 201, 404, 410, 413, 500, (429, seconds) or "stall"."""
+        """Answers for the next messages to ``name``: 201, 404, 410, 413, 500, (429, seconds), "stall",
+        "reset" (the connection is reset, nothing answered) or ("redirect", status, location)."""
         self.scripts[name].extend(answers)
 
     def for_device(self, name: str) -> list[Message]:
@@ -134,7 +144,17 @@ class PushService:
         if len(body) < length:
             return  # the sender died mid-request (a killed clock): nothing arrived
         with self.lock:
+            self.hits.append(name)
             answer = self.scripts[name].popleft() if self.scripts[name] else 201
+        if answer == "reset":
+            # SO_LINGER 0: closing sends a TCP RST instead of a FIN.
+            request.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            request.close_connection = True
+            request.connection.close()
+            return
+        location = None
+        if isinstance(answer, tuple) and answer[0] == "redirect":
+            _, answer, location = answer
         if answer == "stall":
             time.sleep(self.stall_seconds)
             answer = 201
@@ -163,6 +183,8 @@ class PushService:
             request.send_response(status)
             if retry_after is not None:
                 request.send_header("Retry-After", str(retry_after))
+            if location is not None:
+                request.send_header("Location", location)
             request.send_header("Content-Length", "0")
             request.end_headers()
         except (BrokenPipeError, ConnectionResetError):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from apiflask import HTTPError
-from flask import current_app, session as cookie_session
+from flask import current_app, request, session as cookie_session
 from flask_login import login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +11,7 @@ from ..db import get_session
 from ..errors import api_error
 from ..models import FamilyLink
 from ..schemas import CsrfOut, LoginIn, LoginOut, PasswordIn, RegisterIn, UserOut
-from ..services import accounts
+from ..services import accounts, push_endpoints
 from ..services.errors import DomainError, InvalidInput, NotAuthenticated
 from ..timeutil import utcnow
 from . import bp
@@ -62,6 +62,9 @@ def login(body):
 def logout():
     account = auth.user()
     accounts.end_all_sessions(account)
+    # The PWA sends this device's push endpoint (optional): the device stops hearing this account.
+    body = request.get_json(silent=True) if request.is_json else None
+    push_endpoints.forget_device(get_session(), account, body.get("endpoint") if isinstance(body, dict) else None)
     get_session().commit()
     logout_user()
     cookie_session.clear()

@@ -1,14 +1,10 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import current_app, request
-from sqlalchemy import select
 
 from .. import auth
 from ..db import get_session
 from ..errors import api_error
-from ..models import PushSubscription
 from ..push import application_server_key, load_private_key
 from ..schemas import (
     CalendarFeedOut,
@@ -19,19 +15,10 @@ from ..schemas import (
     SubscriptionOut,
     VapidKeyOut,
 )
-from ..services import calendar, reminders
+from ..services import calendar, push_endpoints, reminders
 from ..services.patients import page_of_patients
 from ..timeutil import utcnow
 from . import bp, iso, sent_as_is
-
-#: push services are HTTPS; plain HTTP only to this machine (tests, development)
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-
-
-def _check_endpoint(endpoint: str) -> None:
-    parts = urlsplit(endpoint)
-    if not parts.netloc or not (parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOCAL_HOSTS)):
-        raise api_error(400, "invalid_value", "The endpoint must be an https URL of a push service.", "endpoint")
 
 
 @bp.get("/push/vapid-public-key")
@@ -47,23 +34,16 @@ def vapid_public_key():
 @bp.post("/push/subscriptions")
 @bp.input(SubscriptionIn, arg_name="body")
 @bp.output(SubscriptionOut, status_code=201)
-@bp.doc(summary="Register this device for push (200 when already known)", responses=[400, 401, 403, 413])
+@bp.doc(summary="Register this device for push (200 when already known); only push services on public "
+                "addresses (or ALEMTRACK_PUSH_ALLOWED_ORIGINS)", responses=[400, 401, 403, 413])
 def subscribe(body):
     user = auth.user()
-    _check_endpoint(body["endpoint"])
     session = get_session()
-    existing = session.scalar(select(PushSubscription).where(PushSubscription.endpoint == body["endpoint"]))
-    if existing is not None:
-        # The same browser, perhaps another account now: the device follows its user.
-        existing.user_id = user.id
-        existing.p256dh, existing.auth = body["keys"]["p256dh"], body["keys"]["auth"]
-        session.commit()
-        return {"id": existing.id}, 200
-    subscription = PushSubscription(user_id=user.id, endpoint=body["endpoint"], p256dh=body["keys"]["p256dh"],
-                                    auth=body["keys"]["auth"], created_at=utcnow())
-    session.add(subscription)
+    subscription, created = push_endpoints.subscribe(
+        session, user, body["endpoint"], body["keys"]["p256dh"], body["keys"]["auth"], utcnow(),
+        current_app.config["PUSH_ALLOWED_ORIGINS"])
     session.commit()
-    return {"id": subscription.id}, 201
+    return {"id": subscription.id}, 201 if created else 200
 
 
 @bp.delete("/push/subscriptions")
@@ -73,11 +53,7 @@ def subscribe(body):
 def unsubscribe(body):
     user = auth.user()
     session = get_session()
-    subscription = session.scalar(select(PushSubscription).where(PushSubscription.endpoint == body["endpoint"],
-                                                                 PushSubscription.user_id == user.id))
-    if subscription is None:
-        raise api_error(404, "not_found", "This device is not subscribed.", "endpoint")
-    session.delete(subscription)
+    push_endpoints.unsubscribe(session, user, body["endpoint"])
     session.commit()
     return ""
 

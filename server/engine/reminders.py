@@ -4,7 +4,10 @@
 each with a stable key (unique per patient: item occurrence and step), the
 aware UTC instant from the patient's local date and time in her IANA time zone
 (daylight-saving changes included), quiet hours respected for patient
-reminders, and how long it stays worth sending.
+reminders, and how long it stays worth sending. A reminder whose instant is
+before the span but whose useful time is not over is in it too (the catch-up
+rule of CLINICAL.md section 5): a course recorded at 10:00 still gets that
+morning's 09:00 safety reminder.
 """
 
 from __future__ import annotations
@@ -99,12 +102,21 @@ def _dates(step: ReminderStep, item: Item, last: date) -> Iterable[date]:
     return out
 
 
+def reach_back(content: Content) -> timedelta:
+    """How long after its instant a reminder can still be planned: the longest useful time of any step."""
+    return timedelta(hours=max((step.useful_hours for steps in content.reminders.values() for step in steps),
+                               default=0))
+
+
 def plan(items: Iterable[Item], tz_name: str, settings: Mapping[str, Any], content: Content,
          since: datetime, until: datetime) -> list[PlannedReminder]:
-    """The reminders whose instant is in [since, until), sorted by instant then key."""
+    """The reminders still useful at ``since`` whose instant is before ``until``,
+    sorted by instant then key: those with an instant in [since, until), and
+    earlier ones whose useful time ends at ``since`` or later (CLINICAL.md
+    section 5's catch-up: sent also when planned after their instant)."""
     zone = ZoneInfo(tz_name)
     quiet = settings["quiet_hours"]
-    first_day = since.astimezone(zone).date() - timedelta(days=1)
+    first_day = (since - reach_back(content)).astimezone(zone).date() - timedelta(days=1)
     last_day = until.astimezone(zone).date() + timedelta(days=1)
     planned: dict[str, PlannedReminder] = {}
     groups: dict[str, list[str]] = {}
@@ -119,15 +131,17 @@ def plan(items: Iterable[Item], tz_name: str, settings: Mapping[str, Any], conte
         if item.due is None and item.end is not None and item.end < first_day - _REACH:
             continue
         for step in steps:
+            useful = timedelta(hours=step.useful_hours)
+            step_first_day = (since - useful).astimezone(zone).date() - timedelta(days=1)
             for day in _dates(step, item, last_day):
-                if not first_day <= day <= last_day:
+                if not step_first_day <= day <= last_day:
                     continue
                 for at in _times(step, settings):
                     local = datetime.combine(day, at, tzinfo=zone)
                     if step.audience == "patient":
                         local = out_of_quiet_hours(local, quiet)
                     instant = to_instant(local.date(), local.time(), zone)
-                    if not since <= instant < until:
+                    if not (instant < until and instant + useful >= since):
                         continue
                     subject = step.group or item.code
                     key = f"{subject}|{item.on.isoformat()}|{step.step}|{day.isoformat()}T{at.strftime('%H:%M')}"
@@ -137,7 +151,7 @@ def plan(items: Iterable[Item], tz_name: str, settings: Mapping[str, Any], conte
                     groups[key] = [item.code]
                     planned[key] = PlannedReminder(
                         key=key, codes=(), kind=item.kind, occurrence=item.on, step=step.step, at=instant,
-                        useful_until=instant + timedelta(hours=step.useful_hours), audience=step.audience,
+                        useful_until=instant + useful, audience=step.audience,
                         unless=step.unless, flag=step.flag, text=step.text, due=item.due,
                     )
     result = [reminder._replace(codes=tuple(groups[key])) for key, reminder in planned.items()]

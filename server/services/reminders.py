@@ -1,8 +1,8 @@
 """Reminder rows and push deliveries: what the clock process does (CLINICAL.md section 5).
 
 * ``sync_patients`` plans patients' reminder rows up to a horizon from her
-  timeline (engine.reminders.plan): new keys are added, pending rows that no
-  longer apply are cancelled, sent rows stay as history.
+  timeline (engine.reminders.plan, catch-up included): new keys are added,
+  pending rows that no longer apply are cancelled, sent rows stay as history.
 * ``handle_due_reminders`` claims due rows. A row past its ``useful_until`` is
   skipped ("expired": the catch-up rule); a lab or checklist step is skipped
   when the item is done; a care-team step raises its flag; a patient step
@@ -14,16 +14,28 @@
 
 Rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two clocks
 never take the same row; SQLite has one writer (BEGIN IMMEDIATE).
+
+One bad row never stops the others (docs/decisions.md): a patient whose
+planning fails keeps the reason and the count on her row and is tried again
+later, backing off; a due reminder that cannot be handled is marked
+``failed`` with the reason; a message that cannot go records why on its
+delivery. Database errors are not a row's: they end the step, which the clock
+reports.
 """
 
 from __future__ import annotations
 
+import logging
+import traceback
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from ..engine.protocol import Content
@@ -52,6 +64,22 @@ STALE_CLAIM = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
 MIN_TTL = 60
 MAX_TTL = 28 * 24 * 3600
+#: a patient whose planning failed is tried again after 5 min, 10, 20 ... up to this
+MAX_PLAN_BACKOFF = timedelta(days=1)
+
+log = logging.getLogger(__name__)
+
+
+def failure_reason(error: BaseException) -> str:
+    """What went wrong, for a row and the log: the error's class (and a domain
+    error's code), never its message, which may quote the stored values."""
+    code = getattr(error, "code", None)
+    return (type(error).__name__ + (f" ({code})" if isinstance(code, str) else ""))[:80]
+
+
+def _log_failure(what: str, error: BaseException) -> None:
+    """A row's failure in the log: where it was raised, without the message."""
+    log.error("%s: %s\n%s", what, failure_reason(error), "".join(traceback.format_tb(error.__traceback__)))
 
 
 def for_update(query, session: Session, of):
@@ -67,17 +95,28 @@ def for_update(query, session: Session, of):
 # --- planning -----------------------------------------------------------------------
 
 
+class Planned(NamedTuple):
+    rows: int  # reminder rows added
+    failed: int  # patients whose planning failed (recorded on their rows)
+
+
 def sync_patients(session: Session, patients: list[Patient], now: datetime, content: Content,
-                  horizon: timedelta) -> int:
-    """Plan the reminder rows of ``patients`` in [now, now + horizon); returns rows added.
+                  horizon: timedelta) -> Planned:
+    """Plan the reminder rows of ``patients`` up to ``now + horizon``: the
+    reminders still useful at ``now`` (engine.reminders.plan).
 
     Planned keys not yet in the table are added; pending rows whose key is no
     longer planned are cancelled (a cancelled key planned again comes back);
     sent and skipped rows are history and stay as they are. A handful of
     queries per batch, whatever its size.
+
+    A patient whose plan cannot be computed (a stored record the engine
+    cannot use, a bug) keeps the reason and the count on her row; her rows
+    stay as they were and she is tried again after a backoff (her
+    ``reminders_until`` is set so that ``patients_to_plan`` takes her then).
     """
     if not patients:
-        return 0
+        return Planned(0, 0)
     ids = [p.id for p in patients]
     until = now + horizon
     courses: dict[int, list[Course]] = {pid: [] for pid in ids}
@@ -87,35 +126,63 @@ def sync_patients(session: Session, patients: list[Patient], now: datetime, cont
     for result in session.scalars(select(LabResult).where(LabResult.patient_id.in_(ids))
                                   .order_by(LabResult.taken_on, LabResult.id)):
         results[result.patient_id].append(result)
-    # Rows of this span already in the table (a key's instant is within a day of its date).
+    plans: dict[int, list[PlannedReminder]] = {}
+    failed: list[Patient] = []
+    for patient in patients:
+        try:
+            history = History(patient, courses[patient.id], results[patient.id], [])
+            settings = clinic_settings(patient.clinic, content)
+            plans[patient.id] = plan(compute_timeline(history, content).items, patient.timezone, settings,
+                                     content, now, until)
+        except SQLAlchemyError:
+            raise
+        except Exception as error:  # noqa: BLE001 - one patient's record, recorded on her row
+            _log_failure(f"planning the reminders of patient {patient.id} failed", error)
+            patient.plan_error = failure_reason(error)
+            patient.plan_attempts = (patient.plan_attempts or 0) + 1
+            wait = min(MAX_PLAN_BACKOFF, timedelta(minutes=5) * 2 ** min(patient.plan_attempts - 1, 16))
+            patient.reminders_until = now + horizon - timedelta(days=1) + wait
+            failed.append(patient)
+    planned_ids = list(plans)
+    # Rows these plans may name: a key's instant and useful time are within a
+    # day of the planned ones (time zone, quiet hours), and every planned
+    # reminder is useful at ``now`` or later.
     rows: dict[tuple[int, str], Reminder] = {
         (row.patient_id, row.key): row for row in session.scalars(select(Reminder).where(
-            Reminder.patient_id.in_(ids), Reminder.due_at >= now - timedelta(days=1)))
-    }
+            Reminder.patient_id.in_(planned_ids),
+            or_(Reminder.due_at >= now - timedelta(days=1), Reminder.useful_until >= now - timedelta(days=1))))
+    } if planned_ids else {}
     planned: set[tuple[int, str]] = set()
     new_rows = []
-    for patient in patients:
-        history = History(patient, courses[patient.id], results[patient.id], [])
-        settings = clinic_settings(patient.clinic, content)
-        for reminder in plan(compute_timeline(history, content).items, patient.timezone, settings, content,
-                             now, until):
-            planned.add((patient.id, reminder.key))
-            row = rows.get((patient.id, reminder.key))
+    for patient_id, reminders_of in plans.items():
+        for reminder in reminders_of:
+            planned.add((patient_id, reminder.key))
+            row = rows.get((patient_id, reminder.key))
             if row is None:
-                new_rows.append(_row_values(patient.id, reminder, now))
+                new_rows.append(_row_values(patient_id, reminder, now))
             elif row.status in ("pending", "cancelled"):
                 row.status, row.outcome, row.handled_at = "pending", None, None
                 row.due_at, row.useful_until = reminder.at, reminder.useful_until
     for key, row in rows.items():
-        if row.status == "pending" and row.due_at >= now and key not in planned:
+        if row.status == "pending" and row.useful_until >= now and key not in planned:
             row.status, row.outcome, row.handled_at = "cancelled", "no longer planned", now
     if new_rows:
-        session.execute(insert(Reminder), new_rows)
-    session.execute(update(Patient).where(Patient.id.in_(ids)).values(reminders_until=until)
-                    .execution_options(synchronize_session=False))
-    for patient in patients:
-        session.expire(patient, ["reminders_until"])
-    return len(new_rows)
+        # A key already stored outside the rows read above stays as it is.
+        session.execute(_insert_new(session).on_conflict_do_nothing(index_elements=["patient_id", "key"]),
+                        new_rows)
+    if planned_ids:
+        session.execute(update(Patient).where(Patient.id.in_(planned_ids))
+                        .values(reminders_until=until, plan_error=None, plan_attempts=0)
+                        .execution_options(synchronize_session=False))
+        for patient in patients:
+            if patient.id in plans:
+                session.expire(patient, ["reminders_until", "plan_error", "plan_attempts"])
+    return Planned(len(new_rows), len(failed))
+
+
+def _insert_new(session: Session):
+    dialect = session.get_bind().dialect.name
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Reminder)
 
 
 def _row_values(patient_id: int, r: PlannedReminder, now: datetime) -> dict[str, Any]:
@@ -213,35 +280,48 @@ def handle_due_reminders(session: Session, now: datetime, content: Content, limi
     settings_of: dict[int, Mapping[str, Any]] = {}
     deliveries = []
     for row in rows:
-        patient = patients[row.patient_id]
-        if patient.clinic_id not in settings_of:
-            settings_of[patient.clinic_id] = clinic_settings(patient.clinic, content)
         row.handled_at = now
-        if now > row.useful_until:
-            row.status, row.outcome = "skipped", "expired"
-        elif row.unless == "done" and _is_done(session, row, now.astimezone(ZoneInfo(patient.timezone)).date(),
-                                               settings_of[patient.clinic_id], content):
-            row.status, row.outcome = "skipped", "done"
-        elif row.audience == "care_team":
-            flag = flag_service.raise_flag(session, patient.id, patient.clinic_id, row.flag_level, "adherence",
-                                           row.id, [f"{code}.{row.step}" for code in row.codes], now, content)
-            row.status, row.outcome = "sent", f"flag {flag.id}"
-        else:
-            topic = topic_for(patient.id, row.codes[0] if len(row.codes) == 1 else row.kind, row.occurrence)
-            payload = reminder_payload(patient, row, content, topic)
-            ttl = _ttl(row.useful_until, now)
-            devices = [(user_id, subscription_id) for user_id, subscription_id, shares in recipients[patient.id]
-                       if shares is None or row.kind in shares]
-            deliveries += [{"reminder_id": row.id, "flag_id": None, "purpose": "reminder",
-                            "subscription_id": subscription_id, "user_id": user_id, "patient_id": patient.id,
-                            "payload": payload, "topic": topic, "urgency": "normal", "ttl_seconds": ttl,
-                            "status": "pending", "attempts": 0, "next_attempt_at": now,
-                            "expires_at": now + timedelta(seconds=ttl), "created_at": now}
-                           for user_id, subscription_id in devices]
-            row.status, row.outcome = "sent", f"{len(devices)} devices" if devices else "no_channel"
+        try:
+            deliveries += _handle(session, row, patients[row.patient_id], recipients, settings_of, now, content)
+        except SQLAlchemyError:
+            raise
+        except Exception as error:  # noqa: BLE001 - this row's failure, recorded on it
+            _log_failure(f"reminder {row.id} could not be handled", error)
+            row.status, row.outcome = "failed", failure_reason(error)[:40]
     if deliveries:
         session.execute(insert(Delivery), deliveries)
     return len(rows)
+
+
+def _handle(session: Session, row: Reminder, patient: Patient, recipients, settings_of: dict[int, Mapping[str, Any]],
+            now: datetime, content: Content) -> list[dict[str, Any]]:
+    """Decide one due row (its status and outcome); returns the deliveries to make for it."""
+    if now > row.useful_until:
+        row.status, row.outcome = "skipped", "expired"
+        return []
+    if patient.clinic_id not in settings_of:
+        settings_of[patient.clinic_id] = clinic_settings(patient.clinic, content)
+    if row.unless == "done" and _is_done(session, row, now.astimezone(ZoneInfo(patient.timezone)).date(),
+                                         settings_of[patient.clinic_id], content):
+        row.status, row.outcome = "skipped", "done"
+        return []
+    if row.audience == "care_team":
+        # In a savepoint: a flag that fails half-way leaves nothing behind.
+        with session.begin_nested():
+            flag = flag_service.raise_flag(session, patient.id, patient.clinic_id, row.flag_level, "adherence",
+                                           row.id, [f"{code}.{row.step}" for code in row.codes], now, content)
+        row.status, row.outcome = "sent", f"flag {flag.id}"
+        return []
+    topic = topic_for(patient.id, row.codes[0] if len(row.codes) == 1 else row.kind, row.occurrence)
+    payload = reminder_payload(patient, row, content, topic)
+    ttl = _ttl(row.useful_until, now)
+    devices = [(user_id, subscription_id) for user_id, subscription_id, shares in recipients[patient.id]
+               if shares is None or row.kind in shares]
+    row.status, row.outcome = "sent", f"{len(devices)} devices" if devices else "no_channel"
+    return [{"reminder_id": row.id, "flag_id": None, "purpose": "reminder", "subscription_id": subscription_id,
+             "user_id": user_id, "patient_id": patient.id, "payload": payload, "topic": topic, "urgency": "normal",
+             "ttl_seconds": ttl, "status": "pending", "attempts": 0, "next_attempt_at": now,
+             "expires_at": now + timedelta(seconds=ttl), "created_at": now} for user_id, subscription_id in devices]
 
 
 # --- care team ---------------------------------------------------------------------
@@ -255,12 +335,18 @@ def escalate_unacknowledged(session: Session, now: datetime, content: Content) -
     count = 0
     clinics: dict[int, Mapping[str, Any]] = {}
     for flag in candidates:
-        if flag.clinic_id not in clinics:
-            clinics[flag.clinic_id] = clinic_settings(session.get(Clinic, flag.clinic_id), content)
-        if flag.created_at <= now - timedelta(hours=clinics[flag.clinic_id]["urgent_ack_hours"]):
-            flag.escalated_at = now
-            notify_care_team(session, flag, "escalation", now, content)
-            count += 1
+        try:
+            if flag.clinic_id not in clinics:
+                clinics[flag.clinic_id] = clinic_settings(session.get(Clinic, flag.clinic_id), content)
+            if flag.created_at <= now - timedelta(hours=clinics[flag.clinic_id]["urgent_ack_hours"]):
+                with session.begin_nested():  # a flag that fails half-way leaves nothing behind
+                    notify_care_team(session, flag, "escalation", now, content)
+                flag.escalated_at = now
+                count += 1
+        except SQLAlchemyError:
+            raise
+        except Exception as error:  # noqa: BLE001 - tried again next tick; the flag stays in the queue
+            _log_failure(f"urgent flag {flag.id} could not be escalated", error)
     return count
 
 
@@ -330,22 +416,23 @@ def record_results(session: Session, answers: Iterable[tuple[Outgoing, PushResul
             session.execute(update(table).where(table.c.subscription_id == item.subscription_id,
                                                 table.c.status.in_(("pending", "sending")))
                             .values(status="gone", subscription_id=None))
-            session.execute(this.values(status="gone", subscription_id=None, last_status=result.status))
+            session.execute(this.values(status="gone", subscription_id=None, last_status=result.status,
+                                        last_error=None))
             session.execute(delete(PushSubscription.__table__).where(
                 PushSubscription.__table__.c.id == item.subscription_id))
         elif result.outcome == "retry":
             wait = timedelta(seconds=result.retry_after) if result.retry_after is not None else \
                 min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** (item.attempts - 1)))
             if now + wait >= item.expires_at:
-                session.execute(this.values(status="expired", last_status=result.status))
+                session.execute(this.values(status="expired", last_status=result.status, last_error=result.reason))
             else:
                 session.execute(this.values(status="pending", next_attempt_at=now + wait,
-                                            last_status=result.status))
+                                            last_status=result.status, last_error=result.reason))
         else:
-            session.execute(this.values(status="failed", last_status=result.status))
+            session.execute(this.values(status="failed", last_status=result.status, last_error=result.reason))
     for status, ids in sent.items():
         session.execute(update(table).where(table.c.id.in_(ids)).values(status="sent", sent_at=now,
-                                                                         last_status=status))
+                                                                         last_status=status, last_error=None))
     if working:
         subscriptions = PushSubscription.__table__
         session.execute(update(subscriptions).where(subscriptions.c.id.in_(sorted(working)))

@@ -69,6 +69,10 @@ class Ctx:
         """A VAPID key, as `vapid-keys` would give the server (tests have none)."""
         self.app.config["VAPID_PRIVATE_KEY"] = vapid_private_pem()
 
+    def allow_push_service(self) -> None:
+        """The test's push service (a name no DNS answers) is named by the operator (PUSH_ALLOWED_ORIGINS)."""
+        self.app.config["PUSH_ALLOWED_ORIGINS"] = ("https://push.example.test",)
+
     def calendar_feeds(self) -> None:
         """A calendar feed of the world's patient for the patient and both family members; ``token`` is the
         patient's."""
@@ -338,7 +342,7 @@ ROUTES: dict[tuple[str, str], Route] = {
                                                     setup=Ctx.configure_push,
                                                     check=check_vapid_key),
     ("POST", "/api/v1/push/subscriptions"): Route(
-        by_role(401, 201, 201, 201, 201, 201, 201, 201),
+        by_role(401, 201, 201, 201, 201, 201, 201, 201), setup=Ctx.allow_push_service,
         body=lambda c: {"endpoint": NEW_ENDPOINT, "keys": {"p256dh": P256DH, "auth": PUSH_AUTH}}),
     ("DELETE", "/api/v1/push/subscriptions"): Route(
         by_role(401, 204, 204, 204, 204, 204, 204, 204), setup=Ctx.push_subscription,

@@ -22,38 +22,18 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
 from server.db import make_engine
-from server.migrations import upgrade
 from server.models import Clinic, Delivery, Patient, PushSubscription, Reminder, User
 from server.services.notify import topic_for
 
-from ..conftest import POSTGRES_URL
 from ..push_service import PushService
 from .conftest import SUBJECT
 
 ROOT = Path(__file__).resolve().parents[2]
 PATIENTS = 40
 PER_PATIENT = 30
-
-
-@pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"])
-def database_url(request, tmp_path):
-    """A committed database of its own: clock processes cannot see a test's transaction."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'clock.sqlite'}"
-    else:
-        admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text("DROP DATABASE IF EXISTS alemtrack_clock_test WITH (FORCE)"))
-            connection.execute(text("CREATE DATABASE alemtrack_clock_test"))
-        admin.dispose()
-        url = POSTGRES_URL.rsplit("/", 1)[0] + "/alemtrack_clock_test"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
 
 
 @pytest.fixture
@@ -97,10 +77,16 @@ def populate(url: str, push: PushService, now: datetime) -> set[tuple[str, str]]
     return expected
 
 
-def clock(url: str, vapid_pem: str, now: datetime, batch: int = 100) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "test", "ALEMTRACK_VAPID_PRIVATE_KEY": vapid_pem,
-           "ALEMTRACK_VAPID_SUBJECT": SUBJECT, "ALEMTRACK_CLOCK_BATCH": str(batch),
-           "ALEMTRACK_PUSH_IN_FLIGHT": "8", "ALEMTRACK_PUSH_TIMEOUT_SECONDS": "5"}
+def clock_env(url: str, vapid_pem: str, push: PushService, **settings: str) -> dict[str, str]:
+    """The environment of a clock process; the local push service is a named one."""
+    return {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "test", "ALEMTRACK_VAPID_PRIVATE_KEY": vapid_pem,
+            "ALEMTRACK_VAPID_SUBJECT": SUBJECT, "ALEMTRACK_PUSH_ALLOWED_ORIGINS": push.origin, **settings}
+
+
+def clock(url: str, vapid_pem: str, now: datetime, push: PushService, batch: int = 100,
+          **settings: str) -> subprocess.Popen:
+    env = clock_env(url, vapid_pem, push, ALEMTRACK_CLOCK_BATCH=str(batch), ALEMTRACK_PUSH_IN_FLIGHT="8",
+                    ALEMTRACK_PUSH_TIMEOUT_SECONDS="5", **settings)
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "server", "clock", "--once", "--now",
                              now.isoformat()], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
@@ -139,8 +125,8 @@ def statuses(url: str) -> dict[str, int]:
 def test_the_same_tick_twice(database_url, service, vapid_pem):
     now = datetime.now(timezone.utc)
     expected = populate(database_url, service, now)
-    finish(clock(database_url, vapid_pem, now))
-    finish(clock(database_url, vapid_pem, now))
+    finish(clock(database_url, vapid_pem, now, service))
+    finish(clock(database_url, vapid_pem, now, service))
     figures = tally(service, expected)
     assert service.problems == []
     assert figures["instants"] >= 1000
@@ -151,7 +137,8 @@ def test_two_clocks_at_once(database_url, service, vapid_pem):
     now = datetime.now(timezone.utc)
     expected = populate(database_url, service, now)
     service.delay_seconds = 0.002  # both clocks are busy at the same time
-    first, second = clock(database_url, vapid_pem, now, batch=40), clock(database_url, vapid_pem, now, batch=40)
+    first = clock(database_url, vapid_pem, now, service, batch=40)
+    second = clock(database_url, vapid_pem, now, service, batch=40)
     outputs = finish(first), finish(second)
     figures = tally(service, expected)
     assert service.problems == []
@@ -165,7 +152,7 @@ def test_a_clock_killed_mid_batch_loses_nothing(database_url, service, vapid_pem
     now = datetime.now(timezone.utc)
     expected = populate(database_url, service, now)
     service.delay_seconds = 0.02
-    victim = clock(database_url, vapid_pem, now, batch=200)
+    victim = clock(database_url, vapid_pem, now, service, batch=200)
     deadline = time.monotonic() + 120
     while len(service.received) < 300 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -175,7 +162,7 @@ def test_a_clock_killed_mid_batch_loses_nothing(database_url, service, vapid_pem
     in_flight = statuses(database_url).get("sending", 0)
     # The next clock, more than the stale-claim delay later, takes up the interrupted batch.
     service.delay_seconds = 0
-    finish(clock(database_url, vapid_pem, now + timedelta(minutes=6)))
+    finish(clock(database_url, vapid_pem, now + timedelta(minutes=6), service))
     figures = tally(service, expected)
     print(f"deliveries left 'sending' by the kill: {in_flight}")
     assert service.problems == []
@@ -191,9 +178,8 @@ def test_the_running_clock_sends_what_is_due(database_url, service, vapid_pem):
     scheduler's own thread, sends every due reminder once."""
     now = datetime.now(timezone.utc).replace(microsecond=0)
     expected = populate(database_url, service, now)
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", "ALEMTRACK_VAPID_PRIVATE_KEY": vapid_pem,
-           "ALEMTRACK_VAPID_SUBJECT": SUBJECT}
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "server", "clock"], cwd=ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "server", "clock"], cwd=ROOT,
+                               env=clock_env(database_url, vapid_pem, service),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         # Waiting for another process, not timing it: the deadline only ends a failed run.

@@ -241,3 +241,80 @@ def test_an_acknowledged_urgent_flag_is_not_escalated(app, db, world, push_servi
     db.commit()
     tick(app, NOW + timedelta(hours=5), pusher, plan_limit=0)
     assert len(push_service.received) == 1
+
+
+# --- only to push services (issue 13, point 2): checked again before each send -------
+
+
+@pytest.mark.parametrize("location", ["{origin}/push/trap", "https://169.254.169.254/latest/meta-data/",
+                                      "https://loopback.example.net/push/trap"])
+def test_a_redirect_is_never_followed(app, db, world, push_service, subscribe, pusher, dns, location):
+    dns.names["loopback.example.net"] = ["127.0.0.1"]
+    subscription_id = subscribe(world.users["patient"], "phone").id
+    push_service.device("trap")
+    push_service.script("phone", ("redirect", 307, location.format(origin=push_service.origin)))
+    due_reminder(db, world.patient)
+    report = tick(app, NOW, pusher, plan_limit=0)
+    assert push_service.hits == ["phone"]
+    assert report.pushes == {"failed": 1}
+    db.expire_all()
+    delivery = db.scalar(select(Delivery))
+    assert (delivery.status, delivery.last_status) == ("failed", 307)
+    assert db.get(PushSubscription, subscription_id) is not None  # deleted only on 404/410
+
+
+def _stored(db, user, endpoint: str, device) -> int:
+    """A subscription stored before the rules (or by another path): the send checks it again."""
+    row = PushSubscription(user_id=user.id, endpoint=endpoint, p256dh=device.p256dh, auth=device.auth,
+                           created_at=NOW)
+    db.add(row)
+    db.commit()
+    return row.id
+
+
+@pytest.mark.parametrize("endpoint", ["https://loopback.example.net:{port}/push/phone",
+                                      "https://[::1]:{port}/push/phone", "https://127.0.0.1:{port}/push/phone",
+                                      "https://[::ffff:127.0.0.1]:{port}/push/phone",
+                                      "http://user@127.0.0.1:{port}/push/phone",
+                                      "http://loopback.example.net:{port}/push/phone"])
+def test_a_stored_endpoint_that_is_not_a_push_service_is_not_sent_to(app, db, world, push_service, pusher, dns,
+                                                                       endpoint):
+    dns.names["loopback.example.net"] = ["127.0.0.1"]
+    port = push_service.origin.rsplit(":", 1)[1]
+    subscription_id = _stored(db, world.users["patient"], endpoint.format(port=port), push_service.device("phone"))
+    due_reminder(db, world.patient)
+    report = tick(app, NOW, pusher, plan_limit=0)
+    assert report.pushes == {"failed": 1}
+    assert push_service.hits == []
+    db.expire_all()
+    delivery = db.scalar(select(Delivery))
+    assert delivery.status == "failed" and "refused" in delivery.last_error
+    assert db.get(PushSubscription, subscription_id) is not None
+
+
+def test_a_name_that_turns_to_loopback_between_check_and_connect_is_refused(app, db, world, push_service, pusher,
+                                                                            dns):
+    """DNS rebinding: the first answer is public, the one the connection would use is loopback."""
+    answers = iter([["142.250.74.10"]] + [["127.0.0.1"]] * 10)
+    dns.names["rebind.example.net"] = lambda: next(answers)
+    port = push_service.origin.rsplit(":", 1)[1]
+    _stored(db, world.users["patient"], f"https://rebind.example.net:{port}/push/phone", push_service.device("phone"))
+    due_reminder(db, world.patient)
+    report = tick(app, NOW, pusher, plan_limit=0)
+    assert dns.lookups["rebind.example.net"] >= 2  # checked, then resolved again for the connection
+    assert report.pushes == {"failed": 1}
+    db.expire_all()
+    assert "refused" in db.scalar(select(Delivery)).last_error
+
+
+def test_a_subscription_with_garbage_keys_fails_alone(app, db, world, push_service, subscribe, pusher):
+    subscribe(world.users["patient"], "phone")
+    port = push_service.origin.rsplit(":", 1)[1]
+    garbage = PushSubscription(user_id=world.users["patient"].id, endpoint=f"http://127.0.0.1:{port}/push/garbage",
+                               p256dh="not a key", auth="!!", created_at=NOW)
+    db.add(garbage)
+    db.commit()
+    due_reminder(db, world.patient)
+    report = tick(app, NOW, pusher, plan_limit=0)
+    assert report.pushes == {"failed": 1, "sent": 1}
+    assert [m.device for m in push_service.received] == ["phone"]

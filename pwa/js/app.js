@@ -6,6 +6,7 @@ import * as patient from "./views/patient.js";
 import * as nurse from "./views/nurse.js";
 import * as family from "./views/family.js";
 import { loginView } from "./views/login.js";
+import { forgetPushOnThisDevice } from "./push.js";
 
 export const state = { me: null, texts: null, patient: null };
 
@@ -66,12 +67,13 @@ async function logout() {
   state.me = null;
   state.patient = null;
   await forgetCachedData();
+  const endpoint = await forgetPushOnThisDevice();  // the logout removes this device's subscription
   if (outbox) {
     if (me) await outbox.forget(me.id);
-    await outbox.queueLogout();  // first: a closed tab still logs out when the connection returns
+    await outbox.queueLogout(endpoint);  // first: a closed tab still logs out when the connection returns
     if (!(await outbox.sendLogout())) await registerSync();
   } else {
-    try { await api("POST", "/auth/logout"); } catch (e) { /* already out */ }
+    try { await api("POST", "/auth/logout", endpoint ? { endpoint } : undefined); } catch (e) { /* already out */ }
   }
   location.hash = "#/";
 }

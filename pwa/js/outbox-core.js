@@ -69,22 +69,26 @@
     for (const entry of await of(owner)) await remove(entry.client_id);
   }
 
-  /** Remember that this device logged out: the server is told at the first chance. */
-  const queueLogout = () => run("readwrite", (store) => store.put({ key: LOGOUT, at: new Date().toISOString() }),
-                                SESSION);
+  /** Remember that this device logged out: the server is told at the first chance
+   * (with the device's push endpoint, if any: its subscription goes too). */
+  const queueLogout = (endpoint = null) => run("readwrite", (store) => store.put({
+    key: LOGOUT, at: new Date().toISOString(), endpoint }), SESSION);
   const logoutPending = async () => Boolean(await run("readonly", (store) => store.get(LOGOUT), SESSION));
   const logoutSent = () => run("readwrite", (store) => store.delete(LOGOUT), SESSION);
 
   /** End on the server the session of a queued logout. True when no logout
    * waits any more; false while the server cannot be reached (then later). */
   async function sendLogout() {
-    if (!(await logoutPending())) return true;
+    const queued = await run("readonly", (store) => store.get(LOGOUT), SESSION);
+    if (!queued) return true;
     let response;
     try {
       // The session's own token: the logout is refused without it (CSRF).
       const token = await csrfToken();
+      const body = queued.endpoint ? JSON.stringify({ endpoint: queued.endpoint }) : undefined;
       response = await fetch("/api/v1/auth/logout", {
-        method: "POST", credentials: "same-origin", cache: "no-store", headers: { "X-CSRF-Token": token },
+        method: "POST", credentials: "same-origin", cache: "no-store", body,
+        headers: body ? { "X-CSRF-Token": token, "Content-Type": "application/json" } : { "X-CSRF-Token": token },
       });
     } catch (e) {
       return false;  // offline, or the server is away

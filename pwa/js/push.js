@@ -37,3 +37,20 @@ export async function unsubscribePush() {
   }
   return "";
 }
+
+/** Logging out: this device stops showing the account's pushes, offline too (the push
+ * service then answers 410 and the server drops the subscription); returns the
+ * endpoint for the logout request, which removes the subscription at once. */
+export async function forgetPushOnThisDevice() {
+  if (!supported()) return null;
+  try {
+    const registration = await navigator.serviceWorker.getRegistration();
+    const subscription = registration && (await registration.pushManager.getSubscription());
+    if (!subscription) return null;
+    const { endpoint } = subscription;
+    await subscription.unsubscribe().catch(() => null);
+    return endpoint;
+  } catch (e) {
+    return null;
+  }
+}

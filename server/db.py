@@ -16,6 +16,7 @@ The rules:
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterator
@@ -75,6 +76,7 @@ def make_engine(url: str, pool_size: int = 5, **kwargs: Any) -> Engine:
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=pool_size, **kwargs)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+    event.listen(engine, "do_connect", _sqlite_private_file)
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
@@ -83,6 +85,14 @@ def make_engine(url: str, pool_size: int = 5, **kwargs: Any) -> Engine:
 # SQLite as a good embedded default. pysqlite's own transaction handling breaks
 # SAVEPOINTs, so it is turned off and BEGIN is emitted here (SQLAlchemy's
 # documented workaround, "Serializable isolation / Savepoints / Transactional DDL").
+
+def _sqlite_private_file(_dialect, _record, cargs, _cparams) -> None:
+    # Health data: a new database file is the owner's alone; SQLite gives its
+    # WAL and shared-memory files the database file's mode.
+    path = cargs[0] if cargs else ""
+    if path not in ("", ":memory:") and not path.startswith("file:") and not os.path.exists(path):
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
 
 def _sqlite_connect(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None

@@ -223,3 +223,23 @@ def test_an_unexpected_database_error_is_logged_without_the_drivers_message(app,
     assert response.status_code == 500 and response.json["error"]["code"] == "internal_error"
     assert "DriverError" in caplog.text and "INSERT INTO checklists" in caplog.text and "broken" in caplog.text
     assert "nosebleed" not in caplog.text and "Failing row" not in caplog.text
+
+
+def test_a_new_sqlite_database_and_its_log_are_the_owners_alone(tmp_path):
+    import os
+    import stat
+
+    from server.db import make_engine
+
+    path = tmp_path / "private.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            made = [p for p in (path, tmp_path / "private.sqlite-wal", tmp_path / "private.sqlite-shm") if p.exists()]
+            assert len(made) == 3
+            assert {stat.S_IMODE(os.stat(p).st_mode) for p in made} == {0o600}
+    finally:
+        engine.dispose()

@@ -1,14 +1,19 @@
 """Request and response schemas: they validate input and generate the OpenAPI document.
 
 Fields are strict: a boolean is true or false (not 1 or "yes"), a number is a
-JSON number (not "12" or true), a date is YYYY-MM-DD and a real calendar day.
-Unknown fields are refused (marshmallow's default), so a typo cannot drop data.
-Every body and query is a marshmallow schema (docs/decisions.md).
+JSON number (not "12" or true), a date is YYYY-MM-DD, a real calendar day and
+within 1900-01-01..2100-12-31 (:class:`LocalDate`, the engine's parser), a text
+has no control characters (:class:`Text`; notes may have line breaks and
+tabs). Unknown fields are refused (marshmallow's default), so a typo cannot
+drop data. Every body and query is a marshmallow schema (docs/decisions.md).
 """
 
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apiflask import Schema
 from apiflask.fields import UUID, Boolean, Date, Dict, Field, Integer, List, Nested, String
@@ -49,7 +54,12 @@ class StrictNumber(Field):
 
 
 class LocalDate(Date):
-    """A patient-local date, YYYY-MM-DD only (the engine's strict parser)."""
+    """A patient-local date: the one date rule of every body and query.
+
+    YYYY-MM-DD only, a real calendar day, from 1900-01-01 to 2100-12-31
+    (CLINICAL.md section 1, "Dates in range"): the engine's own parser, so the
+    API and the command line refuse the same dates.
+    """
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
@@ -58,12 +68,65 @@ class LocalDate(Date):
             raise ValidationError(exc.problem) from None
 
 
-class TimeZone(String):
+#: Control characters (Unicode Cc: C0, DEL, C1) and lone surrogates: no text a
+#: person types has them, PostgreSQL refuses NUL in text, and a lone surrogate
+#: cannot even be encoded as UTF-8 for either database.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+#: the same, but line feed and tab are allowed (a multi-line note)
+_CONTROL_IN_NOTE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def no_control_characters(value: object, pattern: re.Pattern = _CONTROL) -> None:
+    """Refuse a string holding a control character (a validator; other values pass)."""
+    found = pattern.search(value) if isinstance(value, str) else None
+    if found is not None:
+        raise ValidationError(f"Must not contain control characters (found U+{ord(found.group()):04X}).")
+
+
+class Text(String):
+    """A string without control characters: every string field of every body and query.
+
+    ``multiline=True`` allows line feeds and tabs, for notes typed in a text area.
+    """
+
+    def __init__(self, *args, multiline: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.control = _CONTROL_IN_NOTE if multiline else _CONTROL
+
     def _deserialize(self, value, attr, data, **kwargs):
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        value = super()._deserialize(value, attr, data, **kwargs)
+        no_control_characters(value, self.control)
+        return value
+
+
+#: an address after NFKC: printable ASCII, no blanks (docs/decisions.md, "Input")
+_EMAIL_CHARACTERS = re.compile("[!-~]+")
+
+
+class Email(Text):
+    """An email address, in the form accounts.normalise_email stores and compares.
+
+    Folded by NFKC (full-width and other compatibility forms become ASCII),
+    trimmed and lower-cased. What is left must be printable ASCII without
+    blanks: that refuses invisible characters (zero-width, bidi controls and
+    other format characters) and look-alikes (a Cyrillic "а" for a Latin "a")
+    with one rule. An internationalised domain is sent in its ASCII form
+    (``xn--...``); a non-ASCII local part is refused.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = unicodedata.normalize("NFKC", super()._deserialize(value, attr, data, **kwargs)).strip()
+        if value and not _EMAIL_CHARACTERS.fullmatch(value):
+            raise ValidationError("Use only ASCII letters, digits and punctuation, without blanks, "
+                                  "in an email address.")
+        return value.lower()
+
+
+class TimeZone(Text):
+    def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
         try:
-            if "\x00" in value or not value:
+            if not value:
                 raise ValueError
             ZoneInfo(value)
         except (ValueError, ZoneInfoNotFoundError, OSError):
@@ -83,8 +146,8 @@ class CsrfOut(Schema):
 
 
 class LoginIn(Schema):
-    email = String(required=True, validate=Length(1, 254))
-    password = String(required=True, validate=Length(1, 1024))
+    email = Email(required=True, validate=Length(1, 254))
+    password = Text(required=True, validate=Length(1, 1024))
 
 
 class UserOut(Schema):
@@ -101,9 +164,9 @@ class LoginOut(Schema):
 
 
 class RegisterIn(Schema):
-    code = String(required=True, validate=Length(1, 40))
-    email = String(required=True, validate=Length(3, 254))
-    password = String(required=True, validate=Length(1, 1024))
+    code = Text(required=True, validate=Length(1, 40))
+    email = Email(required=True, validate=Length(3, 254))
+    password = Text(required=True, validate=Length(1, 1024))
 
     @validates_schema
     def _email_shape(self, data, **kwargs):
@@ -114,14 +177,14 @@ class RegisterIn(Schema):
 
 
 class PasswordIn(Schema):
-    current_password = String(required=True, validate=Length(1, 1024))
-    new_password = String(required=True, validate=Length(1, 1024))
+    current_password = Text(required=True, validate=Length(1, 1024))
+    new_password = Text(required=True, validate=Length(1, 1024))
 
 
 class EraseIn(Schema):
     """DELETE /me: the password once more, so that an open session alone cannot erase an account."""
 
-    password = String(required=True, validate=Length(1, 1024))
+    password = Text(required=True, validate=Length(1, 1024))
 
 
 # --- patients ---------------------------------------------------------------------
@@ -146,13 +209,13 @@ def _check_baseline(data) -> None:
 
 
 class PatientIn(Schema):
-    display_name = String(required=True, validate=Length(1, 120))
-    sex = String(required=True, validate=OneOf(SEXES))
+    display_name = Text(required=True, validate=Length(1, 120))
+    sex = Text(required=True, validate=OneOf(SEXES))
     childbearing_potential = StrictBoolean(load_default=False)
     breastfeeding = StrictBoolean(load_default=False)
     timezone = TimeZone(required=True)
-    language = String(load_default="en", validate=OneOf(LANGUAGES))
-    baseline = Dict(keys=String(), values=StrictNumber(), load_default=dict)
+    language = Text(load_default="en", validate=OneOf(LANGUAGES))
+    baseline = Dict(keys=Text(), values=StrictNumber(), load_default=dict)
 
     @validates_schema
     def _consistent(self, data, **kwargs):
@@ -164,13 +227,13 @@ class PatientIn(Schema):
 class PatientPatchIn(Schema):
     """A change to a patient record: only the fields sent change (no defaults here)."""
 
-    display_name = String(validate=Length(1, 120))
-    sex = String(validate=OneOf(SEXES))
+    display_name = Text(validate=Length(1, 120))
+    sex = Text(validate=OneOf(SEXES))
     childbearing_potential = StrictBoolean()
     breastfeeding = StrictBoolean()
     timezone = TimeZone()
-    language = String(validate=OneOf(LANGUAGES))
-    baseline = Dict(keys=String(), values=StrictNumber())
+    language = Text(validate=OneOf(LANGUAGES))
+    baseline = Dict(keys=Text(), values=StrictNumber())
     pregnancies = List(Nested(PregnancyIn), validate=Length(max=20))
     detailed_notifications = StrictBoolean()
 
@@ -265,14 +328,14 @@ class PageQuery(Schema):
 
 class CourseIn(Schema):
     infusions = List(LocalDate(), required=True, validate=Length(1, 30))
-    status = String(load_default="given", validate=OneOf(("given", "planned")))
+    status = Text(load_default="given", validate=OneOf(("given", "planned")))
 
 
 class CoursePatchIn(Schema):
     """A correction of a recorded course: only the fields sent change."""
 
     infusions = List(LocalDate(), validate=Length(1, 30))
-    status = String(validate=OneOf(("given", "planned")))
+    status = Text(validate=OneOf(("given", "planned")))
 
 
 class PregnancyPatchIn(Schema):
@@ -353,8 +416,8 @@ class ChecklistIn(Schema):
 
     client_id = UUID(required=True)
     answered_on = LocalDate(required=True)
-    answers = Dict(keys=String(validate=Length(1, 60)), values=StrictBoolean(), required=True)
-    note = String(allow_none=True, load_default=None, validate=Length(max=2000))
+    answers = Dict(keys=Text(validate=Length(1, 60)), values=StrictBoolean(), required=True)
+    note = Text(multiline=True, allow_none=True, load_default=None, validate=Length(max=2000))
 
 
 class AdviceOut(Schema):
@@ -390,8 +453,8 @@ class ChecklistListOut(Schema):
 
 
 class LabValueIn(Schema):
-    analyte = String(required=True, validate=Length(1, 40))
-    value = Field(required=True, allow_none=True,
+    analyte = Text(required=True, validate=Length(1, 40))
+    value = Field(required=True, allow_none=True, validate=no_control_characters,
                   metadata={"oneOf": [{"type": "number"}, {"type": "string", "enum": ["positive", "negative"]}],
                             "nullable": True})
     ref_low = StrictNumber(allow_none=True, load_default=None)
@@ -420,7 +483,7 @@ class LabResultOut(Schema):
 
 
 class LabQuery(Schema):
-    analyte = String(validate=Length(1, 40))
+    analyte = Text(validate=Length(1, 40))
 
 
 class LabRowOut(Schema):
@@ -441,7 +504,7 @@ class LabListOut(Schema):
 
 
 class FlagQuery(Schema):
-    status = String(validate=OneOf(("open", "acknowledged", "resolved")))
+    status = Text(validate=OneOf(("open", "acknowledged", "resolved")))
     #: the queue is read from the top: most severe, then oldest
     limit = Integer(load_default=100, validate=Range(1, 500))
 
@@ -471,8 +534,8 @@ class FlagListOut(Schema):
 
 
 class ResolveIn(Schema):
-    outcome = String(required=True)
-    note = String(allow_none=True, load_default=None, validate=Length(max=2000))
+    outcome = Text(required=True)
+    note = Text(multiline=True, allow_none=True, load_default=None, validate=Length(max=2000))
 
     @validates_schema
     def _outcome(self, data, **kwargs):
@@ -482,9 +545,9 @@ class ResolveIn(Schema):
 
 
 class SnoozeIn(Schema):
-    code = String(required=True, validate=Length(1, 60))
+    code = Text(required=True, validate=Length(1, 60))
     until = LocalDate(required=True)
-    reason = String(allow_none=True, load_default=None, validate=Length(max=500))
+    reason = Text(multiline=True, allow_none=True, load_default=None, validate=Length(max=500))
 
 
 class SnoozeOut(Schema):
@@ -506,19 +569,19 @@ class VapidKeyOut(Schema):
 
 
 class SubscriptionKeysIn(Schema):
-    p256dh = String(required=True, validate=Length(20, 200))
-    auth = String(required=True, validate=Length(8, 100))
+    p256dh = Text(required=True, validate=Length(20, 200))
+    auth = Text(required=True, validate=Length(8, 100))
 
 
 class SubscriptionIn(Schema):
-    endpoint = String(required=True, validate=Length(10, 2000))
+    endpoint = Text(required=True, validate=Length(10, 2000))
     keys = Nested(SubscriptionKeysIn, required=True)
     #: browsers add it to PushSubscription.toJSON(); ignored
     expirationTime = Field(allow_none=True, load_default=None, metadata={"type": "number", "nullable": True})
 
 
 class SubscriptionDeleteIn(Schema):
-    endpoint = String(required=True, validate=Length(10, 2000))
+    endpoint = Text(required=True, validate=Length(10, 2000))
 
 
 class SubscriptionOut(Schema):
@@ -547,7 +610,7 @@ class DeliveryListOut(Schema):
 
 
 class SharesIn(Schema):
-    shares = List(String(validate=Length(1, 20)), required=True, validate=Length(max=20))
+    shares = List(Text(validate=Length(1, 20)), required=True, validate=Length(max=20))
 
 
 # --- family, clinic, audit ----------------------------------------------------------
@@ -573,7 +636,7 @@ class FamilyListOut(Schema):
     items = List(Nested(FamilyRowOut), required=True)
 
 
-class Trimmed(String):
+class Trimmed(Text):
     """A text with surrounding blanks removed before its length is checked."""
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -588,7 +651,8 @@ class ClinicPatchIn(Schema):
 
 
 class SettingsIn(Schema):
-    settings = Dict(keys=String(validate=Length(1, 60)), values=Field(allow_none=True), required=True)
+    settings = Dict(keys=Text(validate=Length(1, 60)),
+                    values=Field(allow_none=True, validate=no_control_characters), required=True)
 
 
 class SettingsOut(Schema):

@@ -39,7 +39,11 @@ def check_password_rules(password: str, field: str = "password") -> None:
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The form an address is stored and compared in: NFKC (full-width and other
+    compatibility forms folded), trimmed, lower case; server.schemas.Email gives
+    the same and refuses what is not then printable ASCII."""
+    from unicodedata import normalize
+    return normalize("NFKC", email).strip().lower()
 
 
 def _account_key(email: str) -> str:

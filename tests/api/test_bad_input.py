@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import date, timedelta
 from typing import Any, Callable
 
@@ -31,6 +32,9 @@ from server.timeutil import utcnow
 from .conftest import PASSWORD, new_client_id, today_madrid
 
 MAX_BODY = 64 * 1024
+#: a valid subscription's keys (an uncompressed P-256 point; 16 bytes), base64url
+P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
+PUSH_AUTH = "tBHItJI5svbpez7KI4CCXg"
 
 
 # --- the database snapshot ----------------------------------------------------------
@@ -132,7 +136,7 @@ def check_envelope(response, status: int | tuple[int, ...], field=None, code: st
 class Endpoint:
     role: str
     method: str
-    path: str  # formatted with patient= and flag=
+    path: str  # formatted with patient=, flag= and family= (the family member's user id)
     valid: Callable[[Ctx], dict]
     required: tuple[str, ...] = ()
 
@@ -174,6 +178,13 @@ ENDPOINTS = {
     "clinic": Endpoint("admin", "PATCH", "/api/v1/clinic", lambda c: {"phone": "+34 900 000 000"}),
     "settings": Endpoint("nurse", "PUT", "/api/v1/clinic/settings", lambda c: {"settings": {"lab_window_days": 5}},
                          ("settings",)),
+    "subscribe": Endpoint("patient", "POST", "/api/v1/push/subscriptions",
+                          lambda c: {"endpoint": "https://push.example.test/send/device-0001",
+                                     "keys": {"p256dh": P256DH, "auth": PUSH_AUTH}}, ("endpoint", "keys")),
+    "unsubscribe": Endpoint("patient", "DELETE", "/api/v1/push/subscriptions",
+                            lambda c: {"endpoint": "https://push.example.test/send/device-0001"}, ("endpoint",)),
+    "shares": Endpoint("patient", "PUT", "/api/v1/patients/{patient}/family/{family}/shares",
+                       lambda c: {"shares": ["appointment", "lab"]}, ("shares",)),
 }
 
 
@@ -620,6 +631,172 @@ SPECIFIC = [
 ]
 
 
+# --- dates in range (CLINICAL.md section 1): 1900-01-01..2100-12-31, in the one LocalDate field --------
+
+DATES_OUT_OF_RANGE = [
+    pytest.param("course", None, {"infusions": ["9999-12-29", "9999-12-30", "9999-12-31"], "status": "planned"},
+                 400, "infusions", None, id="course-planned-in-9999"),
+    pytest.param("course", None, {"infusions": ["2101-01-01"], "status": "planned"}, 400, "infusions", None,
+                 id="course-planned-after-2100"),
+    pytest.param("course", None, {"infusions": ["0001-01-01"], "status": "given"}, 400, "infusions", None,
+                 id="course-given-in-year-1"),
+    pytest.param("course", None, {"infusions": ["1899-12-31"], "status": "given"}, 400, "infusions", None,
+                 id="course-given-before-1900"),
+    pytest.param("patch_patient", None, patch(pregnancies=[{"reported_on": "9999-01-01"}]), 400, "pregnancies",
+                 None, id="patch-pregnancy-reported-in-9999"),
+    pytest.param("patch_patient", None, lambda c: patch(pregnancies=[{"reported_on": c.day(-5),
+                                                                      "ended_on": "2101-01-01"}]),
+                 400, "pregnancies", None, id="patch-pregnancy-ending-after-2100"),
+    pytest.param("labs", None, lambda c: merge(c, "labs", taken_on="1899-12-31"), 400, "taken_on", None,
+                 id="labs-taken-before-1900"),
+    pytest.param("checklist", None, lambda c: merge(c, "checklist", answered_on="0001-01-01"), 400, "answered_on",
+                 None, id="checklist-answered-in-year-1"),
+    pytest.param("snooze", None, lambda c: merge(c, "snooze", until="9999-12-31"), 400, "until", None,
+                 id="snooze-until-9999"),
+    pytest.param("settings", None, settings_with(listeria_until="9999-12-31"), 400, "settings.listeria_until",
+                 None, id="settings-listeria-until-9999"),
+    pytest.param("settings", None, settings_with(listeria_until="1899-12-31"), 400, "settings.listeria_until",
+                 None, id="settings-listeria-until-before-1900"),
+]
+
+
+# --- control characters (issue 13, point 4) ----------------------------------------------------------
+#
+# Every string field of every body, dates, ids and object keys included, with a NUL in its
+# value: 400 naming that field, nothing written (PostgreSQL refuses NUL in text, so without the
+# check this is a 500 there). A path is a tuple of keys and list positions; KEY stands for the
+# first key of the object it follows (its name, not its value, gets the character).
+
+KEY = object()
+#: (endpoint, body or None for the endpoint's valid one, path of the string)
+STRING_FIELDS = [
+    ("login", None, ("email",)),
+    ("login", None, ("password",)),
+    ("register", None, ("code",)),
+    ("register", None, ("email",)),
+    ("register", None, ("password",)),
+    ("password", None, ("current_password",)),
+    ("password", None, ("new_password",)),
+    ("create_patient", None, ("display_name",)),
+    ("create_patient", None, ("sex",)),
+    ("create_patient", None, ("timezone",)),
+    ("create_patient", None, ("language",)),
+    ("create_patient", None, ("baseline", KEY)),
+    ("patch_patient", None, ("display_name",)),
+    ("patch_patient", None, ("sex",)),
+    ("patch_patient", None, ("timezone",)),
+    ("patch_patient", lambda c: patch(language="es"), ("language",)),
+    ("patch_patient", lambda c: patch(baseline={"platelets": 240}), ("baseline", KEY)),
+    ("patch_patient", lambda c: patch(pregnancies=[{"reported_on": c.day(-30), "ended_on": c.day(-5)}]),
+     ("pregnancies", 0, "reported_on")),
+    ("patch_patient", lambda c: patch(pregnancies=[{"reported_on": c.day(-30), "ended_on": c.day(-5)}]),
+     ("pregnancies", 0, "ended_on")),
+    ("course", None, ("infusions", 1)),
+    ("course", None, ("status",)),
+    ("checklist", None, ("client_id",)),
+    ("checklist", None, ("answered_on",)),
+    ("checklist", None, ("answers", KEY)),
+    ("checklist", lambda c: merge(c, "checklist", note="felt tired"), ("note",)),
+    ("labs", None, ("client_id",)),
+    ("labs", None, ("taken_on",)),
+    ("labs", None, ("results", 0, "analyte")),
+    ("labs", labs_with(lambda c: result(c, analyte="urine_blood", value="negative")), ("results", 0, "value")),
+    ("resolve", None, ("outcome",)),
+    ("resolve", None, ("note",)),
+    ("snooze", None, ("code",)),
+    ("snooze", None, ("until",)),
+    ("snooze", None, ("reason",)),
+    ("clinic", lambda c: {"name": "Clinic A", "phone": "+34 900 000 000", "emergency_number": "112"}, ("name",)),
+    ("clinic", None, ("phone",)),
+    ("clinic", lambda c: {"emergency_number": "112"}, ("emergency_number",)),
+    ("settings", None, ("settings", KEY)),
+    ("settings", settings_with(aciclovir_duration="2 months"), ("settings", "aciclovir_duration")),
+    ("settings", settings_with(listeria_until="2026-05-01"), ("settings", "listeria_until")),
+    ("settings", settings_with(reminder_time="09:00"), ("settings", "reminder_time")),
+    ("subscribe", None, ("endpoint",)),
+    ("subscribe", None, ("keys", "p256dh")),
+    ("subscribe", None, ("keys", "auth")),
+    ("unsubscribe", None, ("endpoint",)),
+    ("shares", None, ("shares", 0)),
+]
+
+
+def tainted(text: str, character: str) -> str:
+    """``text`` with ``character`` after its first letter (inside, so that no trimming removes it)."""
+    return text[:1] + character + text[1:]
+
+
+def with_character(body: Any, path: tuple, character: str) -> Any:
+    """A copy of ``body`` whose string at ``path`` holds ``character``."""
+    body = json.loads(json.dumps(body))
+    *parents, last = path
+    holder = body
+    for step in parents:
+        holder = holder[step]
+    if last is KEY:
+        name = next(iter(holder))
+        holder[tainted(name, character)] = holder.pop(name)
+    else:
+        holder[last] = tainted(holder[last], character)
+    return body
+
+
+def field_of(path: tuple) -> str:
+    """The field an error names for ``path``: ``results.0.analyte``; a key names its object."""
+    return ".".join(str(step) for step in path if step is not KEY)
+
+
+def _control_character_cases():
+    cases = []
+    for endpoint, body, path in STRING_FIELDS:
+        make = body or ENDPOINTS[endpoint].valid
+        cases.append(pytest.param(
+            endpoint, None, lambda c, make=make, path=path: with_character(make(c), path, "\x00"), 400,
+            field_of(path), None, id=f"{endpoint}-nul-in-{field_of(path) or 'key'}"))
+    # Other control characters, in a one-line text and in a note (where only \n and \t may be).
+    others = {"soh": "\x01", "escape": "\x1b", "delete": "\x7f", "c1-next-line": "\x85", "lone-surrogate": "\ud800",
+              "carriage-return": "\r"}
+    for name, character in {**others, "line-feed": "\n", "tab": "\t"}.items():
+        cases.append(pytest.param(
+            "create_patient", None, lambda c, ch=character: with_character(merge(c, "create_patient"),
+                                                                           ("display_name",), ch),
+            400, "display_name", None, id=f"create_patient-{name}-in-display_name"))
+    for name, character in others.items():
+        cases.append(pytest.param(
+            "resolve", None, lambda c, ch=character: with_character(merge(c, "resolve"), ("note",), ch),
+            400, "note", None, id=f"resolve-{name}-in-note"))
+    return cases
+
+
+CONTROL_CHARACTERS = _control_character_cases()
+
+
+# --- emails: NFKC, lower case, and printable ASCII after NFKC (docs/decisions.md, "Input") ---------------
+
+EMAILS = [
+    pytest.param(endpoint, None, lambda c, ep=endpoint, e=email: merge(c, ep, email=e), 400, "email", None,
+                 id=f"{endpoint}-email-{name}")
+    for endpoint in ("login", "register")
+    for name, email in {
+        "zero-width-space": "pat\u200btty@a.test",
+        "zero-width-joiner": "newcomer\u200d@a.test",
+        "soft-hyphen": "new\u00adcomer@a.test",
+        "bidi-override": "\u202enewcomer@a.test",
+        "bidi-isolate": "newcomer@a.\u2066test",
+        "byte-order-mark": "\ufeffnewcomer@a.test",
+        "cyrillic-a": "p\u0430tty@a.test",
+        "greek-omicron-in-domain": "newcomer@ex\u03bfmple.test",
+        "accented-local-part": "n\u00e9wcomer@a.test",
+        "unicode-domain": "newcomer@b\u00fccher.test",
+        "non-breaking-space-inside": "new\u00a0comer@a.test",
+    }.items()
+] + [
+    # full-width letters fold to the same address: it is the same account, so it is taken
+    pytest.param("register", None, lambda c: merge(c, "register", email="\uff30\uff41\uff54\uff54\uff59@a.test"),
+                 409, "email", None, id="register-email-taken-full-width"),
+]
+
+
 @pytest.fixture
 def ctx(world, db, app) -> Ctx:
     """Today, and single-use codes for /auth/register (a fresh one, a used one, an expired one)."""
@@ -639,14 +816,19 @@ def ctx(world, db, app) -> Ctx:
     return Ctx(today=today_madrid(), world=world, code=code, extra={"used_code": used, "expired_code": expired})
 
 
-@pytest.mark.parametrize("endpoint,role,body,status,field,code", _generic_cases() + SPECIFIC)
+def endpoint_path(ep: Endpoint, role: str, world) -> str:
+    return ep.path.format(patient=world.user(role).patient_id if role == "other_patient" else world.patient.id,
+                          flag=world.flag.id, family=world.users["family"].id)
+
+
+@pytest.mark.parametrize("endpoint,role,body,status,field,code",
+                         _generic_cases() + SPECIFIC + DATES_OUT_OF_RANGE + CONTROL_CHARACTERS + EMAILS)
 def test_bad_input_is_refused_and_writes_nothing(endpoint, role, body, status, field, code, ctx, world, db,
                                                  client_for):
     ep = ENDPOINTS[endpoint]
     role = role or ep.role
     client = client_for(role)
-    path = ep.path.format(patient=world.user(role).patient_id if role == "other_patient" else world.patient.id,
-                          flag=world.flag.id)
+    path = endpoint_path(ep, role, world)
     if callable(body):
         body = body(ctx)
     before = snapshot(db)
@@ -655,6 +837,32 @@ def test_bad_input_is_refused_and_writes_nothing(endpoint, role, body, status, f
     after = snapshot(db)
     assert changed_tables(before, after) == [], f"{response.status_code} {response.get_json()}"
 
+
+
+# --- queries: the same rules for the strings and dates of a query string ------------------------------
+
+QUERIES = [
+    pytest.param("nurse", "/api/v1/patients/{patient}/labs?analyte=pla%00telets", "analyte", id="labs-analyte-nul"),
+    pytest.param("nurse", "/api/v1/flags?status=o%00pen", "status", id="flags-status-nul"),
+    pytest.param("nurse", "/api/v1/patients/{patient}/timeline?from=2026-01-01%00", "from", id="timeline-from-nul"),
+    pytest.param("nurse", "/api/v1/patients/{patient}/timeline?to=20%0026-01-01", "to", id="timeline-to-nul"),
+    pytest.param("nurse", "/api/v1/patients/{patient}/timeline?to=9999-12-31", "to", id="timeline-to-9999"),
+    pytest.param("nurse", "/api/v1/patients/{patient}/timeline?from=1899-12-31", "from",
+                 id="timeline-from-before-1900"),
+    pytest.param("anonymous", "/api/v1/content/texts?lang=e%00n", "lang", id="texts-lang-nul"),
+    pytest.param("nurse", "/api/v1/patients?page=1%00", "page", id="patients-page-nul"),
+    pytest.param("admin", "/api/v1/audit?before_id=1%00", "before_id", id="audit-before-id-nul"),
+    pytest.param("nurse", "/api/v1/delivery?per_page=5%00", "per_page", id="delivery-per-page-nul"),
+]
+
+
+@pytest.mark.parametrize("role,path,field", QUERIES)
+def test_bad_query_is_refused_naming_the_parameter(role, path, field, world, db, client_for):
+    client = client_for(role)
+    before = snapshot(db)
+    response = client.get(path.format(patient=world.patient.id))
+    check_envelope(response, 400, field)
+    assert changed_tables(before, snapshot(db)) == []
 
 # --- conflicts and idempotency of checklists ---------------------------------------------
 

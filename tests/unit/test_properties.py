@@ -82,7 +82,8 @@ def histories(draw, max_courses: int = 4):
             "antihistamine": draw(st.booleans()),
             "skin_yearly": draw(st.booleans()),
             "mri_yearly": draw(st.booleans()),
-            "listeria_until": draw(st.none() | st.dates(min_value=first, max_value=first + timedelta(days=1500)).map(date.isoformat)),
+            "listeria_until": draw(st.none() | st.dates(min_value=first, max_value=first + timedelta(days=1500))
+                                   .map(date.isoformat)),
         },
         CONTENT,
     )

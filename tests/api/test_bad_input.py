@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import select
 
 from server.engine.dates import add_months
-from server.models import Base, InviteCode, Patient
+from server.models import Base, InviteCode, Patient, Pregnancy
 from server.services import accounts
 from server.timeutil import utcnow
 
@@ -185,6 +185,12 @@ ENDPOINTS = {
                             lambda c: {"endpoint": "https://push.example.test/send/device-0001"}, ("endpoint",)),
     "shares": Endpoint("patient", "PUT", "/api/v1/patients/{patient}/family/{family}/shares",
                        lambda c: {"shares": ["appointment", "lab"]}, ("shares",)),
+    # corrections (tests/api/test_corrections.py): the world's course, and the pregnancy ctx reports
+    "course_patch": Endpoint("nurse", "PATCH", "/api/v1/patients/{patient}/courses/{course}",
+                             lambda c: {"infusions": [c.day(-120), c.day(-119)], "status": "given"}),
+    "pregnancy_patch": Endpoint("nurse", "PATCH", "/api/v1/patients/{patient}/pregnancies/{pregnancy}",
+                                lambda c: {"reported_on": c.day(-400), "ended_on": c.day(-120)}),
+    "erase_me": Endpoint("patient", "DELETE", "/api/v1/me", lambda c: {"password": PASSWORD}, ("password",)),
 }
 
 
@@ -415,6 +421,20 @@ SPECIFIC = [
                  "infusions", None, id="course-overlaps-existing"),
     pytest.param("course", None, lambda c: {"infusions": [c.day(-125), c.day(-110)], "status": "given"}, 400,
                  "infusions", None, id="course-encloses-existing"),
+    # --- PATCH /patients/{id}/courses/{id}, PATCH /patients/{id}/pregnancies/{id}, DELETE /me
+    pytest.param("course_patch", None, {"infusions": []}, 400, "infusions", None, id="course-patch-no-infusions"),
+    pytest.param("course_patch", None, lambda c: {"infusions": [c.day(10)], "status": "given"}, 400, "infusions",
+                 None, id="course-patch-given-in-the-future"),
+    pytest.param("course_patch", None, {"status": "maybe"}, 400, "status", None, id="course-patch-status-unknown"),
+    pytest.param("pregnancy_patch", None, lambda c: {"reported_on": c.day(-5), "ended_on": c.day(-50)}, 400,
+                 "ended_on", None, id="pregnancy-patch-ends-before-start"),
+    pytest.param("pregnancy_patch", None, lambda c: {"reported_on": c.day(-100)}, 400, "reported_on", None,
+                 id="pregnancy-patch-report-after-the-stored-end"),
+    pytest.param("pregnancy_patch", None, {"ended_on": "2026-02-30"}, 400, "ended_on", None,
+                 id="pregnancy-patch-impossible-date"),
+    pytest.param("erase_me", None, {"password": "not the password"}, 400, "password", "invalid_credentials",
+                 id="erase-me-wrong-password"),
+    pytest.param("erase_me", None, {"password": 42}, 400, "password", None, id="erase-me-password-number"),
     # --- POST /patients/{id}/checklists
     # An empty body reads as no fields, as for every endpoint: the first required one is named.
     pytest.param("checklist", None, Raw(b""), 400, ("client_id", "answered_on", "answers"), None,
@@ -657,6 +677,12 @@ DATES_OUT_OF_RANGE = [
                  None, id="settings-listeria-until-9999"),
     pytest.param("settings", None, settings_with(listeria_until="1899-12-31"), 400, "settings.listeria_until",
                  None, id="settings-listeria-until-before-1900"),
+    pytest.param("course_patch", None, {"infusions": ["9999-12-31"]}, 400, "infusions", None,
+                 id="course-patch-in-9999"),
+    pytest.param("pregnancy_patch", None, {"reported_on": "1899-12-31"}, 400, "reported_on", None,
+                 id="pregnancy-patch-reported-before-1900"),
+    pytest.param("pregnancy_patch", None, {"ended_on": "2101-01-01"}, 400, "ended_on", None,
+                 id="pregnancy-patch-ending-after-2100"),
 ]
 
 
@@ -718,6 +744,11 @@ STRING_FIELDS = [
     ("subscribe", None, ("keys", "auth")),
     ("unsubscribe", None, ("endpoint",)),
     ("shares", None, ("shares", 0)),
+    ("course_patch", None, ("infusions", 0)),
+    ("course_patch", None, ("status",)),
+    ("pregnancy_patch", None, ("reported_on",)),
+    ("pregnancy_patch", None, ("ended_on",)),
+    ("erase_me", None, ("password",)),
 ]
 
 
@@ -812,13 +843,18 @@ def ctx(world, db, app) -> Ctx:
     db.commit()
     row = db.scalar(select(InviteCode).where(InviteCode.code_hash == accounts.code_hash(used)))
     row.used_at, row.used_by_id = now - timedelta(days=2), world.users["patient"].id
+    # a pregnancy the corrections' cases can address (ENDPOINTS["pregnancy_patch"])
+    world.patient.pregnancies.append(Pregnancy(reported_on=today_madrid() - timedelta(days=400),
+                                               ended_on=today_madrid() - timedelta(days=130)))
     db.commit()
     return Ctx(today=today_madrid(), world=world, code=code, extra={"used_code": used, "expired_code": expired})
 
 
 def endpoint_path(ep: Endpoint, role: str, world) -> str:
     return ep.path.format(patient=world.user(role).patient_id if role == "other_patient" else world.patient.id,
-                          flag=world.flag.id, family=world.users["family"].id)
+                          flag=world.flag.id, family=world.users["family"].id,
+                          course=world.patient.courses[0].id,
+                          pregnancy=world.patient.pregnancies[0].id if world.patient.pregnancies else 0)
 
 
 @pytest.mark.parametrize("endpoint,role,body,status,field,code",

@@ -118,6 +118,8 @@ def plan(items: Iterable[Item], tz_name: str, settings: Mapping[str, Any], conte
     quiet = settings["quiet_hours"]
     first_day = (since - reach_back(content)).astimezone(zone).date() - timedelta(days=1)
     last_day = until.astimezone(zone).date() + timedelta(days=1)
+    #: per useful time (a handful of values), the first local day a step's reminder can still be useful
+    first_days: dict[int, date] = {}
     planned: dict[str, PlannedReminder] = {}
     groups: dict[str, list[str]] = {}
     for item in items:
@@ -132,7 +134,10 @@ def plan(items: Iterable[Item], tz_name: str, settings: Mapping[str, Any], conte
             continue
         for step in steps:
             useful = timedelta(hours=step.useful_hours)
-            step_first_day = (since - useful).astimezone(zone).date() - timedelta(days=1)
+            step_first_day = first_days.get(step.useful_hours)
+            if step_first_day is None:
+                step_first_day = first_days[step.useful_hours] = (since - useful).astimezone(zone).date() \
+                    - timedelta(days=1)
             for day in _dates(step, item, last_day):
                 if not step_first_day <= day <= last_day:
                     continue

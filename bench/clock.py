@@ -142,6 +142,9 @@ def main() -> None:
     service = multiprocessing.Process(target=receiver, args=(ports,), daemon=True)
     service.start()
     port = ports.get(timeout=10)
+    # The local receiver is a push service named by the operator (ALEMTRACK_PUSH_ALLOWED_ORIGINS).
+    pusher = Pusher((work / "vapid_private.pem").read_text(), "mailto:bench@example.org", timeout=10,
+                    allowed_origins=(f"http://127.0.0.1:{port}",))
     from tests.push_service import Device
 
     device = Device("bench")  # one key pair for all devices: encryption costs the same

@@ -15,7 +15,7 @@ from ..models import Checklist, Flag, Patient, User
 from . import flags as flag_service
 from . import submissions
 from .errors import Conflict, InvalidInput
-from .patients import engine_courses, engine_patient
+from .patients import engine_courses, engine_patient, stored_record
 
 #: a checklist may be entered late (offline, forgot to send) up to this many days
 MAX_LATE_DAYS = 60
@@ -26,8 +26,8 @@ def _opens_days(content: Content) -> int:
 
 
 def current(session: Session, patient: Patient, today: date, content: Content) -> dict[str, Any]:
-    period, due = checklist_month(engine_courses(patient.courses), today, _opens_days(content),
-                                  content)
+    with stored_record(patient.id):
+        period, due = checklist_month(engine_courses(patient.courses), today, _opens_days(content), content)
     language = patient.language
     submitted = session.scalar(select(Checklist.id).where(Checklist.patient_id == patient.id,
                                                           Checklist.period == period)) is not None
@@ -75,10 +75,12 @@ def submit(session: Session, patient: Patient, submitter: User, data: Mapping[st
     if first is not None:
         return first, False
     answered_on = _checked_date(data["answered_on"], today)
-    who, courses = engine_patient(patient), engine_courses(patient.courses)
-    answers = check_answers(data["answers"], who, content)
-    result = triage(who, courses, answered_on, answers, content)
-    period, _ = checklist_month(courses, answered_on, _opens_days(content), content)
+    who = engine_patient(patient)
+    answers = check_answers(data["answers"], who, content)  # the request's own input: a 400
+    with stored_record(patient.id):  # her stored record: a 409 the care team can repair
+        courses = engine_courses(patient.courses)
+        result = triage(who, courses, answered_on, answers, content)
+        period, _ = checklist_month(courses, answered_on, _opens_days(content), content)
     body = {"level": result.level, "reasons": list(result.reasons),
             "advice": advice(patient, result.level, content), "flag_id": None}
     checklist = Checklist(patient_id=patient.id, client_id=client_id, answered_on=answered_on, period=period,

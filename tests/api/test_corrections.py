@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -273,6 +274,16 @@ def test_the_broken_patients_own_pages_answer(world, broken, client_for, role):
         export = client.get(P.format(pid) + "/export")
         assert export.status_code == 200, export.get_data(as_text=True)[:300]
         assert export.json["patient"]["status_error"] == RECORD_NEEDS_CORRECTION
+        # Her checklist cannot be placed in a month: a 409 that says who can repair it, not a 500.
+        current = client.get(P.format(pid) + "/checklist")
+        assert current.status_code == 409 and current.json["error"]["code"] == RECORD_NEEDS_CORRECTION
+        sent = client.post(P.format(pid) + "/checklists", json={
+            "client_id": str(uuid.uuid4()), "answered_on": today_madrid().isoformat(),
+            "answers": {"bleed.mucosal": True}})
+        assert sent.status_code == 409 and sent.json["error"]["code"] == RECORD_NEEDS_CORRECTION
+        unknown = client.post(P.format(pid) + "/checklists", json={
+            "client_id": str(uuid.uuid4()), "answered_on": today_madrid().isoformat(), "answers": {"no.such": True}})
+        assert unknown.status_code == 400  # her own bad input is still hers to fix
 
 
 def test_removing_or_correcting_the_broken_entry_repairs_the_record(world, broken, client_for):

@@ -141,7 +141,9 @@ def _real_path_parameters(label: str, world) -> dict:
     """The world's own ids for the operation's path parameters."""
     operation = OPERATIONS[label]
     names = {parameter.name for parameter in operation.path_parameters}
-    ids = {"patient_id": world.patient.id, "flag_id": world.flag.id}
+    ids = {"patient_id": world.patient.id, "flag_id": world.flag.id, "course_id": world.patient.courses[0].id,
+           # the world records no pregnancy: an id that names none (a 404 for everyone)
+           "pregnancy_id": 2**31 - 1}
     if "user_id" in names:
         # a family member of the patient; for disabling, another account of the clinic
         ids["user_id"] = world.users["family" if "/family/" in label else "other_patient"].id

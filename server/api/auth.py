@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from apiflask import HTTPError
 from flask import current_app, request, session as cookie_session
 from flask_login import login_user, logout_user
 from sqlalchemy import select
@@ -86,9 +85,8 @@ def register(body):
     except IntegrityError:
         _count_refused_registration(session, address, now)
         raise api_error(409, "email_taken", "An account with this email exists. Log in instead.", "email") from None
-    except (DomainError, HTTPError) as error:
-        if isinstance(error, DomainError) or 400 <= error.status_code < 500:
-            _count_refused_registration(session, address, now)
+    except DomainError:
+        _count_refused_registration(session, address, now)
         raise
     return user_json(account), 201
 

@@ -13,7 +13,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from ..errors import api_error
 from ..models import FamilyLink, InviteCode, LoginAttempt, Patient, User
 from ..models.people import new_session_token
 from .errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
@@ -33,9 +32,9 @@ def hasher(config: Mapping) -> PasswordHasher:
 
 def check_password_rules(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD:
-        raise api_error(400, "weak_password", f"Use at least {MIN_PASSWORD} characters.", field)
+        raise InvalidInput(field, f"Use at least {MIN_PASSWORD} characters.", "weak_password")
     if len(password) > MAX_PASSWORD:
-        raise api_error(400, "invalid_value", f"Use at most {MAX_PASSWORD} characters.", field)
+        raise InvalidInput(field, f"Use at most {MAX_PASSWORD} characters.")
 
 
 def normalise_email(email: str) -> str:
@@ -136,7 +135,7 @@ def authenticate(session: Session, email: str, password: str, address: str, now:
     if not ok or found is None or not found.active:
         _record_password_failure(session, email, address, now)
         raise NotAuthenticated("Email or password is wrong.")
-    session.execute(delete(LoginAttempt).where(LoginAttempt.key == _account_key(email)))
+    forget_attempts(session, email)
     if ph.check_needs_rehash(found.password_hash):
         found.password_hash = ph.hash(password)
     return found
@@ -164,18 +163,13 @@ def change_password(session: Session, account: User, current: str, new: str, add
     password rules and differ from ``current`` (InvalidInput on
     ``new_password``).
     """
-    _check_password_throttle(session, account.email, address, now, config)
-    ph = hasher(config)
-    try:
-        ph.verify(account.password_hash, current)
-    except (VerificationError, InvalidHashError):
-        _record_password_failure(session, account.email, address, now)
-        raise InvalidInput("current_password", "The current password is wrong.", WRONG_CURRENT_PASSWORD) from None
+    confirm_password(session, account, current, address, now, config, "current_password",
+                     "The current password is wrong.")
     check_password_rules(new, "new_password")
     if new == current:
         raise InvalidInput("new_password", "The new password is the current one: choose another.", "same_password")
-    session.execute(delete(LoginAttempt).where(LoginAttempt.key == _account_key(account.email)))
-    account.password_hash = ph.hash(new)
+    forget_attempts(session, account.email)
+    account.password_hash = hasher(config).hash(new)
     end_all_sessions(account)
 
 
@@ -272,7 +266,7 @@ def consume_code(session: Session, invite_id: int, now: datetime) -> bool:
 
 
 def confirm_password(session: Session, account: User, password: str, address: str, now: datetime,
-                     config: Mapping, field: str = "password") -> None:
+                     config: Mapping, field: str = "password", wrong: str = "The password is wrong.") -> None:
     """Prove again that whoever holds this session knows ``account``'s password,
     before something that cannot be undone (DELETE /me).
 
@@ -285,7 +279,7 @@ def confirm_password(session: Session, account: User, password: str, address: st
         hasher(config).verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
         _record_password_failure(session, account.email, address, now)
-        raise InvalidInput(field, "The password is wrong.", WRONG_CURRENT_PASSWORD) from None
+        raise InvalidInput(field, wrong, WRONG_CURRENT_PASSWORD) from None
 
 
 def forget_attempts(session: Session, email: str) -> None:

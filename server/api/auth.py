@@ -2,15 +2,13 @@ from __future__ import annotations
 
 from flask import current_app, request, session as cookie_session
 from flask_login import login_user, logout_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import auth, csrf as csrf_guard
 from ..db import get_session
 from ..errors import api_error
-from ..models import FamilyLink
 from ..schemas import CsrfOut, LoginIn, LoginOut, PasswordIn, RegisterIn, UserOut
-from ..services import accounts, push_endpoints
+from ..services import accounts, family, push_endpoints
 from ..services.errors import DomainError, InvalidInput, NotAuthenticated
 from ..timeutil import utcnow
 from . import bp
@@ -20,14 +18,15 @@ ERRORS = [400, 401, 403, 409, 413, 429]
 
 def user_json(user) -> dict:
     return {"id": user.id, "email": user.email, "role": user.role, "clinic_id": user.clinic_id,
-            "patient_id": user.patient_id if user.role == "patient" else _family_patient(user)}
+            "patient_id": _patient_id(user)}
 
 
-def _family_patient(user) -> int | None:
-    if user.role != "family":
-        return None
-    return get_session().scalar(select(FamilyLink.patient_id).where(
-        FamilyLink.user_id == user.id, FamilyLink.revoked_at.is_(None)).order_by(FamilyLink.id))
+def _patient_id(user) -> int | None:
+    if user.role == "patient":
+        return user.patient_id
+    if user.role == "family":
+        return family.linked_patient_id(get_session(), user.id)
+    return None
 
 
 @bp.get("/auth/csrf")

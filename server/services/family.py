@@ -17,6 +17,12 @@ def active_link(session: Session, user_id: int, patient_id: int) -> FamilyLink |
         FamilyLink.patient_id == patient_id, FamilyLink.user_id == user_id, FamilyLink.revoked_at.is_(None)))
 
 
+def linked_patient_id(session: Session, user_id: int) -> int | None:
+    """The patient a family member follows (their oldest unrevoked link), if any."""
+    return session.scalar(select(FamilyLink.patient_id).where(
+        FamilyLink.user_id == user_id, FamilyLink.revoked_at.is_(None)).order_by(FamilyLink.id))
+
+
 def active_links(session: Session, patient_id: int) -> list[FamilyLink]:
     return list(session.scalars(select(FamilyLink).where(
         FamilyLink.patient_id == patient_id, FamilyLink.revoked_at.is_(None)).order_by(FamilyLink.id)))

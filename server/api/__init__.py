@@ -56,4 +56,4 @@ def iso(value) -> str | None:
 
 
 # Registers the views on ``bp``.
-from . import auth, checklists, clinic, family, flags, health, labs, me, patients, push, texts  # noqa: E402,F401
+from . import auth, checklists, clinic, family, flags, health, labs, me, patients, protocol, push, texts  # noqa: E402,F401,E501

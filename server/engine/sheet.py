@@ -742,7 +742,8 @@ def render_html(sheet: Sheet) -> str:
             cells = []
             for col in s.columns:
                 lines = _lines(row.cells.get(col.key, "—"))
-                cells.append(f'<td class="{_h(col.key)}">' + "<br>".join(_h(line) for line in lines) + "</td>")
+                said = "<br>".join(_h(line) for line in lines) or "—"
+                cells.append(f'<td class="{_h(col.key)}">{said}</td>')
             out.append("<tr>" + "".join(cells) + "</tr>")
         out.append("</tbody></table>")
         out += [f'<p class="note">{_h(note["text"])} ({_h("; ".join(note["source"]))})</p>' for note in s.notes]

@@ -1,4 +1,4 @@
-"""The HTTP API of API.md section 2: one blueprint, one module per resource.
+"""The HTTP API (docs/api.md): one blueprint, one module per resource.
 
 Views are thin: parse (schemas), authorize (server.auth), call one service,
 commit, render.

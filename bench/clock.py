@@ -3,7 +3,7 @@
     .venv/bin/python bench/clock.py [--patients 100000] [--pushes 10000]
 
 1. Builds a fresh SQLite database (or DATABASE_URL) with N patients, each with
-   two to four courses (full timelines: every series of CLINICAL.md 2.2).
+   two to four courses (full timelines: every long-term series of content/protocol.toml).
 2. Materializes every patient's reminder rows for the planning horizon with
    clock ticks, and prints the time and the rows made.
 3. Times ticks when nothing is due (the clock's every-minute cost).

@@ -62,7 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
         # client may write itself are ignored); Host is the proxy's to pass on.
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
-    app.config["DESCRIPTION"] = ("The Alemtrack HTTP API (shared/API.md section 2). Cookie sessions; every "
+    app.config["DESCRIPTION"] = ("The Alemtrack HTTP API (docs/api.md). Cookie sessions; every "
                                  "POST, PUT, PATCH and DELETE sends the token of GET /api/v1/auth/csrf in "
                                  "the X-CSRF-Token header.")
     app.config["SECURITY_SCHEMES"] = {"cookieAuth": {"type": "apiKey", "in": "cookie",

@@ -1,8 +1,13 @@
-"""The ``alemtrack`` command line (API.md section 1).
+"""The ``alemtrack`` command line: the engine for other programs and for review.
 
 ``alemtrack timeline FILE`` and ``alemtrack triage FILE`` read a JSON document
 from FILE (``-`` for stdin) and print the engine's JSON answer. Bad input exits
 with status 2 and one line on stderr naming the field and the problem.
+
+``alemtrack protocol [--protocol ms] [--language en] [--format html]`` prints the
+protocol sheet (server/engine/sheet.py): content/ as a clinical lead reviews and
+signs it. An unknown protocol, language or format exits 2 with one line naming
+the option.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from typing import Callable
 
 from .engine.documents import timeline_document, triage_document
 from .engine.errors import ContentError, InputError
-from .engine.protocol import default_content
+from .engine.protocol import LANGUAGES, default_content
+from .engine.sheet import FORMATS, build_sheet, render
 
 COMMANDS: dict[str, tuple[Callable, str]] = {
     "timeline": (timeline_document, "print the timeline, lab flags and end of monitoring"),
@@ -22,7 +28,7 @@ COMMANDS: dict[str, tuple[Callable, str]] = {
 }
 
 
-#: the Flask commands of the server (API.md section 3), also reachable as ``alemtrack <command>``
+#: the Flask commands of the server (README, "The server"), also reachable as ``alemtrack <command>``
 SERVER_COMMANDS = ("init-db", "seed-demo", "create-clinic", "create-user", "clock", "vapid-keys", "run", "routes",
                    "shell")
 
@@ -62,7 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, (_, help_text) in COMMANDS.items():
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("file", metavar="FILE", help="JSON input, or - for stdin")
+    sheet = commands.add_parser("protocol", help="print the protocol sheet a clinical lead reviews and signs")
+    sheet.add_argument("--protocol", default="ms", help="the protocol of content/ (default: ms)")
+    sheet.add_argument("--language", default="en", help=f"one of {', '.join(LANGUAGES)} (default: en)")
+    sheet.add_argument("--format", default="html", help=f"one of {', '.join(FORMATS)} (default: html)")
     args = parser.parse_args(argv)
+    if args.command == "protocol":
+        return _protocol(args)
     run, _ = COMMANDS[args.command]
     try:
         answer = run(_read(args.file), default_content())
@@ -75,6 +87,29 @@ def main(argv: list[str] | None = None) -> int:
     try:
         json.dump(answer, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted
+        sys.stderr.close()
+    return 0
+
+
+def _protocol(args: argparse.Namespace) -> int:
+    try:
+        content = default_content()
+    except ContentError as exc:
+        print(f"alemtrack: {exc}", file=sys.stderr)
+        return 1
+    for option, value, known in (("--protocol", args.protocol, (content.protocol,)),
+                                 ("--language", args.language, LANGUAGES), ("--format", args.format, FORMATS)):
+        if value not in known:
+            print(f"alemtrack protocol: {option}: {value!r} is not one of {', '.join(known)}", file=sys.stderr)
+            return 2
+    return _write(render(build_sheet(content, args.language), args.format))
+
+
+def _write(text: str) -> int:
+    try:
+        sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted
         sys.stderr.close()

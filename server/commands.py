@@ -1,4 +1,4 @@
-"""Server commands of API.md section 3: ``flask --app server <command>`` or ``alemtrack <command>``."""
+"""Server commands (README, "The server"): ``flask --app server <command>`` or ``alemtrack <command>``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Configuration, read from the environment in one place (API.md section 3).
+"""Configuration, read from the environment in one place (README, "The server").
 
 ``load_config`` is called inside the app factory; tests pass a dict instead of
 setting environment variables.
@@ -39,7 +39,7 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
         "DB_POOL_SIZE": int(env.get("ALEMTRACK_DB_POOL_SIZE", "5")),
         "SECRET_KEY": env.get("SECRET_KEY"),
         "PORT": int(env.get("PORT", "5000")),
-        # Cookie flags of API.md: HttpOnly, SameSite=Lax, Secure outside development.
+        # Cookie flags of docs/api.md: HttpOnly, SameSite=Lax, Secure outside development.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": not development,

@@ -1,4 +1,4 @@
-"""One JSON error envelope for every error (API.md section 2):
+"""One JSON error envelope for every error (docs/api.md):
 
     {"error": {"code": "<machine code>", "message": "<for people>", "field": "<when one field is at fault>"}}
 """

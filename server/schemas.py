@@ -57,7 +57,7 @@ class LocalDate(Date):
     """A patient-local date: the one date rule of every body and query.
 
     YYYY-MM-DD only, a real calendar day, from 1900-01-01 to 2100-12-31
-    (CLINICAL.md section 1, "Dates in range"): the engine's own parser, so the
+    ("Dates in range", 1900-01-01..2100-12-31): the engine's own parser, so the
     API and the command line refuse the same dates.
     """
 

@@ -4,6 +4,7 @@ export const LANGUAGES = { en: "English", es: "Español", de: "Deutsch", it: "It
 
 const UI = {
   en: {
+    nav_protocol: "Protocol", sheet_language: "Language of the sheet", sheet_printable: "Printable version to sign", sheet_explain: "Every rule the app computes with, generated from its content files. The printable version ends with a signature block that names this content version.",
     nav_today: "Today", nav_checklist: "Checklist", nav_labs: "Lab results", nav_timeline: "Timeline",
     nav_settings: "Settings", nav_flags: "Flags", nav_patients: "Patients", nav_enrol: "Enrol",
     nav_reminders: "Reminders", logout: "Log out",
@@ -53,6 +54,7 @@ const UI = {
     minutes: "{n} min", hours: "{n} h", days: "{n} days",
   },
   es: {
+    nav_protocol: "Protocolo", sheet_language: "Idioma de la hoja", sheet_printable: "Versión imprimible para firmar", sheet_explain: "Todas las reglas con las que calcula la aplicación, generadas a partir de sus archivos de contenido. La versión imprimible termina con un bloque de firma que nombra esta versión del contenido.",
     nav_today: "Hoy", nav_checklist: "Lista de control", nav_labs: "Análisis", nav_timeline: "Calendario",
     nav_settings: "Ajustes", nav_flags: "Avisos", nav_patients: "Pacientes", nav_enrol: "Alta",
     nav_reminders: "Recordatorios", logout: "Cerrar sesión",
@@ -102,6 +104,7 @@ const UI = {
     minutes: "{n} min", hours: "{n} h", days: "{n} días",
   },
   de: {
+    nav_protocol: "Protokoll", sheet_language: "Sprache des Blatts", sheet_printable: "Druckversion zum Unterschreiben", sheet_explain: "Alle Regeln, mit denen die App rechnet, aus ihren Inhaltsdateien erzeugt. Die Druckversion endet mit einem Unterschriftsfeld, das diese Inhaltsversion nennt.",
     nav_today: "Heute", nav_checklist: "Checkliste", nav_labs: "Laborwerte", nav_timeline: "Zeitplan",
     nav_settings: "Einstellungen", nav_flags: "Hinweise", nav_patients: "Patienten", nav_enrol: "Aufnehmen",
     nav_reminders: "Erinnerungen", logout: "Abmelden",
@@ -151,6 +154,7 @@ const UI = {
     minutes: "{n} Min.", hours: "{n} Std.", days: "{n} Tagen",
   },
   it: {
+    nav_protocol: "Protocollo", sheet_language: "Lingua della scheda", sheet_printable: "Versione stampabile da firmare", sheet_explain: "Tutte le regole con cui calcola l'app, generate dai suoi file di contenuto. La versione stampabile termina con un riquadro per la firma che indica questa versione del contenuto.",
     nav_today: "Oggi", nav_checklist: "Lista di controllo", nav_labs: "Esami", nav_timeline: "Calendario",
     nav_settings: "Impostazioni", nav_flags: "Segnalazioni", nav_patients: "Pazienti", nav_enrol: "Iscrivi",
     nav_reminders: "Promemoria", logout: "Esci",

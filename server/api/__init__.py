@@ -1,4 +1,4 @@
-"""The HTTP API of API.md section 2: one blueprint, one module per resource.
+"""The HTTP API (docs/api.md): one blueprint, one module per resource.
 
 Views are thin: parse (schemas), authorize (server.auth), call one service,
 commit, render.
@@ -56,4 +56,4 @@ def iso(value) -> str | None:
 
 
 # Registers the views on ``bp``.
-from . import auth, checklists, clinic, family, flags, health, labs, me, patients, push, texts  # noqa: E402,F401
+from . import auth, checklists, clinic, family, flags, health, labs, me, patients, protocol, push, texts  # noqa: E402,F401,E501

@@ -53,7 +53,7 @@ def patch_clinic(body):
 
 @bp.get("/clinic/settings")
 @bp.output(SettingsOut)
-@bp.doc(summary="The clinic's site settings (CLINICAL.md 1a): overrides and effective values",
+@bp.doc(summary="The clinic's site settings (content/settings.toml): overrides and effective values",
         responses=[401, 403])
 def get_settings():
     staff = auth.require_role(*STAFF)

@@ -1,4 +1,4 @@
-"""DELETE /me (API.md section 2): a patient or family member erases their own account."""
+"""DELETE /me (docs/api.md): a patient or family member erases their own account."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pure clinical engine: CLINICAL.md's rules as functions of plain values.
+"""The pure clinical engine: the rules of content/ as functions of plain values.
 
 Nothing here imports Flask or SQLAlchemy or reads the clock; ``today`` and
 ``now`` are arguments. tests/unit/test_engine_purity.py enforces it.

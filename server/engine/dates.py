@@ -1,4 +1,4 @@
-"""Date helpers: the month arithmetic of CLINICAL.md section 1 and strict parsing.
+"""Date helpers: month arithmetic (clamped to the end of a shorter month) and strict parsing.
 
 Dates here are the patient's local calendar dates; nothing reads the clock.
 """
@@ -12,8 +12,8 @@ from .errors import InputError
 
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-#: every date a person enters lies in this range (CLINICAL.md section 1, "Dates in
-#: range"); the engine's arithmetic from it stays far inside date's years 1..9999
+#: every date a person enters lies in this range (anything else is refused as bad
+#: input); the engine's arithmetic from it stays far inside date's years 1..9999
 FIRST_DATE = date(1900, 1, 1)
 LAST_DATE = date(2100, 12, 31)
 

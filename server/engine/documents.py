@@ -1,4 +1,4 @@
-"""The engine's JSON documents of API.md section 1: parse, compute, render.
+"""The engine's JSON documents (``alemtrack timeline`` and ``triage``): parse, compute, render.
 
 Shared by the ``alemtrack`` command line and anything else that speaks those
 documents; each function takes a parsed JSON value and returns one.

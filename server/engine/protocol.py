@@ -855,7 +855,10 @@ def _load_texts(root: Path, required: dict[str, set[str]]) -> Mapping[str, Mappi
 
     english = texts[DEFAULT_LANGUAGE]
     for section, codes in required.items():
-        have = set(english.get(section, {}))
+        node = english
+        for part in section.split("."):  # "sheet.who" is the table [sheet.who]
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        have = set(node) if isinstance(node, dict) else set()
         if codes - have:
             raise ContentError(
                 f"content/texts/en.toml: [{section}] has no text for {', '.join(sorted(codes - have))}"
@@ -905,6 +908,32 @@ def _freeze(node: Any) -> Any:
     return node
 
 
+def _sheet_texts(protocol: str, items: tuple[ItemRule, ...], rules: tuple[LabRule, ...],
+                 settings: Mapping[str, Setting], reminders: Mapping[str, tuple[ReminderStep, ...]]
+                 ) -> dict[str, set[str]]:
+    """What texts.*.toml [sheet] must hold: the protocol sheet (sheet.py) says every
+    code of content/ through these tables, so a new code needs its words there."""
+    from .sheet import SHEET_LABELS  # sheet.py reads Content: imported when loading
+
+    tables = {
+        "protocols": {protocol},
+        "scopes": set(SCOPES),
+        "anchors": set(ANCHORS),
+        "offsets": {f"{anchor}_{way}" for anchor in ANCHORS for way in ("on", "before", "after")},
+        "who": set(APPLIES_TO) | set(ASKED_OF),
+        "tests": set(LAB_TESTS),
+        "follow_up": {rule.follow_up for rule in rules},
+        "reminder_anchors": {f"{step.anchor}_{way}" for steps in reminders.values() for step in steps
+                             for way in ("on", "before", "after")},
+        "repeats": set(REMINDER_REPEATS),
+        "audiences": set(REMINDER_AUDIENCES),
+        "setting_types": set(SETTING_TYPES),
+        "settings": set(settings),
+        "month_names": {str(month) for month in range(1, 13)},
+    }
+    return {"sheet": set(SHEET_LABELS) | set(tables), **{f"sheet.{name}": codes for name, codes in tables.items()}}
+
+
 def load_content(root: Path | str | None = None) -> Content:
     """Read and validate content/ (or ``root``); raise ContentError on any defect."""
     root = Path(root) if root is not None else DEFAULT_CONTENT_DIR
@@ -947,6 +976,7 @@ def load_content(root: Path | str | None = None) -> Content:
             "rules": {rule.code for rule in rules},
             "analytes": set(analytes),
             "reminders": reminder_texts,
+            **_sheet_texts(protocol, items, rules, settings, reminders),
         },
     )
     return Content(

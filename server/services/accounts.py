@@ -19,7 +19,7 @@ from .errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
-#: what a family member receives unless the patient shares more (CLINICAL.md 6; issue 4)
+#: what a family member receives unless the patient shares more (the kinds that reveal no finding; issue 4)
 DEFAULT_FAMILY_SHARES = ["lab", "checklist", "diet", "appointment"]
 #: code alphabet without look-alikes (0/O, 1/I/L): codes are read aloud and typed
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

@@ -1,4 +1,4 @@
-"""The audit log of staff access to patient data (CLINICAL.md section 6)."""
+"""The audit log of staff access to patient data: every read or change by staff."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Erasure of an account and, for a patient, of everything held about her (DELETE /me; GDPR Art. 17).
 
-What stays is what the law keeps: the audit log of staff access to her record
-(CLINICAL.md section 6). Its rows hold ids, an action name and an instant,
+What stays is what the law keeps: the audit log of staff access to her record.
+Its rows hold ids, an action name and an instant,
 never a value, and they have no foreign key to the patient or the account
 (migration 0004), so they outlive both. One row is added to it: that the
 account was erased, so that the care team learns why a patient is gone.

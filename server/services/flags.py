@@ -14,7 +14,7 @@ from ..models import Flag, Patient, Snooze, User
 from . import notify
 from .errors import Conflict, InvalidInput
 
-#: how a nurse closes a flag (CLINICAL.md section 3)
+#: how a nurse closes a flag: the outcomes a resolved flag records
 OUTCOMES = (
     "called_patient",
     "lab_ordered",

@@ -1,4 +1,4 @@
-"""Where pushes may go, and the devices' subscriptions (API.md sections 2 and 3; issue 13).
+"""Where pushes may go, and the devices' subscriptions (docs/api.md; issue 13).
 
 A push endpoint is a push service's URL: ``https``, no user info, a host that
 resolves only to public addresses (no loopback, private, shared, link-local,

@@ -1,4 +1,4 @@
-"""Reminder rows and push deliveries: what the clock process does (CLINICAL.md section 5).
+"""Reminder rows and push deliveries: what the clock process does (content/reminders.toml).
 
 * ``sync_patients`` plans patients' reminder rows up to a horizon from her
   timeline (engine.reminders.plan, catch-up included): new keys are added,

@@ -230,6 +230,12 @@ def check_texts(ctx: Ctx, role: str, response) -> None:
     assert response.json["language"] == "en" and "diet.listeria" in response.json["items"]
 
 
+def check_protocol_sheet(ctx: Ctx, role: str, response) -> None:
+    body = response.json
+    assert body["protocol"] == "ms" and body["language"] == "en" and len(body["content_version"]) == 64
+    assert any(row["cells"]["code"] == "diet.listeria" for row in body["sections"][0]["rows"])
+
+
 def check_export(ctx: Ctx, role: str, response) -> None:
     assert response.json["patient"]["id"] == ctx.pid
     assert {"checklists", "lab_results", "flags", "family"} <= set(response.json)
@@ -374,6 +380,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("PUT", "/api/v1/clinic/settings"): Route(by_role(401, 403, 403, 403, 403, 200, 200, 200),
                                               body=lambda c: {"settings": {"skin_yearly": False}}),
     ("GET", "/api/v1/audit"): Route(by_role(401, 403, 403, 403, 403, 403, 403, 200)),
+    # --- the protocol sheet (content/ in words, no patient data): the care team only
+    ("GET", "/api/v1/protocol"): Route(by_role(401, 403, 403, 403, 403, 200, 200, 200), check=check_protocol_sheet),
     ("POST", "/api/v1/users/<int:user_id>/disable"): Route(
         by_role(401, 403, 403, 403, 403, 403, 403, 204), lambda c: {"user_id": c.user_id("other_patient")}),
 }

@@ -26,7 +26,7 @@ SCREENS = {
         ("#/timeline/month", "calendar"), ("#/settings", "settings")]),
     "nurse": ("nurse@demo.alemtrack.test", "en", [
         ("#/flags", "flags"), ("FIRST_FLAG", "flag"), ("#/patients", "patients"), ("#/patient/5", "patient"),
-        ("#/enrol", "enrol")]),
+        ("#/enrol", "enrol"), ("#/protocol", "protocol")]),
     "family": ("brother.of.ivan@demo.alemtrack.test", "en", [("#/", "reminders")]),
 }
 

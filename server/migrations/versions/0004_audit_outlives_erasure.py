@@ -1,7 +1,7 @@
 """the audit log keeps the ids of an erased patient or account, without a foreign key
 
 DELETE /me erases a patient's account and health data (GDPR Art. 17), but the
-audit log of staff access must stay (CLINICAL.md section 6). Its rows hold only
+audit log of staff access must stay (the law asks for it). Its rows hold only
 ids, an action name and an instant; with foreign keys on ``patient_id`` and
 ``actor_id`` the patient's row (or an account that appears as an actor) could
 not be deleted while the log names it. The columns stay, with their index; only

@@ -401,6 +401,9 @@ class QuestionOut(Schema):
     code = String(required=True)
     group = String(required=True)
     text = String(required=True)
+    #: the signs the question asks about, one short item each, shown as a list
+    #: under ``text`` ("Have you had any of these?"); empty for most questions
+    signs = List(String(), required=True)
     why = String(required=True)
 
 

@@ -42,17 +42,25 @@ def timeline_document(doc: Any, content: Content) -> dict[str, Any]:
 
 
 def triage_document(doc: Any, content: Content) -> dict[str, Any]:
-    """``alemtrack triage``: {patient, courses, answered_on, answers} -> {level, reasons}."""
-    doc = _document(doc, ("patient", "courses", "answered_on", "answers"))
+    """``alemtrack triage``: {patient, courses, answered_on, answers, note?} -> {level, reasons}.
+
+    ``note`` (optional, text or null) is the free-text answer: a non-blank note
+    gives reason "note" when nothing else raised the level.
+    """
+    doc = _document(doc, ("patient", "courses", "answered_on", "answers", "note"))
     if "answered_on" not in doc:
         raise InputError("answered_on", "is required")
     if "answers" not in doc:
         raise InputError("answers", "is required")
+    note = doc.get("note")
+    if note is not None and not isinstance(note, str):
+        raise InputError("note", "expected a text or null")
     result = triage(
         parse_patient(doc.get("patient", {}), content),
         parse_courses(doc["courses"]),
         parse_date(doc["answered_on"], "answered_on"),
         doc["answers"],
         content,
+        note=note,
     )
     return {"level": result.level, "reasons": list(result.reasons)}

@@ -33,7 +33,9 @@ LANGUAGES = ("en", "es", "de", "it")
 ANCHORS = ("first", "last")
 SCOPES = ("course", "monitoring", "season")
 APPLIES_TO = ("all", "female", "female_childbearing", "breastfeeding")
-ASKED_OF = ("all", "female")
+#: who a question is asked of (engine/triage.py is_asked): everyone; sex female or
+#: childbearing potential (menstrual bleeding); childbearing potential only.
+ASKED_OF = ("all", "female_or_childbearing", "childbearing")
 SETTING_TYPES = ("bool", "int", "number", "choice", "date", "time", "time_range")
 LAB_TESTS = (
     "below",
@@ -141,6 +143,9 @@ class CareTeam:
     push_levels: tuple[str, ...]
     snooze_max_months: int
     source: tuple[str, ...]
+    #: the level a non-blank free-text note gives a checklist that would be "none"
+    #: (reason "note"): on the care team's list to read, never pushed
+    note_level: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -636,11 +641,14 @@ def _load_checklist(
         flag_from=_level(team, "flag_from", levels),
         push_levels=tuple(team.get("push_levels", list)),
         snooze_max_months=team.get("snooze_max_months", int),
+        note_level=_level(team, "note_level", levels),
         source=_sources(team, sources),
     )
     for level in care_team.push_levels:
         if level not in levels:
             team.fail(f"push level {level!r} is not one of {', '.join(levels)}")
+    if care_team.note_level == levels[0] or care_team.note_level in care_team.push_levels:
+        team.fail(f"'note_level' {care_team.note_level!r} must be above {levels[0]!r} and never pushed")
     team.done()
     doc.done()
     return levels, tuple(questions), tuple(group_rules), care_team
@@ -869,6 +877,9 @@ def _load_texts(root: Path, required: dict[str, set[str]]) -> Mapping[str, Mappi
                 f"{', '.join(sorted(have - codes))}"
             )
     reference = dict(_leaves(english))
+    for key, english_text in reference.items():
+        if isinstance(english_text, list):
+            _check_text_list("content/texts/en.toml", key, english_text, None)
     for language in LANGUAGES[1:]:
         leaves = dict(_leaves(texts[language]))
         name = f"content/texts/{language}.toml"
@@ -880,6 +891,9 @@ def _load_texts(root: Path, required: dict[str, set[str]]) -> Mapping[str, Mappi
             raise ContentError(f"{name}: unknown key(s) {', '.join(extra[:5])}")
         for key, english_text in reference.items():
             text = leaves[key]
+            if isinstance(english_text, list):
+                _check_text_list(name, key, text, english_text)
+                continue
             if not isinstance(text, str) or not text.strip():
                 raise ContentError(f"{name}: {key} is empty")
             if _placeholders(text) != _placeholders(english_text):
@@ -887,6 +901,29 @@ def _load_texts(root: Path, required: dict[str, set[str]]) -> Mapping[str, Mappi
                     f"{name}: {key} must use the placeholders {sorted(_placeholders(english_text))}"
                 )
     return MappingProxyType({lang: _freeze(doc) for lang, doc in texts.items()})
+
+
+#: text sections whose entries may hold a list of short texts (the checklist's
+#: signs: "any of these?" and one short item each, shown as a list)
+TEXT_LIST_SECTIONS = ("questions", "levels")
+
+
+def _check_text_list(name: str, key: str, value: Any, english: list | None) -> None:
+    """A list of non-blank texts, allowed in TEXT_LIST_SECTIONS only; a
+    translation has as many entries as English, each with its placeholders."""
+    if key.split(".", 1)[0] not in TEXT_LIST_SECTIONS:
+        raise ContentError(f"{name}: {key} is a list; only [{'], ['.join(TEXT_LIST_SECTIONS)}] may hold lists")
+    if not isinstance(value, list) or not value:
+        raise ContentError(f"{name}: {key} must be a non-empty list of texts like English's")
+    if english is not None and len(value) != len(english):
+        raise ContentError(f"{name}: {key} must have {len(english)} entries, as in English; it has {len(value)}")
+    for index, entry in enumerate(value):
+        if not isinstance(entry, str) or not entry.strip():
+            raise ContentError(f"{name}: {key}[{index}] is empty")
+        if english is not None and _placeholders(entry) != _placeholders(english[index]):
+            raise ContentError(
+                f"{name}: {key}[{index}] must use the placeholders {sorted(_placeholders(english[index]))}"
+            )
 
 
 def _leaves(node: Mapping[str, Any], prefix: str = ""):
@@ -905,6 +942,8 @@ def _placeholders(text: str) -> set[str]:
 def _freeze(node: Any) -> Any:
     if isinstance(node, dict):
         return MappingProxyType({key: _freeze(value) for key, value in node.items()})
+    if isinstance(node, list):
+        return tuple(node)
     return node
 
 

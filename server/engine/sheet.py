@@ -32,7 +32,7 @@ FORMATS = ("html", "markdown", "json")
 #: codes; protocol.py checks both when content/ is loaded)
 SHEET_LABELS = frozenset("""
 title subtitle protocol language version version_note contents monitoring
-items_title items_intro questions_title questions_intro checklist_rules_title
+items_title items_intro questions_title questions_intro checklist_rules_title note_rule
 labs_title labs_intro analytes_title analytes_intro reminders_title reminders_intro
 settings_title settings_intro sources_title sources_intro approval_title approval_text
 sign_clinic sign_name sign_role sign_date sign_signature generated_by
@@ -369,6 +369,10 @@ def _checklist_rules_section(w: _Words) -> Section:
                                    snooze=w.count(team.snooze_max_months, "month")),
                          "source": _sources(team.source)},
                         {"care_team": plain(team)}))
+        if team.note_level is not None:
+            rows.append(Row({"rule": w("note_rule", none=w.level(c.levels[0]), level=w.level(team.note_level)),
+                             "source": _sources(team.source)},
+                            {"note_level": team.note_level}))
     return Section("checklist_rules", w("checklist_rules_title"), (), _columns(w, "rule", "source"), tuple(rows))
 
 

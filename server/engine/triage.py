@@ -18,9 +18,32 @@ class TriageResult(NamedTuple):
     reasons: tuple[str, ...]
 
 
+#: the reason a free-text note gives when it raised the level (API.md section 1)
+NOTE_REASON = "note"
+
+
+def is_asked(question: Question, patient: Patient) -> bool:
+    """Whether ``patient`` is asked ``question`` (content/checklist.toml ``asked_of``).
+
+    Childbearing potential decides whatever the ``sex`` field says (CLINICAL.md
+    section 1): menstrual bleeding is asked when sex is female or childbearing
+    potential is true; a possible pregnancy only with childbearing potential.
+    """
+    if question.asked_of == "female_or_childbearing":
+        return patient.sex == "female" or patient.childbearing_potential
+    if question.asked_of == "childbearing":
+        return patient.childbearing_potential
+    return True
+
+
 def asked_questions(patient: Patient, content: Content) -> tuple[Question, ...]:
     """The questions this patient is asked, in checklist order."""
-    return tuple(q for q in content.questions if q.asked_of == "all" or patient.is_female)
+    return tuple(q for q in content.questions if is_asked(q, patient))
+
+
+def has_note(note: Any) -> bool:
+    """A note counts when it is text that is not empty or only white space."""
+    return isinstance(note, str) and bool(note.strip())
 
 
 def check_answers(answers: Any, patient: Patient, content: Content,
@@ -54,13 +77,16 @@ def last_infusion_on_or_before(courses: tuple[Course, ...], day: date) -> date |
 
 
 def triage(patient: Patient, courses: tuple[Course, ...], answered_on: date,
-           answers: Mapping[str, Any], content: Content) -> TriageResult:
+           answers: Mapping[str, Any], content: Content, note: str | None = None) -> TriageResult:
     """The checklist's level: the highest level of its "yes" answers and group rules.
 
     Unanswered questions count as "no". A "yes" to a question with a
     ``near_infusion`` rule (fever) takes that rule's level when answered on or
     before L_prev + its months, L_prev being the last infusion on or before
-    ``answered_on``.
+    ``answered_on``. A ``note`` that is not blank raises a checklist that would
+    be "none" to the care team's note level (routine), reason ``"note"``; it
+    never raises a higher level and is not a reason when the answers set one
+    (CLINICAL.md section 3, free text).
     """
     answers = check_answers(answers, patient, content)
     rank = content.level_rank
@@ -80,7 +106,10 @@ def triage(patient: Patient, courses: tuple[Course, ...], answered_on: date,
         yes = sum(1 for q in content.questions if q.group == rule.group and q.code in levels)
         if yes >= rule.min_yes:
             levels[f"group:{rule.group}"] = rule.level
-    if not levels:
-        return TriageResult("none", ())
-    top = max(levels.values(), key=rank)
+    top = max(levels.values(), key=rank, default=content.levels[0])
+    if rank(top) == 0:  # nothing raised the level
+        note_level = content.care_team.note_level if content.care_team is not None else None
+        if note_level is not None and has_note(note):
+            return TriageResult(note_level, (NOTE_REASON,))
+        return TriageResult(top, ())
     return TriageResult(top, tuple(reason for reason, level in levels.items() if level == top))

@@ -31,20 +31,13 @@ def current(session: Session, patient: Patient, today: date, content: Content) -
     language = patient.language
     submitted = session.scalar(select(Checklist.id).where(Checklist.patient_id == patient.id,
                                                           Checklist.period == period)) is not None
-    return {
-        "period": period,
-        "due": due.isoformat() if due else None,
-        "submitted": submitted,
-        "questions": [
-            {
-                "code": q.code,
-                "group": q.group,
-                "text": content.text(language, "questions", q.code, "text"),
-                "why": content.text(language, "questions", q.code, "why"),
-            }
-            for q in asked_questions(engine_patient(patient), content)
-        ],
-    }
+    questions = []
+    for q in asked_questions(engine_patient(patient), content):
+        texts = content.text(language, "questions", q.code)
+        questions.append({"code": q.code, "group": q.group, "text": texts["text"],
+                          "signs": list(texts.get("signs", ())), "why": texts["why"]})
+    return {"period": period, "due": due.isoformat() if due else None, "submitted": submitted,
+            "questions": questions}
 
 
 def advice(patient: Patient, level: str, content: Content) -> dict[str, Any]:
@@ -79,7 +72,7 @@ def submit(session: Session, patient: Patient, submitter: User, data: Mapping[st
     answers = check_answers(data["answers"], who, content)  # the request's own input: a 400
     with stored_record(patient.id):  # her stored record: a 409 the care team can repair
         courses = engine_courses(patient.courses)
-        result = triage(who, courses, answered_on, answers, content)
+        result = triage(who, courses, answered_on, answers, content, note=data.get("note"))
         period, _ = checklist_month(courses, answered_on, _opens_days(content), content)
     body = {"level": result.level, "reasons": list(result.reasons),
             "advice": advice(patient, result.level, content), "flag_id": None}
@@ -119,7 +112,7 @@ def _flag_for_care_team(session: Session, patient: Patient, checklist: Checklist
     if snoozed:
         kept = {code: answer for code, answer in answers.items() if code not in snoozed}
         level, reasons = triage(engine_patient(patient), engine_courses(patient.courses), checklist.answered_on,
-                                kept, content)
+                                kept, content, note=checklist.note)
         if not flag_service.raises_flag(level, content):
             return None
     return flag_service.raise_flag(session, patient.id, patient.clinic_id, level, "checklist", checklist.id,

@@ -478,6 +478,10 @@ SPECIFIC = [
     pytest.param("checklist", "other_patient",
                  lambda c: {**merge(c, "checklist", answers={"bleed.menstrual": True})}, 400, "answers", None,
                  id="checklist-question-not-asked-of-male"),
+    # CLINICAL.md 3 pregnancy.possible (v2): asked only with childbearing potential, even a "no"
+    pytest.param("checklist", "other_patient",
+                 lambda c: {**merge(c, "checklist", answers={"pregnancy.possible": False})}, 400, "answers", None,
+                 id="checklist-pregnancy-question-without-childbearing-potential"),
     # --- POST /patients/{id}/labs
     pytest.param("labs", None, lambda c: merge(c, "labs", results=[]), 400, "results", None,
                  id="labs-empty-results"),

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.engine.dates import add_months
-from server.models import AuditEvent, Course, Flag, LabResult, LabSubmission, Patient, Snooze, User
+from server.models import AuditEvent, Course, Delivery, Flag, LabResult, LabSubmission, Patient, Snooze, User
 from server.services.flags import OUTCOMES
 from server.timeutil import utcnow
 
@@ -143,6 +143,17 @@ TRIAGE = [
     pytest.param({"emergency.neuro": True}, "today", "emergency", ["emergency.neuro"], id="emergency-neuro"),
     pytest.param({"emergency.breath_chest": True, "emergency.neuro": True, "bleed.mucosal": True}, "today",
                  "emergency", ["emergency.breath_chest", "emergency.neuro"], id="emergency-two-beat-urgent"),
+    # CLINICAL.md 3 (v2) rows
+    pytest.param({"bleed.severe": True}, "today", "emergency", ["bleed.severe"], id="emergency-bleed-severe-v2"),
+    pytest.param({"infection.meningitis": True, "infection.fever": True}, "fever-20", "emergency",
+                 ["infection.meningitis"], id="emergency-meningitis-v2-over-near-fever"),
+    pytest.param({"infection.shingles": True}, "today", "urgent", ["infection.shingles"], id="urgent-shingles-v2"),
+    pytest.param({"ms.relapse": True}, "today", "soon", ["ms.relapse"], id="soon-relapse-v2"),
+    pytest.param({"pregnancy.possible": True}, "today", "soon", ["pregnancy.possible"],
+                 id="soon-pregnancy-possible-v2-childbearing"),
+    pytest.param({"thyroid.neck_eyes": True, "thyroid.heart": True}, "today", "soon",
+                 ["thyroid.neck_eyes", "group:thyroid"], id="soon-thyroid-v2-neck-eyes-and-group"),
+    pytest.param({"thyroid.heart": True}, "today", "routine", ["thyroid.heart"], id="routine-thyroid-heart-v2"),
 ]
 
 #: CLINICAL.md section 3: what the patient sees at once, by level (English)
@@ -233,18 +244,41 @@ def test_current_checklist_is_in_the_patients_language_and_asks_women_only_quest
     texts = {q["code"]: q["text"] for q in mine.json["questions"]}
     assert texts["bleed.mucosal"] == content.text("es", "questions", "bleed.mucosal", "text")
     assert "bleed.menstrual" in texts
+    # CLINICAL.md 3 pregnancy.possible (v2): she has childbearing potential, he has not
+    assert "pregnancy.possible" in texts
+    # The emergency signs come as a short list under a short question (CLINICAL.md 3, v2 texts).
+    neuro = next(q for q in mine.json["questions"] if q["code"] == "emergency.neuro")
+    assert neuro["signs"] == list(content.text("es", "questions", "emergency.neuro", "signs"))
+    assert all(q["signs"] == [] for q in mine.json["questions"] if q["code"] == "bleed.mucosal")
     his = client_for("other_patient").get(f"{API}/patients/{world.other_patient.id}/checklist")
     assert his.status_code == 200
     assert "bleed.menstrual" not in {q["code"] for q in his.json["questions"]}
+    assert "pregnancy.possible" not in {q["code"] for q in his.json["questions"]}
     assert {"emergency.neuro", "infection.fever", "thyroid.weight"} <= {q["code"] for q in his.json["questions"]}
 
 
-def test_checklist_note_is_kept_for_the_nurse_and_raises_nothing(world, db, client_for):
-    note = "Felt tired after the holidays"
-    sent = send_checklist(client_for("patient"), world.patient.id, {}, today_madrid(), note=note)
-    assert sent.status_code == 201 and sent.json["level"] == "none" and sent.json["flag_id"] is None
-    record = client_for("nurse").get(f"{API}/patients/{world.patient.id}/checklists").json["items"]
-    assert record[0]["note"] == note
+@pytest.mark.parametrize("answers,note,level,reasons", [
+    pytest.param({}, "Felt tired after the holidays", "routine", ["note"], id="note-only-routine"),
+    pytest.param({"bleed.mucosal": False}, "  dizzy\nonce ", "routine", ["note"], id="all-no-and-note-routine"),
+    pytest.param({}, "   \n\t ", "none", [], id="white-space-note-none"),
+    pytest.param({}, None, "none", [], id="no-note-none"),
+    pytest.param({"thyroid.weight": True}, "hot", "routine", ["thyroid.weight"], id="routine-yes-no-note-reason"),
+])
+def test_checklist_note_is_kept_for_the_nurse_routine_without_flag_or_push(answers, note, level, reasons, world,
+                                                                         db, client_for):
+    """CLINICAL.md 3 free text (v2): a note that is not blank raises none to routine (reason "note");
+    routine is on the record and in the list to read, with no flag and no push."""
+    pid = world.patient.id
+    flags_before, pushes_before = count(db, Flag, patient_id=pid), count(db, Delivery)
+    sent = send_checklist(client_for("patient"), pid, answers, today_madrid(), note=note)
+    assert sent.status_code == 201, sent.json
+    assert (sent.json["level"], sent.json["reasons"], sent.json["flag_id"]) == (level, reasons, None)
+    for words in ADVICE_WORDS[level]:
+        assert words in sent.json["advice"]["text"]
+    assert count(db, Flag, patient_id=pid) == flags_before
+    assert count(db, Delivery) == pushes_before
+    record = client_for("nurse").get(f"{API}/patients/{pid}/checklists").json["items"]
+    assert (record[0]["level"], record[0]["reasons"], record[0]["note"]) == (level, reasons, note)
 
 
 def test_fever_after_a_second_course_is_urgent(world, client_for):

@@ -21,6 +21,9 @@ CLINICAL_QUESTION_CODES = {
     "thyroid.bowel", "infection.fever", "infection.other", "liver.jaundice",
     "immune.fever_rash_glands", "neuro.cognition", "gut.diarrhoea",
     "emergency.neuro", "emergency.breath_chest",
+    # (v2)
+    "bleed.severe", "thyroid.heart", "thyroid.neck_eyes", "infection.meningitis",
+    "infection.shingles", "ms.relapse", "pregnancy.possible",
 }
 CLINICAL_RULE_CODES = {
     "platelets.low", "platelets.falling", "kidney.urinalysis", "kidney.creatinine",

@@ -16,10 +16,13 @@ from server.engine.triage import TriageResult, asked_questions, triage
 
 CONTENT = default_content()
 
-# The checklist order of content/checklist.toml (the order patients see).
+# The checklist order of content/checklist.toml (the order patients see): the
+# emergency signs first, then by body system.
 CHECKLIST_ORDER = (
     "emergency.neuro",
     "emergency.breath_chest",
+    "bleed.severe",
+    "infection.meningitis",
     "bleed.mucosal",
     "bleed.menstrual",
     "bleed.bruising",
@@ -29,13 +32,20 @@ CHECKLIST_ORDER = (
     "liver.jaundice",
     "immune.fever_rash_glands",
     "neuro.cognition",
+    "ms.relapse",
     "infection.fever",
+    "infection.shingles",
     "gut.diarrhoea",
     "infection.other",
     "thyroid.weight",
     "thyroid.temperature",
     "thyroid.bowel",
+    "thyroid.heart",
+    "thyroid.neck_eyes",
+    "pregnancy.possible",
 )
+#: asked only of some patients (CLINICAL.md 3 bleed.menstrual (v2: who), pregnancy.possible (v2))
+NOT_ASKED_OF_EVERYONE = ("bleed.menstrual", "pregnancy.possible")
 
 # Course 1 of API.md's example: last infusion 2026-01-09, so L_prev + 3 months = 2026-04-09.
 COURSE_1 = ["2026-01-05", "2026-01-06", "2026-01-07", "2026-01-08", "2026-01-09"]
@@ -70,7 +80,7 @@ def run(answers, answered_on=LATE, patient=None, course_list=None):
 
 
 def test_content_checklist_is_the_clinical_table_in_order():
-    """CLINICAL.md section 3 lists 17 questions; content/ holds exactly those."""
+    """CLINICAL.md section 3 (v2) lists 24 questions; content/ holds exactly those."""
     assert CONTENT.question_codes == CHECKLIST_ORDER
 
 
@@ -96,6 +106,14 @@ SINGLE_YES = [
     pytest.param("emergency.neuro", "emergency", id="row emergency.neuro -> emergency"),
     pytest.param("emergency.breath_chest", "emergency",
                  id="row emergency.breath_chest -> emergency"),
+    # (v2) rows; tests/unit/test_checklist_v2.py checks their groups and who is asked
+    pytest.param("bleed.severe", "emergency", id="row bleed.severe (v2) -> emergency"),
+    pytest.param("infection.meningitis", "emergency", id="row infection.meningitis (v2) -> emergency"),
+    pytest.param("infection.shingles", "urgent", id="row infection.shingles (v2) -> urgent"),
+    pytest.param("ms.relapse", "soon", id="row ms.relapse (v2) -> soon"),
+    pytest.param("thyroid.heart", "routine", id="row thyroid.heart (v2) -> routine"),
+    pytest.param("thyroid.neck_eyes", "soon", id="row thyroid.neck_eyes (v2) -> soon"),
+    pytest.param("pregnancy.possible", "soon", id="row pregnancy.possible (v2) -> soon (childbearing)"),
 ]
 
 
@@ -370,7 +388,7 @@ def test_female_may_answer_menstrual():
 
 @pytest.mark.parametrize("sex", ["male", "other"])
 def test_other_questions_work_for_non_female(sex):
-    answers = {code: False for code in CHECKLIST_ORDER if code != "bleed.menstrual"}
+    answers = {code: False for code in CHECKLIST_ORDER if code not in NOT_ASKED_OF_EVERYONE}
     answers["bleed.bruising"] = True
     assert run(answers, patient=patient_of(sex)) == ("urgent", ("bleed.bruising",))
 
@@ -387,7 +405,9 @@ def test_other_questions_work_for_non_female(sex):
     ],
 )
 def test_asked_questions(sex, menstrual_asked):
+    """Without childbearing potential: bleed.menstrual by sex, never pregnancy.possible."""
     asked = tuple(q.code for q in asked_questions(patient_of(sex), CONTENT))
-    expected = tuple(c for c in CHECKLIST_ORDER if menstrual_asked or c != "bleed.menstrual")
+    expected = tuple(c for c in CHECKLIST_ORDER
+                     if c != "pregnancy.possible" and (menstrual_asked or c != "bleed.menstrual"))
     assert asked == expected
     assert ("bleed.menstrual" in asked) is menstrual_asked

@@ -58,16 +58,23 @@ function adviceCard(result) {
 export async function checklist() {
   const current = await get(`/patients/${pid()}/checklist`);
   if (current.submitted) return show(h("h1", {}, t("checklist_title")), h("p", {}, t("already_sent")), helpCard());
-  const fields = current.questions.map((q, n) => h("fieldset", {},
+  // A question about emergency signs is a short lead question and a list of
+  // short signs; a list cannot go inside a legend, so the group is described by it.
+  const signs = (q, n) => q.signs && q.signs.length
+    ? h("ul", { class: "signs", id: `q-${n}-signs` }, q.signs.map((sign) => h("li", {}, sign))) : null;
+  const fields = current.questions.map((q, n) => h("fieldset",
+    q.signs && q.signs.length ? { "aria-describedby": `q-${n}-signs`, class: "has-signs" } : {},
     h("legend", { id: `q-${n}` }, q.text),
+    signs(q, n),
     h("div", { class: "choices" },
       h("label", {}, h("input", { type: "radio", name: q.code, value: "yes" }), t("yes")),
       h("label", {}, h("input", { type: "radio", name: q.code, value: "no", checked: true }), t("no"))),
     h("details", {}, h("summary", {}, t("why")), h("p", {}, q.why))));
-  const note = h("textarea", { id: "note", name: "note", rows: 3, maxlength: 2000 });
+  const note = h("textarea", { id: "note", name: "note", rows: 3, maxlength: 2000, "aria-describedby": "note-hint" });
   const status = h("div", { "aria-live": "polite" });
   const button = h("button", { type: "submit" }, t("send"));
-  const form = h("form", {}, fields, h("label", { for: "note" }, t("note")), note, h("p", {}, button), status);
+  const form = h("form", {}, fields, h("label", { for: "note" }, t("note")),
+    h("p", { id: "note-hint", class: "hint" }, t("note_hint")), note, h("p", {}, button), status);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     button.disabled = true;

@@ -928,12 +928,14 @@ def _load_reminders(root: Path, items: tuple[ItemRule, ...], levels: tuple[str, 
     return MappingProxyType(plans), texts
 
 
-def _load_texts(root: Path, required: dict[str, set[str]]) -> Mapping[str, Mapping[str, Any]]:
+def _load_texts(root: Path, required: dict[str, set[str]],
+                variants: Mapping[str, set[str]] | None = None) -> Mapping[str, Mapping[str, Any]]:
     """Every language file, checked against the codes content/ defines.
 
     ``required`` maps a text section (``items``, ``questions``...) to the codes it
     must hold. English must hold exactly those; every other language must hold
-    exactly English's keys with the same placeholders.
+    exactly English's keys with the same placeholders. ``variants`` maps an item
+    code to the word variants (sub-tables) its English text must hold.
     """
     folder = root / "texts"
     present = sorted(path.stem for path in folder.glob("*.toml"))
@@ -961,6 +963,7 @@ def _load_texts(root: Path, required: dict[str, set[str]]) -> Mapping[str, Mappi
                 f"content/texts/en.toml: [{section}] has text for unknown code(s) "
                 f"{', '.join(sorted(have - codes))}"
             )
+    _check_item_variants(english.get("items", {}), variants or {})
     reference = dict(_leaves(english))
     for language in LANGUAGES[1:]:
         leaves = dict(_leaves(texts[language]))
@@ -1045,8 +1048,11 @@ def load_content(root: Path | str | None = None) -> Content:
             "reminders": reminder_texts,
             "warnings": {warning.code for warning in warnings},
         },
+        {item.code: {choice for choice in settings[item.words_by].choices
+                     if choice != settings[item.words_by].default}
+         for item in items if item.words_by is not None},
     )
-    _check_item_variants(texts, items, settings)
+
     return Content(
         protocol=protocol,
         monitoring_months=monitoring_months,
@@ -1071,29 +1077,23 @@ def load_content(root: Path | str | None = None) -> Content:
     )
 
 
-def _check_item_variants(texts: Mapping[str, Mapping[str, Any]], items: tuple[ItemRule, ...],
-                         settings: Mapping[str, Setting]) -> None:
+def _check_item_variants(english_items: Mapping[str, Any], variants: Mapping[str, set[str]]) -> None:
     """An item with ``words_by`` has, in English (the other languages follow it),
-    a sub-table of title/detail/why for every choice but the setting's default,
-    whose words are the item's own; an item without has no sub-table."""
-    english = texts[DEFAULT_LANGUAGE]["items"]
-    for item in items:
-        node = english[item.code]
-        tables = {key for key, value in node.items() if not isinstance(value, str)}
-        wanted = set()
-        if item.words_by is not None:
-            setting = settings[item.words_by]
-            wanted = {choice for choice in setting.choices if choice != setting.default}
+    a sub-table for every choice of its setting but the default, with the keys
+    of the item's own words; an item without has no sub-table."""
+    for code, node in english_items.items():
+        tables = {key for key, value in node.items() if isinstance(value, dict)}
+        wanted = variants.get(code, set())
         if tables != wanted:
             raise ContentError(
-                f"content/texts/en.toml: [items.\"{item.code}\"] needs word variants for "
+                f"content/texts/en.toml: [items.\"{code}\"] needs word variants for "
                 f"{', '.join(sorted(wanted)) or 'no setting'}; found {', '.join(sorted(tables)) or 'none'}"
             )
+        keys = {key for key, value in node.items() if not isinstance(value, dict)}
         for choice in wanted:
-            keys = {key for key, value in node.items() if isinstance(value, str)}
             if set(node[choice]) != keys:
                 raise ContentError(
-                    f"content/texts/en.toml: [items.\"{item.code}\".{choice}] must have the keys "
+                    f"content/texts/en.toml: [items.\"{code}\".{choice}] must have the keys "
                     f"{', '.join(sorted(keys))}"
                 )
 

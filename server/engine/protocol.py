@@ -301,6 +301,11 @@ class Content:
             node = node[key]
         return node
 
+    def word_variant(self, code: str, settings: Mapping[str, Any]) -> str | None:
+        """The variant of item ``code``'s words these resolved settings pick (None: its only words)."""
+        rule = next((item for item in self.items if item.code == code), None)
+        return settings[rule.words_by] if rule is not None and rule.words_by is not None else None
+
     def item_text(self, language: str, code: str, key: str, variant: str | None = None) -> str:
         """An item's ``key`` text (title, detail, why) in its words for ``variant``
         (Item.variant: a choice of its ``words_by`` setting); the plain item text

@@ -5,7 +5,7 @@
  */
 importScripts("/js/outbox-core.js");
 
-const VERSION = "v2";
+const VERSION = "v3";  // v3: warnings on planned courses in the nurse view (issue 14)
 const SHELL = `alemtrack-shell-${VERSION}`;
 const DATA = `alemtrack-data-${VERSION}`;
 const SHELL_FILES = [

@@ -332,3 +332,22 @@ def test_cli_prints_warnings(tmp_path):
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert [(w["code"], w["course"]) for w in json.loads(done.stdout)["warnings"]] == [("course.too_soon", 2)]
+
+
+def test_the_planned_course_example():
+    """examples/planned_course.json: an interrupted course 1 (two blocks), a planned course 2
+    less than 12 months after it with a CD4 of 180 the day before the work-up ends."""
+    from pathlib import Path
+
+    example = json.loads((Path(__file__).resolve().parents[2] / "examples" / "planned_course.json").read_text())
+    out = timeline_document(example, CONTENT)
+    # CLINICAL.md 2.3: L_1 = 21 Jan 2026 + 12 months = 21 Jan 2027 > F_2; the latest CD4 is 180
+    assert warnings(out) == [("course.too_soon", 2), ("course.cd4_not_recovered", 2)]
+    # CLINICAL.md 2.1 (v2: per block): course 1 has two blocks
+    assert windows(out, "diet.bland")[:2] == [("2026-01-05", "2026-01-07"), ("2026-01-20", "2026-01-21")]
+    # CLINICAL.md 2.1 diet.listeria (v2): course 2 (the latest) ends on the patient's date,
+    # 30 Apr 2027, later than L_2 + 1 month (16 Jan 2027)
+    assert windows(out, "diet.listeria")[1] == ("2026-11-30", "2027-04-30")
+    # sex other with childbearing potential: contraception and the pregnancy test; no cervical screening
+    assert windows(out, "contraception") and dues(out, "lab.pregnancy_test") == ["2026-01-05", "2026-12-14"]
+    assert dues(out, "screen.hpv") == []

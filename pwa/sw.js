@@ -5,7 +5,7 @@
  */
 importScripts("/js/outbox-core.js");
 
-const VERSION = "v3";
+const VERSION = "v4";  // v4: checklist v2, course warnings, protocol sheet (issue 14)
 const SHELL = `alemtrack-shell-${VERSION}`;
 const DATA = `alemtrack-data-${VERSION}`;
 const SHELL_FILES = [

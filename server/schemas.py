@@ -211,17 +211,20 @@ def _check_baseline(data) -> None:
 class PatientIn(Schema):
     display_name = Text(required=True, validate=Length(1, 120))
     sex = Text(required=True, validate=OneOf(SEXES))
+    #: whatever ``sex`` says (CLINICAL.md 1, v2): contraception and the pregnancy test follow it
     childbearing_potential = StrictBoolean(load_default=False)
+    #: null or left out: the default by sex (true for female)
+    cervical_screening = StrictBoolean(allow_none=True, load_default=None)
     breastfeeding = StrictBoolean(load_default=False)
     timezone = TimeZone(required=True)
     language = Text(load_default="en", validate=OneOf(LANGUAGES))
     baseline = Dict(keys=Text(), values=StrictNumber(), load_default=dict)
+    #: a later end for the listeria diet of her latest course (CLINICAL.md 2.1, v2)
+    listeria_until = LocalDate(allow_none=True, load_default=None)
 
     @validates_schema
     def _consistent(self, data, **kwargs):
         _check_baseline(data)
-        if data.get("childbearing_potential") and data.get("sex") == "male":
-            raise ValidationError("Cannot be true when sex is male.", "childbearing_potential")
 
 
 class PatientPatchIn(Schema):
@@ -230,12 +233,16 @@ class PatientPatchIn(Schema):
     display_name = Text(validate=Length(1, 120))
     sex = Text(validate=OneOf(SEXES))
     childbearing_potential = StrictBoolean()
+    #: null: back to the default by sex
+    cervical_screening = StrictBoolean(allow_none=True)
     breastfeeding = StrictBoolean()
     timezone = TimeZone()
     language = Text(validate=OneOf(LANGUAGES))
     baseline = Dict(keys=Text(), values=StrictNumber())
     pregnancies = List(Nested(PregnancyIn), validate=Length(max=20))
     detailed_notifications = StrictBoolean()
+    #: null: no later end
+    listeria_until = LocalDate(allow_none=True)
 
     @validates_schema
     def _consistent(self, data, **kwargs):
@@ -271,11 +278,24 @@ class CourseRowOut(CourseOut):
     """CourseOut nested in a patient (a schema class is registered in the spec once)."""
 
 
+class CourseWarningOut(Schema):
+    """A warning on a planned course (CLINICAL.md 2.3): staff only; it raises no flag."""
+
+    code = String(required=True)
+    #: k: the course's number among the patient's courses in date order (1 = the first)
+    course = Integer(required=True)
+    #: a short line in the patient's language (the PWA shows its own, from /content/texts)
+    text = String(required=True)
+
+
 class PatientOut(Schema):
     id = Integer(required=True)
     display_name = String(required=True)
     sex = String()
     childbearing_potential = Boolean()
+    #: as recorded: null means the default by sex
+    cervical_screening = Boolean(allow_none=True)
+    listeria_until = String(allow_none=True)
     breastfeeding = Boolean()
     timezone = String()
     language = String()
@@ -288,6 +308,8 @@ class PatientOut(Schema):
     detailed_notifications = Boolean()
     #: services.patients.RECORD_NEEDS_CORRECTION when the stored record is one the engine cannot use
     status_error = String()
+    #: for the care team only: the warnings on her planned courses (empty when none)
+    warnings = List(Nested(CourseWarningOut))
 
 
 class PatientCreatedOut(PatientOut):
@@ -385,13 +407,21 @@ class TimelineItemOut(Schema):
     course = Integer()
     month = Integer()
     cadence = String()
+    #: the words variant (med.aciclovir: "aciclovir" or "valaciclovir")
+    variant = String()
     status = String(required=True)
     tracked = Boolean(required=True)
+
+
+class TimelineWarningOut(CourseWarningOut):
+    """CourseWarningOut in a timeline (a schema class is registered in the spec once)."""
 
 
 class TimelineOut(Schema):
     items = List(Nested(TimelineItemOut), required=True)
     monitoring_ends = String(allow_none=True)
+    #: for the care team only: the warnings on planned courses (CLINICAL.md 2.3)
+    warnings = List(Nested(TimelineWarningOut))
 
 
 # --- checklists -------------------------------------------------------------------

@@ -44,13 +44,18 @@ def pregnancy_json(pregnancy) -> dict:
     return {"id": pregnancy.id, "reported_on": iso(pregnancy.reported_on), "ended_on": iso(pregnancy.ended_on)}
 
 
-def patient_json(session, patient: Patient) -> dict:
+def patient_json(session, patient: Patient, staff: bool = False) -> dict:
     """The record; with ``status_error`` (and no ``monitoring_ends``) when the
     stored courses are ones the engine cannot use, so that the care team sees
-    them to correct them."""
+    them to correct them. ``staff``: the care team's view, with the warnings on
+    her planned courses (CLINICAL.md 2.3; empty when none or when the record
+    needs correction)."""
     courses = patient.courses
+    warnings: list = []
     try:
         ends, problem = service.monitoring_end_of(patient, content()), None
+        if staff:
+            warnings = service.course_warnings_of(session, patient, content(), patient.language)
     except service.UnusableRecord as error:
         ends, problem = None, error.code
     clinic = patient.clinic
@@ -59,6 +64,8 @@ def patient_json(session, patient: Patient) -> dict:
         "display_name": patient.display_name,
         "sex": patient.sex,
         "childbearing_potential": patient.childbearing_potential,
+        "cervical_screening": patient.cervical_screening,
+        "listeria_until": iso(patient.listeria_until),
         "breastfeeding": patient.breastfeeding,
         "timezone": patient.timezone,
         "language": patient.language,
@@ -71,6 +78,8 @@ def patient_json(session, patient: Patient) -> dict:
         "has_account": session.scalar(select(User.id).where(User.patient_id == patient.id)) is not None,
         "detailed_notifications": patient.detailed_notifications,
     }
+    if staff:
+        body["warnings"] = warnings
     if problem is not None:
         body["status_error"] = problem
     return body
@@ -87,7 +96,8 @@ def create_patient(body):
     patient, code, expires = service.create_patient(session, clinic, body, nurse, utcnow(), current_app.config)
     auth.record_access(nurse, "patient.create", patient.id)
     session.commit()
-    return {**patient_json(session, patient), "enrollment_code": code, "enrollment_code_expires_at": iso(expires)}, 201
+    return {**patient_json(session, patient, staff=True), "enrollment_code": code,
+            "enrollment_code_expires_at": iso(expires)}, 201
 
 
 @bp.get("/patients")
@@ -120,7 +130,7 @@ def get_patient(patient_id):
     who, patient = auth.patient_for(patient_id, ("patient", "nurse", "admin", "family"), "patient.read")
     session = get_session()
     body = {"id": patient.id, "display_name": patient.display_name} if who.role == "family" \
-        else patient_json(session, patient)
+        else patient_json(session, patient, staff=who.role in STAFF)
     session.commit()
     return body
 
@@ -134,16 +144,13 @@ def patch_patient(patient_id, body):
     if who.role == "patient" and set(body) - SELF_FIELDS:
         field = sorted(set(body) - SELF_FIELDS)[0]
         raise api_error(403, "forbidden", "Your care team changes this.", field)
-    sex = body.get("sex", patient.sex)
-    childbearing = body.get("childbearing_potential", patient.childbearing_potential)
-    if sex == "male" and (childbearing or body.get("pregnancies")):
-        field = "childbearing_potential" if body.get("childbearing_potential") else \
-            "pregnancies" if body.get("pregnancies") else "sex"
-        raise api_error(400, "invalid_value", "Not possible when sex is male.", field)
+    # Childbearing potential and pregnancies are the patient's own facts, whatever
+    # the sex field says (CLINICAL.md 1, v2); cervical screening and listeria_until
+    # are the care team's. Any change re-plans her reminders (update_patient).
     service.update_patient(patient, body)
     session = get_session()
     session.commit()
-    return patient_json(session, patient)
+    return patient_json(session, patient, staff=who.role in STAFF)
 
 
 @bp.post("/patients/<int:patient_id>/enrollment-code")
@@ -245,7 +252,10 @@ def get_timeline(patient_id, query):
     result, items = service.timeline_with_status(load_history(session, patient), service.today_of(patient),
                                                  content(), patient.language, kinds, start, end)
     session.commit()
-    return sent_as_is({"items": items, "monitoring_ends": iso(result.monitoring_ends)})
+    body = {"items": items, "monitoring_ends": iso(result.monitoring_ends)}
+    if who.role in STAFF:  # the care team sees the warnings on her planned courses (CLINICAL.md 2.3)
+        body["warnings"] = service.warnings_json(result, content(), patient.language)
+    return sent_as_is(body)
 
 
 @bp.get("/patients/<int:patient_id>/export")

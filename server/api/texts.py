@@ -21,6 +21,13 @@ class TextsOut(Schema):
     groups = Dict(required=True)
     analytes = Dict(required=True)
     rules = Dict(required=True)
+    #: warnings on planned courses (CLINICAL.md 2.3): code -> {text}, for the care team's screens
+    warnings = Dict(required=True)
+
+
+def _plain(node):
+    """Frozen content texts as plain JSON (an item's word variants are nested tables)."""
+    return {key: _plain(value) for key, value in node.items()} if hasattr(node, "items") else node
 
 
 @bp.get("/content/texts")
@@ -38,12 +45,13 @@ def texts(query):
     }
     body = {
         "language": language,
-        "items": {code: dict(t["items"][code]) for code in c.item_codes},
+        "items": {code: _plain(t["items"][code]) for code in c.item_codes},
         "levels": {level: dict(t["levels"][level]) for level in c.levels},
         "kinds": dict(t["kinds"]),
         "groups": dict(t["groups"]),
         "analytes": analytes,
         "rules": {rule.code: dict(t["rules"][rule.code]) for rule in c.rules},
+        "warnings": {warning.code: dict(t["warnings"][warning.code]) for warning in c.warnings},
     }
     response = jsonify(body)
     response.headers["Cache-Control"] = "public, max-age=3600"

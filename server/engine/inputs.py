@@ -21,6 +21,9 @@ from .protocol import LANGUAGES, Content, check_setting_value
 
 SEXES = ("female", "male", "other")
 COURSE_STATUSES = ("given", "planned")
+#: CLINICAL.md section 1: every patient follows one protocol; "cll" (section 7)
+#: is known but not yet computed by this engine (issue 20)
+PROTOCOLS = ("ms", "cll")
 #: Larger than any lab value or baseline in any unit we use; beyond it a number is
 #: a typo (and a huge integer would not even convert to a float).
 MAX_NUMBER = 1e9
@@ -35,6 +38,7 @@ class Pregnancy:
 @dataclass(frozen=True, slots=True)
 class Patient:
     sex: str = "other"
+    #: whatever ``sex`` says (CLINICAL.md 1): decides contraception and the pregnancy test
     childbearing_potential: bool = False
     breastfeeding: bool = False
     pregnancies: tuple[Pregnancy, ...] = ()
@@ -42,10 +46,20 @@ class Patient:
     baseline: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     language: str = "en"
     timezone: str = "UTC"
+    protocol: str = "ms"
+    #: None: the default by sex (true for female); the care team can change it
+    cervical_screening: bool | None = None
+    #: a later end for the listeria diet window of her latest course (care team)
+    listeria_until: date | None = None
 
     @property
     def is_female(self) -> bool:
         return self.sex == "female"
+
+    @property
+    def screens_cervix(self) -> bool:
+        """Cervical screening applies: the attribute, or by default sex female."""
+        return self.is_female if self.cervical_screening is None else self.cervical_screening
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,16 +146,26 @@ def parse_patient(doc: Any, content: Content, field: str = "patient") -> Patient
     doc = _object(doc, field)
     _no_unknown(
         doc,
-        ("sex", "childbearing_potential", "breastfeeding", "pregnancies", "baseline",
-         "language", "timezone"),
+        ("protocol", "sex", "childbearing_potential", "cervical_screening", "breastfeeding", "pregnancies",
+         "baseline", "listeria_until", "language", "timezone"),
         field,
     )
+    protocol = doc.get("protocol", "ms")
+    if protocol not in PROTOCOLS:
+        raise InputError(f"{field}.protocol", f"{protocol!r} is not one of {', '.join(PROTOCOLS)}")
+    if protocol != content.protocol:
+        raise InputError(f"{field}.protocol", f"protocol {protocol!r} is not available in this version "
+                                              f"(only {content.protocol!r})")
     sex = doc.get("sex", "other")
     if sex not in SEXES:
         raise InputError(f"{field}.sex", f"{sex!r} is not one of {', '.join(SEXES)}")
+    # Childbearing potential and pregnancies are the patient's own facts, whatever
+    # the sex field says (CLINICAL.md v2 change 6).
     childbearing = _bool(doc.get("childbearing_potential", False), f"{field}.childbearing_potential")
-    if childbearing and sex == "male":
-        raise InputError(f"{field}.childbearing_potential", "cannot be true when sex is male")
+    cervical = doc.get("cervical_screening")
+    cervical = None if cervical is None else _bool(cervical, f"{field}.cervical_screening")
+    listeria_until = doc.get("listeria_until")
+    listeria_until = None if listeria_until is None else parse_date(listeria_until, f"{field}.listeria_until")
     pregnancies = []
     for index, raw in enumerate(_list(doc.get("pregnancies", []), f"{field}.pregnancies")):
         where = f"{field}.pregnancies[{index}]"
@@ -155,8 +179,6 @@ def parse_patient(doc: Any, content: Content, field: str = "patient") -> Patient
         if ended is not None and ended < reported:
             raise InputError(f"{where}.ended_on", "is before reported_on")
         pregnancies.append(Pregnancy(reported, ended))
-    if pregnancies and sex == "male":
-        raise InputError(f"{field}.pregnancies", "cannot be given when sex is male")
     baseline = {}
     for analyte, value in _object(doc.get("baseline", {}), f"{field}.baseline").items():
         where = f"{field}.baseline.{analyte}"
@@ -184,6 +206,9 @@ def parse_patient(doc: Any, content: Content, field: str = "patient") -> Patient
         baseline=MappingProxyType(baseline),
         language=language,
         timezone=timezone,
+        protocol=protocol,
+        cervical_screening=cervical,
+        listeria_until=listeria_until,
     )
 
 

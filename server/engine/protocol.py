@@ -31,8 +31,15 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGES = ("en", "es", "de", "it")
 
 ANCHORS = ("first", "last")
-SCOPES = ("course", "monitoring", "season")
-APPLIES_TO = ("all", "female", "female_childbearing", "breastfeeding")
+SCOPES = ("course", "block", "monitoring", "season", "end")
+#: patient attributes an item can depend on (engine.inputs.Patient): childbearing
+#: potential is its own attribute whatever the sex field says (CLINICAL.md v2)
+APPLIES_TO = ("all", "cervical_screening", "childbearing", "breastfeeding")
+#: patient attributes (dates) that can give a course window a later end
+PATIENT_END_DATES = ("listeria_until",)
+#: the planned-course warnings the engine knows how to test (timeline.course_warnings)
+WARNING_CODES = ("course.too_soon", "course.during_pregnancy", "course.during_breastfeeding",
+                 "course.cd4_not_recovered")
 #: who a question is asked of (engine/triage.py is_asked): everyone; sex female or
 #: childbearing potential (menstrual bleeding); childbearing potential only.
 ASKED_OF = ("all", "female_or_childbearing", "childbearing")
@@ -61,6 +68,10 @@ class ClosedBy:
     with ``at_least`` (the first result of that analyte at or above the value).
     ``combine``: ``"result"`` - the end is the result's date; ``"later"`` - the
     later of the offset date and the result's date. No such result: open end.
+    ``counted_from``: ``"anchor"`` - results taken on or after F_k or L_k count
+    (after it, with ``strictly_after``); ``"offset"`` - only results taken on or
+    after the offset's own date count (the live-vaccine window: a CD4 taken at
+    least 6 months after the course).
     """
 
     rule: str | None
@@ -68,6 +79,7 @@ class ClosedBy:
     at_least: float | None
     combine: str
     strictly_after: bool
+    counted_from: str = "anchor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +106,11 @@ class ItemRule:
     due: Offset | None = None
     end_by_setting: str | None = None
     end_options: Mapping[str, Offset] = field(default_factory=lambda: MappingProxyType({}))
+    #: a patient attribute (PATIENT_END_DATES) that gives the window of her
+    #: latest course a later end
     end_extended_by: str | None = None
+    #: a choice setting whose value picks the item's words (Item.variant)
+    words_by: str | None = None
     # scope "monitoring"
     every_months: int = 0
     analytes: tuple[str, ...] = ()
@@ -108,6 +124,22 @@ class ItemRule:
     season_start: tuple[int, int] | None = None
     season_end: tuple[int, int] | None = None
     after_last_infusion_months: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WarningRule:
+    """A warning on planned courses (CLINICAL.md 2.3): ``code`` is one of WARNING_CODES."""
+
+    code: str
+    #: the first course number it applies to
+    from_course: int
+    source: tuple[str, ...]
+    #: a bool site setting that switches it off when false
+    enabled_by: str | None = None
+    #: course.too_soon: F_k earlier than L_{k-1} + this many months
+    min_months_after_previous: int = 0
+    #: course.cd4_not_recovered: the lab rule a CD4 result must fire to count as recovered
+    recovered_rule: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +233,7 @@ class ReminderStep:
     days: int
     months: int
     #: local times: "reminder_time" (the site setting) or fixed "HH:MM" values
+    #: (with ``at_by``: the times of the setting's default choice)
     at: tuple[str, ...]
     repeat: str | None  # None | "daily" | "weekly" | "monthly"
     audience: str  # "patient" | "care_team"
@@ -209,6 +242,9 @@ class ReminderStep:
     unless: str | None = None  # "done"
     flag: str | None = None
     text: str | None = None
+    #: a choice setting whose value picks the times from ``at_choices``
+    at_by: str | None = None
+    at_choices: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +283,10 @@ class Content:
     rules_by_analyte: Mapping[str, tuple[LabRule, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    #: infusion dates at most this many days apart are one block (scope "block")
+    block_max_gap_days: int = 3
+    #: the warnings on planned courses (CLINICAL.md 2.3)
+    warnings: tuple[WarningRule, ...] = ()
 
     def level_rank(self, level: str) -> int:
         return self.levels.index(level)
@@ -265,6 +305,20 @@ class Content:
         for key in path:
             node = node[key]
         return node
+
+    def word_variant(self, code: str, settings: Mapping[str, Any]) -> str | None:
+        """The variant of item ``code``'s words these resolved settings pick (None: its only words)."""
+        rule = next((item for item in self.items if item.code == code), None)
+        return settings[rule.words_by] if rule is not None and rule.words_by is not None else None
+
+    def item_text(self, language: str, code: str, key: str, variant: str | None = None) -> str:
+        """An item's ``key`` text (title, detail, why) in its words for ``variant``
+        (Item.variant: a choice of its ``words_by`` setting); the plain item text
+        for the setting's default or no variant."""
+        node: Any = (self.texts.get(language) or self.texts[DEFAULT_LANGUAGE])["items"][code]
+        if variant is not None and variant in node and not isinstance(node[variant], str):
+            node = node[variant]
+        return node[key]
 
 
 # --- loading ------------------------------------------------------------------
@@ -667,6 +721,7 @@ def _load_offset(
             at_least=_number(raw, "at_least", default=None),
             combine=raw.choice("combine", ("result", "later")),
             strictly_after=raw.get("strictly_after", bool, default=False),
+            counted_from=raw.choice("counted_from", ("anchor", "offset"), default="anchor"),
         )
         if (closed_by.rule is None) == (closed_by.analyte is None):
             raw.fail("needs exactly one of 'rule' or 'analyte'")
@@ -694,7 +749,7 @@ def _load_items(
     settings: Mapping[str, Setting],
     analytes: Mapping[str, Analyte],
     rule_codes: tuple[str, ...],
-) -> tuple[int, int, tuple[ItemRule, ...], str]:
+) -> tuple[int, int, tuple[ItemRule, ...], str, int, tuple[WarningRule, ...]]:
     doc = _Reader("protocol.toml", "top", _read_toml(root, "protocol.toml"))
     protocol = doc.get("code", str)
     doc.get("name", str)
@@ -706,6 +761,12 @@ def _load_items(
     pregnancy_months = pregnancy.get("default_months", int)
     _sources(pregnancy, sources)
     pregnancy.done()
+    blocks = doc.child("blocks")
+    block_max_gap_days = blocks.get("max_gap_days", int)
+    if block_max_gap_days < 1:
+        blocks.fail("'max_gap_days' must be 1 or more")
+    _sources(blocks, sources)
+    blocks.done()
 
     def setting_of_type(entry: _Reader, key: str, wanted: str) -> str | None:
         name = entry.get(key, str, default=None)
@@ -726,7 +787,7 @@ def _load_items(
             enabled_by=setting_of_type(entry, "enabled_by", "bool"),
             source=_sources(entry, sources),
         )
-        if scope == "course":
+        if scope in ("course", "block"):
             if "due" in entry.table:
                 fields["due"] = _load_offset(entry, "due", analytes, rule_codes)
             else:
@@ -744,7 +805,8 @@ def _load_items(
                     options.done()
                 else:
                     fields["end"] = _load_offset(entry, "end", analytes, rule_codes)
-                fields["end_extended_by"] = setting_of_type(entry, "end_extended_by", "date")
+                fields["end_extended_by"] = entry.choice("end_extended_by", PATIENT_END_DATES, default=None)
+            fields["words_by"] = setting_of_type(entry, "words_by", "choice")
         elif scope == "monitoring":
             fields["every_months"] = entry.get("every_months", int)
             if fields["every_months"] < 1:
@@ -763,6 +825,8 @@ def _load_items(
                 # Periods must not overlap: a checklist answers exactly one month.
                 if not 0 <= fields["window_before_days"] < 28 or fields["missed_after_days"] < 1:
                     entry.fail("'window_before_days' must be 0-27 and 'missed_after_days' 1 or more")
+        elif scope == "end":
+            pass  # due on the day monitoring ends: nothing to configure
         else:
             fields["season_start"] = _month_day(entry, "season_start")
             fields["season_end"] = _month_day(entry, "season_end")
@@ -771,8 +835,29 @@ def _load_items(
                 entry.fail("a season must start and end in the same calendar year")
         entry.done()
         items.append(ItemRule(**fields))
+    warnings = []
+    for code, raw in doc.get("warnings", dict, default={}).items():
+        entry = _Reader("protocol.toml", f"warnings.{code}", raw)
+        if code not in WARNING_CODES:
+            entry.fail(f"unknown warning; the engine knows {', '.join(WARNING_CODES)}")
+        warning = WarningRule(
+            code=code,
+            from_course=entry.get("from_course", int),
+            enabled_by=setting_of_type(entry, "enabled_by", "bool"),
+            min_months_after_previous=entry.get("min_months_after_previous", int,
+                                                default=... if code == "course.too_soon" else 0),
+            recovered_rule=entry.get("recovered_rule", str,
+                                     default=... if code == "course.cd4_not_recovered" else None),
+            source=_sources(entry, sources),
+        )
+        if warning.from_course < 1:
+            entry.fail("'from_course' must be 1 or more")
+        if warning.recovered_rule is not None and warning.recovered_rule not in rule_codes:
+            entry.fail(f"names lab rule {warning.recovered_rule!r}, which is not in content/labs.toml")
+        entry.done()
+        warnings.append(warning)
     doc.done()
-    return monitoring_months, pregnancy_months, tuple(items), protocol
+    return monitoring_months, pregnancy_months, tuple(items), protocol, block_max_gap_days, tuple(warnings)
 
 
 REMINDER_REPEATS = ("daily", "weekly", "monthly")
@@ -782,7 +867,8 @@ REMINDER_TEXTS = ("generic_title", "generic_body", "today", "care_team_title", "
 
 
 def _load_reminders(root: Path, items: tuple[ItemRule, ...], levels: tuple[str, ...],
-                    sources: Mapping[str, str]) -> tuple[Mapping[str, tuple[ReminderStep, ...]], set[str]]:
+                    sources: Mapping[str, str], settings: Mapping[str, Setting],
+                    ) -> tuple[Mapping[str, tuple[ReminderStep, ...]], set[str]]:
     doc = _Reader("reminders.toml", "top", _read_toml(root, "reminders.toml"))
     by_code = {item.code: item for item in items}
     plans: dict[str, tuple[ReminderStep, ...]] = {}
@@ -795,9 +881,22 @@ def _load_reminders(root: Path, items: tuple[ItemRule, ...], levels: tuple[str, 
         steps = []
         for step_index, raw_step in enumerate(entry.get("steps", list)):
             sub = _Reader("reminders.toml", f"{entry.where}.steps[{step_index}]", raw_step)
-            at = sub.get("at", (str, list))
-            at = (at,) if isinstance(at, str) else tuple(at)
-            for value in at:
+            at = sub.get("at", (str, list, dict))
+            at_by, at_choices = None, {}
+            if isinstance(at, dict):
+                # { by = "<choice setting>", <choice> = [times], ... }: one entry per choice
+                at_by = at.get("by")
+                setting = settings.get(at_by) if isinstance(at_by, str) else None
+                if setting is None or setting.type != "choice":
+                    sub.fail(f"'at.by' = {at_by!r} is not a choice setting of settings.toml")
+                if set(at) - {"by"} != set(setting.choices):
+                    sub.fail(f"'at' must give times for each choice of {at_by}: {', '.join(setting.choices)}")
+                at_choices = {choice: (at[choice],) if isinstance(at[choice], str) else tuple(at[choice])
+                              for choice in setting.choices}
+                at = at_choices[setting.default]
+            else:
+                at = (at,) if isinstance(at, str) else tuple(at)
+            for value in [v for times in (at, *at_choices.values()) for v in times]:
                 if value != "reminder_time" and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(value)):
                     sub.fail(f"'at' = {value!r} is not 'reminder_time' or HH:MM")
             step = ReminderStep(
@@ -814,6 +913,8 @@ def _load_reminders(root: Path, items: tuple[ItemRule, ...], levels: tuple[str, 
                 flag=sub.choice("flag", levels, default=None),
                 text=sub.get("text", str, default=None),
                 source=source,
+                at_by=at_by,
+                at_choices=MappingProxyType(at_choices),
             )
             sub.done()
             if (step.audience == "care_team") != (step.flag is not None):
@@ -825,7 +926,7 @@ def _load_reminders(root: Path, items: tuple[ItemRule, ...], levels: tuple[str, 
             item = by_code.get(code)
             if item is None:
                 entry.fail(f"names item {code!r}, which is not in content/protocol.toml")
-            one_day = item.due is not None or item.scope == "monitoring"
+            one_day = item.due is not None or item.scope in ("monitoring", "end")
             for step in steps:
                 if (step.anchor == "due") != one_day:
                     entry.fail(f"step {step.step!r}: anchor {step.anchor!r} does not fit {code} "
@@ -840,12 +941,14 @@ def _load_reminders(root: Path, items: tuple[ItemRule, ...], levels: tuple[str, 
     return MappingProxyType(plans), texts
 
 
-def _load_texts(root: Path, required: dict[str, set[str]]) -> Mapping[str, Mapping[str, Any]]:
+def _load_texts(root: Path, required: dict[str, set[str]],
+                variants: Mapping[str, set[str]] | None = None) -> Mapping[str, Mapping[str, Any]]:
     """Every language file, checked against the codes content/ defines.
 
     ``required`` maps a text section (``items``, ``questions``...) to the codes it
     must hold. English must hold exactly those; every other language must hold
-    exactly English's keys with the same placeholders.
+    exactly English's keys with the same placeholders. ``variants`` maps an item
+    code to the word variants (sub-tables) its English text must hold.
     """
     folder = root / "texts"
     present = sorted(path.stem for path in folder.glob("*.toml"))
@@ -876,6 +979,7 @@ def _load_texts(root: Path, required: dict[str, set[str]]) -> Mapping[str, Mappi
                 f"content/texts/en.toml: [{section}] has text for unknown code(s) "
                 f"{', '.join(sorted(have - codes))}"
             )
+    _check_item_variants(english.get("items", {}), variants or {})
     reference = dict(_leaves(english))
     for key, english_text in reference.items():
         if isinstance(english_text, list):
@@ -997,10 +1101,10 @@ def load_content(root: Path | str | None = None) -> Content:
     weekly.done()
     labs.done()
 
-    monitoring_months, pregnancy_months, items, protocol = _load_items(
+    monitoring_months, pregnancy_months, items, protocol, block_max_gap_days, warnings = _load_items(
         root, sources, settings, analytes, tuple(rule.code for rule in rules)
     )
-    reminders, reminder_texts = _load_reminders(root, items, levels, sources)
+    reminders, reminder_texts = _load_reminders(root, items, levels, sources, settings)
     if sum(item.weekly_series for item in items) > 1:
         raise ContentError("content/protocol.toml: only one item can carry the weekly series")
 
@@ -1016,8 +1120,13 @@ def load_content(root: Path | str | None = None) -> Content:
             "analytes": set(analytes),
             "reminders": reminder_texts,
             **_sheet_texts(protocol, items, rules, settings, reminders),
+            "warnings": {warning.code for warning in warnings},
         },
+        {item.code: {choice for choice in settings[item.words_by].choices
+                     if choice != settings[item.words_by].default}
+         for item in items if item.words_by is not None},
     )
+
     return Content(
         protocol=protocol,
         monitoring_months=monitoring_months,
@@ -1037,7 +1146,30 @@ def load_content(root: Path | str | None = None) -> Content:
         rules_by_analyte=MappingProxyType({
             code: tuple(rule for rule in rules if code in rule.analytes) for code in analytes
         }),
+        block_max_gap_days=block_max_gap_days,
+        warnings=warnings,
     )
+
+
+def _check_item_variants(english_items: Mapping[str, Any], variants: Mapping[str, set[str]]) -> None:
+    """An item with ``words_by`` has, in English (the other languages follow it),
+    a sub-table for every choice of its setting but the default, with the keys
+    of the item's own words; an item without has no sub-table."""
+    for code, node in english_items.items():
+        tables = {key for key, value in node.items() if isinstance(value, dict)}
+        wanted = variants.get(code, set())
+        if tables != wanted:
+            raise ContentError(
+                f"content/texts/en.toml: [items.\"{code}\"] needs word variants for "
+                f"{', '.join(sorted(wanted)) or 'no setting'}; found {', '.join(sorted(tables)) or 'none'}"
+            )
+        keys = {key for key, value in node.items() if not isinstance(value, dict)}
+        for choice in wanted:
+            if set(node[choice]) != keys:
+                raise ContentError(
+                    f"content/texts/en.toml: [items.\"{code}\".{choice}] must have the keys "
+                    f"{', '.join(sorted(keys))}"
+                )
 
 
 @lru_cache(maxsize=1)

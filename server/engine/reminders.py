@@ -44,8 +44,10 @@ class PlannedReminder(NamedTuple):
 
 
 def _times(step: ReminderStep, settings: Mapping[str, Any]) -> list[time]:
+    # A step whose times follow a setting (aciclovir twice daily, valaciclovir once).
+    values = step.at_choices[settings[step.at_by]] if step.at_by is not None else step.at
     return [settings["reminder_time"] if value == "reminder_time" else time.fromisoformat(value)
-            for value in step.at]
+            for value in values]
 
 
 def out_of_quiet_hours(local: datetime, quiet: tuple[time, time]) -> datetime:

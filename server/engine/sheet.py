@@ -48,6 +48,8 @@ near_infusion group_rule care_team above_high no_default positive negative super
 starts_weekly no_flag weekly_cbc range_both range_high range_low normal_value at_setting
 unless_done raises_flag useful grouped yes no not_set between at_least at_most used_by
 list_and list_or decimal
+extended_by_patient closed_rule_from closed_analyte_from at_end warnings_title warnings_intro
+col_warning col_from_course
 """.split())
 
 #: fields of a content value that never name a site setting (see ``_settings_named``)
@@ -231,17 +233,27 @@ def _sources(citations: Iterable[str]) -> list[str]:
 # --- one function per kind of content ------------------------------------------------------
 
 
+def _rule_named(w: _Words, code: str) -> str:
+    rule = next(r for r in w.content.rules if r.code == code)
+    return f"{rule.code} ({'; '.join(_condition(w, test) for test in rule.tests)})"
+
+
 def _end_words(w: _Words, offset: Offset) -> str:
     base = w.offset(offset)
     closed = offset.closed_by
     if closed is None:
         return base
+    if closed.counted_from == "offset":  # only results taken on or after the offset's own date count
+        if closed.rule is not None:
+            result = w("closed_rule_from", rule=_rule_named(w, closed.rule), date=base)
+        else:
+            result = w("closed_analyte_from", analyte=w.analyte(closed.analyte), value=w.number(closed.at_least),
+                       unit=w.unit(closed.analyte), date=base)
+        return f"{result}, {w('open_until')}"
     anchor = w.sub("anchors", offset.anchor)
     after = "_after" if closed.strictly_after else ""
     if closed.rule is not None:
-        rule = next(r for r in w.content.rules if r.code == closed.rule)
-        named = f"{rule.code} ({'; '.join(_condition(w, test) for test in rule.tests)})"
-        result = w(f"closed_rule{after}", rule=named, anchor=anchor)
+        result = w(f"closed_rule{after}", rule=_rule_named(w, closed.rule), anchor=anchor)
     else:
         result = w(f"closed_analyte{after}", analyte=w.analyte(closed.analyte),
                    value=w.number(closed.at_least), unit=w.unit(closed.analyte), anchor=anchor)
@@ -273,6 +285,8 @@ def item_timing(w: _Words, item: ItemRule) -> list[str]:
     elif item.season_start is not None:
         window = w("window", start=w.day_of_year(item.season_start), end=w.day_of_year(item.season_end))
         body = w("season", window=window, after=w.count(item.after_last_infusion_months, "month"))
+    elif item.scope == "end":
+        body = w("at_end", months=w.count(w.content.monitoring_months, "month"))
     else:  # a shape this sheet does not know yet must not pass unsaid
         raise ValueError(f"protocol sheet: no words for the timing of {item.code} (scope {item.scope})")
     lines = [_sentence(w.sub("scopes", item.scope, timing=body))]
@@ -301,6 +315,19 @@ def _setting_lines(w: _Words, value: Any, enabled_by: str | None = None,
     return lines
 
 
+def _warnings_section(w: _Words) -> Section:
+    rows = []
+    for warning in w.content.warnings:
+        rows.append(Row(
+            cells={"code": warning.code, "warning": w.texts["warnings"][warning.code]["text"],
+                   "from_course": str(warning.from_course),
+                   "settings": _setting_lines(w, warning, warning.enabled_by),
+                   "source": _sources(warning.source)},
+            data=plain(warning)))
+    return Section("warnings", w("warnings_title"), (w("warnings_intro"),),
+                   _columns(w, "code", "warning", "from_course", "settings", "source"), tuple(rows))
+
+
 def _items_section(w: _Words) -> Section:
     c = w.content
     rows = []
@@ -311,7 +338,9 @@ def _items_section(w: _Words) -> Section:
                 "item": [w.texts["items"][item.code]["title"], w.texts["kinds"][item.kind]],
                 "timing": item_timing(w, item),
                 "applies": w.sub("who", item.applies_to),
-                "settings": _setting_lines(w, item, item.enabled_by, item.end_extended_by),
+                "settings": _setting_lines(w, item, item.enabled_by, item.end_extended_by)
+                + ([w("extended_by_patient", attribute=item.end_extended_by)]
+                   if item.end_extended_by and item.end_extended_by not in c.settings else []),
                 "source": _sources(item.source),
             },
             data=plain(item),
@@ -582,6 +611,7 @@ def _columns(w: _Words, *keys: str | tuple[str, str]) -> tuple[Column, ...]:
 #: the sheet's sections in order: one function per kind of content
 SECTIONS: tuple[Callable[[_Words], Section], ...] = (
     _items_section,
+    _warnings_section,
     _questions_section,
     _checklist_rules_section,
     _lab_rules_section,

@@ -16,7 +16,7 @@ from typing import Any, Mapping, NamedTuple
 from .dates import add_months
 from .inputs import Course, LabResult, Patient, pregnancy_spans
 from .labs import Finding, evaluate_all, weekly_cbc_spans
-from .protocol import Content, ItemRule, Offset
+from .protocol import Content, ItemRule, Offset, WarningRule
 
 
 class Item(NamedTuple):
@@ -25,7 +25,9 @@ class Item(NamedTuple):
     A window has ``start`` and ``end`` (both inclusive; ``end`` None while open); a
     one-day item has ``due``. ``course`` is k for the items of section 2.1;
     ``month`` is n (due = F_1 + n months) for the monthly grid of section 2.2;
-    ``cadence`` is "weekly" for the weekly blood-count series.
+    ``cadence`` is "weekly" for the weekly blood-count series; ``variant`` is the
+    value of the item's ``words_by`` setting (the drug of med.aciclovir), which
+    picks its words (Content.item_text).
     """
 
     # A NamedTuple rather than a dataclass: a timeline has hundreds of items and
@@ -40,6 +42,7 @@ class Item(NamedTuple):
     course: int | None = None
     month: int | None = None
     cadence: str | None = None
+    variant: str | None = None
 
     @property
     def date(self) -> date:
@@ -51,18 +54,27 @@ class Item(NamedTuple):
 _new = tuple.__new__
 
 
-def _window(code: str, kind: str, start: date, end: date | None, course: int | None = None) -> Item:
-    return _new(Item, (start, code, kind, start, end, None, course, None, None))
+def _window(code: str, kind: str, start: date, end: date | None, course: int | None = None,
+            variant: str | None = None) -> Item:
+    return _new(Item, (start, code, kind, start, end, None, course, None, None, variant))
 
 
 def _on_day(code: str, kind: str, due: date, course: int | None = None,
-            month: int | None = None, cadence: str | None = None) -> Item:
-    return _new(Item, (due, code, kind, None, None, due, course, month, cadence))
+            month: int | None = None, cadence: str | None = None, variant: str | None = None) -> Item:
+    return _new(Item, (due, code, kind, None, None, due, course, month, cadence, variant))
 
 
 #: API.md: items are sorted by (due or start, code); the sort is stable, so items
 #: of one code on one day keep the order they were made in (course order).
 _SORT_KEY = itemgetter(0, 1)
+
+
+class CourseWarning(NamedTuple):
+    """A planned course that breaks a rule (CLINICAL.md 2.3): a warning code of
+    content/protocol.toml [warnings] and the course number k (1 = the first by date)."""
+
+    code: str
+    course: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +84,8 @@ class Timeline:
     findings: tuple[Finding, ...]
     #: L* + monitoring months; None before any course is recorded
     monitoring_ends: date | None
+    #: the warnings on planned courses, by course then content order; they raise no flag
+    warnings: tuple[CourseWarning, ...] = ()
 
     @property
     def flags(self) -> tuple[Finding, ...]:
@@ -85,29 +99,45 @@ def _applies(rule: ItemRule, patient: Patient, settings: Mapping[str, Any]) -> b
     who = rule.applies_to
     if who == "all":
         return True
-    if who == "female":
-        return patient.is_female
-    if who == "female_childbearing":
-        return patient.is_female and patient.childbearing_potential
+    if who == "cervical_screening":
+        return patient.screens_cervix
+    if who == "childbearing":
+        # Whatever the sex field says (CLINICAL.md v2 change 6).
+        return patient.childbearing_potential
     if who == "breastfeeding":
         return patient.breastfeeding
     raise AssertionError(f"unhandled applies_to {who}")  # content validation forbids this
 
 
-def _at(offset: Offset, course: Course) -> date:
-    anchor = course.first if offset.anchor == "first" else course.last
+def infusion_blocks(infusions: tuple[date, ...], max_gap_days: int) -> list[tuple[date, date]]:
+    """A course's infusion blocks (CLINICAL.md 1): runs of sorted infusion dates
+    no more than ``max_gap_days`` apart, as (B_start, B_end)."""
+    blocks = []
+    start = previous = infusions[0]
+    for day in infusions[1:]:
+        if (day - previous).days > max_gap_days:
+            blocks.append((start, previous))
+            start = day
+        previous = day
+    blocks.append((start, previous))
+    return blocks
+
+
+def _at(offset: Offset, first: date, last: date) -> date:
+    anchor = first if offset.anchor == "first" else last
     if offset.months:
         anchor = add_months(anchor, offset.months)
     return anchor + timedelta(days=offset.days) if offset.days else anchor
 
 
-def _end(offset: Offset, course: Course, labs: tuple[LabResult, ...],
+def _end(offset: Offset, first: date, last: date, labs: tuple[LabResult, ...],
          findings: list[list[Finding]]) -> date | None:
-    base = _at(offset, course)
+    base = _at(offset, first, last)
     closed_by = offset.closed_by
     if closed_by is None:
         return base
-    anchor = course.first if offset.anchor == "first" else course.last
+    # Results count from the anchor (F_k or L_k), or from the offset's own date.
+    anchor = base if closed_by.counted_from == "offset" else first if offset.anchor == "first" else last
     result_date = None
     for result, fired in zip(labs, findings):
         taken = result.taken_on
@@ -125,28 +155,75 @@ def _end(offset: Offset, course: Course, labs: tuple[LabResult, ...],
     return result_date if closed_by.combine == "result" else max(base, result_date)
 
 
-def _course_items(rule: ItemRule, courses: tuple[Course, ...], labs: tuple[LabResult, ...],
-                  findings: list[list[Finding]], settings: Mapping[str, Any]) -> list[Item]:
+def _course_items(rule: ItemRule, patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResult, ...],
+                  findings: list[list[Finding]], settings: Mapping[str, Any], max_gap_days: int) -> list[Item]:
+    """The items of a course-scope rule: one per course k, or one per infusion
+    block of course k for scope "block" (``first``/``last`` are then B_start/B_end)."""
+    variant = settings[rule.words_by] if rule.words_by else None
+    if rule.scope == "block":
+        spans = [(k, start, end) for k, course in enumerate(courses, 1)
+                 for start, end in infusion_blocks(course.infusions, max_gap_days)]
+    else:
+        spans = [(k, course.first, course.last) for k, course in enumerate(courses, 1)]
     if rule.due is not None:
-        return [_on_day(rule.code, rule.kind, _at(rule.due, course), k)
-                for k, course in enumerate(courses, 1)]
+        return [_on_day(rule.code, rule.kind, _at(rule.due, first, last), k, variant=variant)
+                for k, first, last in spans]
     end_offset = rule.end_options[settings[rule.end_by_setting]] if rule.end_by_setting else rule.end
     items = [
-        _window(rule.code, rule.kind, _at(rule.start, course),
-                _end(end_offset, course, labs, findings), k)
-        for k, course in enumerate(courses, 1)
+        _window(rule.code, rule.kind, _at(rule.start, first, last),
+                _end(end_offset, first, last, labs, findings), k, variant)
+        for k, first, last in spans
     ]
-    extended_to = settings[rule.end_extended_by] if rule.end_extended_by else None
-    if extended_to is not None:
-        # The care team's later end applies to the window in effect on that date:
-        # the last one that has started by then (CLINICAL.md 1a, listeria_until).
-        for index in range(len(items) - 1, -1, -1):
-            item = items[index]
-            if item.start <= extended_to:
-                if item.end is not None and extended_to > item.end:
-                    items[index] = item._replace(end=extended_to)
-                break
+    extended_to = getattr(patient, rule.end_extended_by) if rule.end_extended_by else None
+    if extended_to is not None and items:
+        # The care team's later end for this patient applies to the window of her
+        # latest course by F_k, given or planned (002 Rec 10: "on an individual basis").
+        item = items[-1]
+        if item.end is not None and extended_to > item.end:
+            items[-1] = item._replace(end=extended_to)
     return items
+
+
+def _warns(rule: WarningRule, patient: Patient, course: Course, previous: Course | None,
+           labs: tuple[LabResult, ...], findings: list[list[Finding]],
+           pregnant: tuple[tuple[date, date], ...], content: Content) -> bool:
+    code = rule.code
+    if code in ("course.too_soon", "course.cd4_not_recovered") and previous is None:
+        return False  # they compare with the previous course: there is none before course 1
+    if code == "course.too_soon":
+        return course.first < add_months(previous.last, rule.min_months_after_previous)
+    if code == "course.during_pregnancy":
+        return any(start <= day <= end for day in course.infusions for start, end in pregnant)
+    if code == "course.during_breastfeeding":
+        return patient.breastfeeding
+    if code == "course.cd4_not_recovered":
+        # The latest result of the rule's analyte taken after L_{k-1} and on or
+        # before F_k must fire the rule (CD4 > 200/uL); none at all warns too.
+        recovered = next(r for r in content.rules if r.code == rule.recovered_rule)
+        latest = None
+        for result, fired in zip(labs, findings):
+            if result.analyte in recovered.analytes and previous.last < result.taken_on <= course.first:
+                latest = fired
+        return latest is None or not any(f.rule == recovered.code for f in latest)
+    raise AssertionError(f"unhandled warning {code}")  # content validation forbids this
+
+
+def course_warnings(patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResult, ...],
+                    findings: list[list[Finding]], settings: Mapping[str, Any],
+                    content: Content) -> tuple[CourseWarning, ...]:
+    """The warnings of CLINICAL.md 2.3 on the planned courses (given ones never warn)."""
+    pregnant = pregnancy_spans(patient, content.pregnancy_months)
+    out = []
+    for k, course in enumerate(courses, 1):
+        if course.status != "planned":
+            continue
+        previous = courses[k - 2] if k >= 2 else None
+        for rule in content.warnings:
+            if k < rule.from_course or (rule.enabled_by is not None and not settings[rule.enabled_by]):
+                continue
+            if _warns(rule, patient, course, previous, labs, findings, pregnant, content):
+                out.append(CourseWarning(rule.code, k))
+    return tuple(out)
 
 
 def _monthly_items(rule: ItemRule, grid: list[tuple[int, date]],
@@ -162,7 +239,7 @@ def _monthly_items(rule: ItemRule, grid: list[tuple[int, date]],
         ]
     else:
         chosen = grid[every - 1::every]
-    return [_new(Item, (due, code, kind, None, None, due, None, n, None)) for n, due in chosen]
+    return [_new(Item, (due, code, kind, None, None, due, None, n, None, None)) for n, due in chosen]
 
 
 def _with_weekly_series(items: list[Item], spans: list[tuple[date, date | None]],
@@ -240,6 +317,7 @@ def timeline(patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResul
     flat = tuple(f for fired in findings for f in fired)
     if not courses:
         return Timeline(items=(), findings=flat, monitoring_ends=None)
+    warnings = course_warnings(patient, courses, labs, findings, settings, content)
 
     first = courses[0].first
     ends = monitoring_end(courses, content)
@@ -254,8 +332,11 @@ def timeline(patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResul
     for rule in content.items:
         if not _applies(rule, patient, settings):
             continue
-        if rule.scope == "course":
-            items.extend(_course_items(rule, courses, labs, findings, settings))
+        if rule.scope in ("course", "block"):
+            items.extend(_course_items(rule, patient, courses, labs, findings, settings,
+                                       content.block_max_gap_days))
+        elif rule.scope == "end":
+            items.append(_on_day(rule.code, rule.kind, ends))
         elif rule.scope == "monitoring":
             series = _monthly_items(rule, grid, pregnant)
             if rule.weekly_series:
@@ -267,7 +348,7 @@ def timeline(patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResul
         else:
             items.extend(_season_items(rule, courses, ends))
     items.sort(key=_SORT_KEY)
-    return Timeline(items=tuple(items), findings=flat, monitoring_ends=ends)
+    return Timeline(items=tuple(items), findings=flat, monitoring_ends=ends, warnings=warnings)
 
 
 def item_to_json(item: Item, content: Content, language: str) -> dict[str, Any]:
@@ -284,8 +365,16 @@ def item_to_json(item: Item, content: Content, language: str) -> dict[str, Any]:
         out["month"] = item.month
     if item.cadence is not None:
         out["cadence"] = item.cadence
-    out["title"] = content.text(language, "items", item.code, "title")
+    if item.variant is not None:
+        out["variant"] = item.variant
+    out["title"] = content.item_text(language, item.code, "title", item.variant)
     return out
+
+
+def warning_to_json(warning: CourseWarning, content: Content, language: str) -> dict[str, Any]:
+    """API.md: {"code": "course.too_soon", "course": 2}, plus its short text."""
+    return {"code": warning.code, "course": warning.course,
+            "text": content.text(language, "warnings", warning.code, "text")}
 
 
 def finding_to_json(finding: Finding) -> dict[str, Any]:
@@ -303,4 +392,5 @@ def timeline_to_json(result: Timeline, content: Content, language: str) -> dict[
         "items": [item_to_json(item, content, language) for item in result.items],
         "flags": [finding_to_json(f) for f in result.flags],
         "monitoring_ends": result.monitoring_ends.isoformat() if result.monitoring_ends else None,
+        "warnings": [warning_to_json(w, content, language) for w in result.warnings],
     }

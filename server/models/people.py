@@ -70,6 +70,10 @@ class Patient(Base):
     language: Mapped[str] = mapped_column(String(5))
     #: analyte -> pre-treatment value (platelets and creatinine rules use them)
     baseline: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: cervical screening (screen.hpv); None: the default by sex (true for female) (CLINICAL.md 1, v2)
+    cervical_screening: Mapped[bool | None]
+    #: a later end for the listeria diet of her latest course, set by the care team (CLINICAL.md 1, v2)
+    listeria_until: Mapped[date | None]
     #: lock-screen pushes and calendar titles show item names (CLINICAL.md 5: off by default)
     detailed_notifications: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     #: reminder rows are planned up to this instant; None: stale, the clock re-plans.

@@ -19,8 +19,13 @@ from .errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
-#: what a family member receives unless the patient shares more (the kinds that reveal no finding; issue 4)
-DEFAULT_FAMILY_SHARES = ["lab", "checklist", "diet", "appointment"]
+#: what a family member receives unless the patient shares more (CLINICAL.md 6, v2 change 13):
+#: the kinds that reveal no finding - checklist, appointments (appt.* items: kind
+#: appointment, and the pre-course work-up, kind task), medication, diet and the
+#: post-infusion safety window. Labs, screenings, contraception and breastfeeding
+#: (kind precaution), vaccines and scans only when the patient shares them.
+#: Migration 0006 holds a copy: change both or neither.
+DEFAULT_FAMILY_SHARES = ["checklist", "appointment", "task", "medication", "diet", "safety"]
 #: code alphabet without look-alikes (0/O, 1/I/L): codes are read aloud and typed
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 

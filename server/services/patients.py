@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from ..engine import inputs as engine_inputs
 from ..engine.protocol import Content
 from ..engine.dates import parse_date
-from ..engine.timeline import Item, Timeline, item_to_json, monitoring_end, timeline
+from ..engine.timeline import Item, Timeline, item_to_json, monitoring_end, timeline, warning_to_json
 from ..models import (AuditEvent, CalendarFeed, Checklist, Clinic, Course, Delivery, FamilyLink, Flag, InviteCode,
                       LabResult, Patient, Pregnancy, PushSubscription, Reminder, Snooze, User)
 from ..timeutil import local_today, utcnow
@@ -40,6 +40,8 @@ def engine_patient(patient: Patient) -> engine_inputs.Patient:
         baseline=dict(patient.baseline or {}),
         language=patient.language,
         timezone=patient.timezone,
+        cervical_screening=patient.cervical_screening,
+        listeria_until=patient.listeria_until,
     )
 
 
@@ -159,14 +161,16 @@ class StatusRules:
             weekly_window=min(window, timedelta(days=content.weekly_cbc.interval_days // 2)),
             checklist_opens=timedelta(days=checklist.window_before_days),
             checklist_missed=timedelta(days=checklist.missed_after_days),
-            lab_analytes={rule.code: rule.analytes for rule in content.items if rule.kind == "lab"},
+            # Labs the app records: the monitoring labs. A lab with no analyte (the
+            # pregnancy test on F_k) is done in the clinic, like an appointment.
+            lab_analytes={rule.code: rule.analytes for rule in content.items if rule.kind == "lab" and rule.analytes},
         )
 
 
 def item_status(item: Item, today: date, rules: StatusRules, lab_days: Mapping[str, list[date]],
                 checklist_periods: set[int]) -> tuple[str, bool]:
     """(status, tracked): tracked items are those the app records as done."""
-    if item.kind == "lab":
+    if item.kind == "lab" and item.code in rules.lab_analytes:
         window = rules.weekly_window if item.cadence == "weekly" else rules.lab_window
         low, high = item.due - window, item.due + window
         if any(low <= day <= high for analyte in rules.lab_analytes[item.code] for day in lab_days.get(analyte, ())):
@@ -228,7 +232,9 @@ def adherence(history: History, today: date, content: Content) -> dict[str, Any]
     for item in result.items:
         if item.kind not in ("lab", "checklist") or item.due > today:
             continue
-        status, _ = item_status(item, today, rules, lab_days, periods)
+        status, tracked = item_status(item, today, rules, lab_days, periods)
+        if not tracked:  # the pregnancy test: recorded in the clinic's own systems
+            continue
         if status in counts:
             counts[status] += 1
         if status != "upcoming":
@@ -240,6 +246,16 @@ def adherence(history: History, today: date, content: Content) -> dict[str, Any]
         "missed_checklists": counts["missed"],
         "rate": round(counts["done"] / due_so_far, 3) if due_so_far else None,
     }
+
+
+def warnings_json(result: Timeline, content: Content, language: str) -> list[dict[str, Any]]:
+    """The warnings on her planned courses (CLINICAL.md 2.3) as the API shows them to the care team."""
+    return [warning_to_json(warning, content, language) for warning in result.warnings]
+
+
+def course_warnings_of(session: Session, patient: Patient, content: Content, language: str) -> list[dict[str, Any]]:
+    """The warnings on her planned courses; UnusableRecord when her stored record is one the engine cannot use."""
+    return warnings_json(compute_timeline(load_history(session, patient), content), content, language)
 
 
 def monitoring_end_of(patient: Patient, content: Content) -> date | None:

@@ -251,11 +251,16 @@ def _recipients(session: Session, patient_ids: list[int]) -> dict[int, list[tupl
     return found
 
 
-def reminder_payload(patient: Patient, row: Reminder, content: Content, topic: str) -> dict[str, str]:
-    """Lock-screen safe by default: no item name unless the patient opted in."""
+def reminder_payload(patient: Patient, row: Reminder, content: Content, topic: str,
+                     settings: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Lock-screen safe by default: no item name unless the patient opted in.
+    ``settings``: the clinic's resolved settings, which pick an item's words
+    (valaciclovir for med.aciclovir); None: the item's default words."""
     language = patient.language
     if patient.detailed_notifications:
-        title = content.text(language, "items", row.codes[0], "title")
+        code = row.codes[0]
+        variant = content.word_variant(code, settings) if settings is not None else None
+        title = content.item_text(language, code, "title", variant)
         body = content.text(language, "reminders", row.text_key or "today")
     else:
         title = content.text(language, "reminders", "generic_title")
@@ -313,7 +318,7 @@ def _handle(session: Session, row: Reminder, patient: Patient, recipients, setti
         row.status, row.outcome = "sent", f"flag {flag.id}"
         return []
     topic = topic_for(patient.id, row.codes[0] if len(row.codes) == 1 else row.kind, row.occurrence)
-    payload = reminder_payload(patient, row, content, topic)
+    payload = reminder_payload(patient, row, content, topic, settings_of[patient.clinic_id])
     ttl = _ttl(row.useful_until, now)
     devices = [(user_id, subscription_id) for user_id, subscription_id, shares in recipients[patient.id]
                if shares is None or row.kind in shares]

@@ -167,6 +167,8 @@ def check_patient_record(ctx: Ctx, role: str, response) -> None:
         assert set(body) <= {"id", "display_name"}, body
     else:
         assert body["sex"] == "female" and "baseline" in body
+    # The warnings on planned courses are the care team's (CLINICAL.md 2.3)
+    assert ("warnings" in body) is (role in ("nurse", "admin")), (role, sorted(body))
 
 
 def check_timeline(ctx: Ctx, role: str, response) -> None:
@@ -176,8 +178,12 @@ def check_timeline(ctx: Ctx, role: str, response) -> None:
     shared = set(accounts.DEFAULT_FAMILY_SHARES)
     if role == "family":  # only the kinds the patient shares (CLINICAL.md 6)
         assert kinds <= shared, sorted(kinds - shared)
+        # (v2, change 13) by default no kind that reveals a finding
+        assert not kinds & {"lab", "screening", "precaution", "vaccine", "imaging"}, sorted(kinds)
     else:  # the others see more, so the family check above is not vacuous
         assert kinds - shared, sorted(kinds)
+    # The warnings on planned courses are the care team's (CLINICAL.md 2.3)
+    assert ("warnings" in response.json) is (role in ("nurse", "admin")), (role, sorted(response.json))
 
 
 def check_own_clinic_patients(ctx: Ctx, role: str, response) -> None:
@@ -564,6 +570,22 @@ def test_patch_patient_with_care_team_fields(world, client_for, role, expected):
     assert response.status_code == expected, (role, response.status_code, response.json)
     if expected >= 400:
         assert_error_envelope(response, expected)
+
+
+@pytest.mark.parametrize("role, expected", list(by_role(401, 403, 404, 403, 404, 200, 404, 200).items()))
+@pytest.mark.parametrize("body", [
+    pytest.param({"listeria_until": "2026-05-01"}, id="listeria_until"),
+    pytest.param({"cervical_screening": False}, id="cervical_screening"),
+    pytest.param({"cervical_screening": None, "listeria_until": None}, id="both back to default"),
+])
+def test_patch_patient_attributes_v2_are_the_care_teams(world, client_for, role, expected, body):
+    """CLINICAL.md 1 (v2), 6: the care team sets cervical screening and listeria_until; the patient may not."""
+    response = client_for(role).patch(f"/api/v1/patients/{world.patient.id}", json=body)
+    assert response.status_code == expected, (role, response.status_code, response.json)
+    if expected >= 400:
+        assert_error_envelope(response, expected)
+    else:
+        assert {key: response.json[key] for key in body} == body
 
 
 def test_enrollment_code_on_the_patients_own_record(world, client_for):

@@ -786,7 +786,8 @@ def test_another_clinics_flag_is_not_found(action, world, client_for):
 
 # --- family --------------------------------------------------------------------------------
 
-SHARED_KINDS = {"lab", "checklist", "diet", "appointment"}
+#: the world's family link holds the default shares (CLINICAL.md 6, v2 change 13: no kind that reveals a finding)
+SHARED_KINDS = {"checklist", "appointment", "task", "medication", "diet", "safety"}
 
 
 def test_family_timeline_shows_only_shared_kinds_and_no_values(world, client_for):

@@ -47,10 +47,10 @@ def test_a_reminder_reaches_each_device_once_decrypted_with_right_claims(app, db
                                                                           pusher):
     subscribe(world.users["patient"], "phone")
     subscribe(world.users["patient"], "tablet")
-    subscribe(world.users["family"], "brother")       # shares labs by default
+    subscribe(world.users["family"], "brother")       # shares checklists by default
     subscribe(world.users["revoked_family"], "ex")    # revoked: nothing
     subscribe(world.users["other_patient"], "other")  # another patient: nothing
-    due_reminder(db, world.patient)
+    due_reminder(db, world.patient, codes=("checklist.monthly",), kind="checklist")
 
     report = tick(app, NOW, pusher, plan_limit=0)
 
@@ -66,6 +66,15 @@ def test_a_reminder_reaches_each_device_once_decrypted_with_right_claims(app, db
         assert message.topic and len(message.topic) <= 32
         assert message.payload["tag"] == message.topic
     assert report.pushes == {"sent": 3}
+
+
+def test_family_gets_no_lab_reminder_by_default(app, db, world, push_service, subscribe, pusher):
+    """CLINICAL.md 6 (v2, change 13): labs reach family members only when the patient shares them."""
+    subscribe(world.users["patient"], "phone")
+    subscribe(world.users["family"], "brother")
+    due_reminder(db, world.patient)  # the monthly labs
+    tick(app, NOW, pusher, plan_limit=0)
+    assert sorted(m.device for m in push_service.received) == ["phone"]
 
 
 def test_same_tick_twice_sends_once(app, db, world, push_service, subscribe, pusher):

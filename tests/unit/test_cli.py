@@ -178,8 +178,10 @@ BAD_INPUT = [
                  changed(TIMELINE_OK, labs=[{"analyte": "platelets", "value": 95, "taken_on": "2026-09-02"},
                                             {"analyte": "platelets", "value": 95, "taken_on": "1899-12-31"}]),
                  "labs[1].taken_on", id="timeline: lab taken before 1900"),
-    pytest.param("timeline", changed(TIMELINE_OK, settings={"listeria_until": "2101-01-01"}),
-                 "settings.listeria_until", id="timeline: listeria_until after 2100"),
+    pytest.param("timeline", changed(TIMELINE_OK, patient={"listeria_until": "2101-01-01"}),
+                 "patient.listeria_until", id="timeline: listeria_until after 2100"),
+    pytest.param("timeline", changed(TIMELINE_OK, patient={"protocol": "cll"}),
+                 "patient.protocol", id="timeline: protocol cll is not computed yet (issue 20)"),
     pytest.param("triage", changed(TRIAGE_OK, answers={"bleed.nose": True}), "answers.bleed.nose",
                  id="triage: unknown code"),
     pytest.param("triage", changed(TRIAGE_OK, answers={"bleed.mucosal": "yes"}),
@@ -265,11 +267,11 @@ def test_bad_command_line_exits_2(args):
 def test_dates_at_the_ends_of_the_range_are_accepted(tmp_path):
     """1900-01-01 and 2100-12-31 are in range (CLINICAL.md section 1); the answer runs past 2100."""
     doc = {"patient": {"sex": "female", "pregnancies": [{"reported_on": "1900-01-01", "ended_on": "1900-09-30"},
-                                                        {"reported_on": "2100-12-31"}]},
+                                                        {"reported_on": "2100-12-31"}],
+                       "listeria_until": "2100-12-31"},
            "courses": [{"infusions": ["1900-01-01", "1900-01-02"]},
                        {"infusions": ["2100-12-29", "2100-12-30", "2100-12-31"], "status": "planned"}],
-           "labs": [{"analyte": "platelets", "value": 20, "taken_on": "2100-12-31"}],
-           "settings": {"listeria_until": "2100-12-31"}}
+           "labs": [{"analyte": "platelets", "value": 20, "taken_on": "2100-12-31"}]}
     done = alemtrack("timeline", str(write(tmp_path, doc)))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["monitoring_ends"] == "2104-12-31"

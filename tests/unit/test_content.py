@@ -14,6 +14,7 @@ CLINICAL_ITEM_CODES = {
     "contraception", "breastfeeding.pause", "vaccine.live_avoid", "lab.cbc",
     "lab.creatinine", "lab.urinalysis", "lab.lft", "lab.tsh", "checklist.monthly",
     "screen.hpv", "screen.skin", "imaging.mri", "vaccine.flu",
+    "lab.pregnancy_test", "appt.monitoring_end",  # CLINICAL.md 2.1, 2.2 (v2)
 }
 CLINICAL_QUESTION_CODES = {
     "bleed.mucosal", "bleed.menstrual", "bleed.bruising", "bleed.skin_spots",
@@ -33,8 +34,14 @@ CLINICAL_ANALYTES = {
     "platelets", "neutrophils", "lymphocytes", "cd4", "creatinine", "tsh", "alt",
     "ast", "bilirubin", "urine_blood", "urine_protein",
 }
+#: CLINICAL.md 2.3 (v2)
+CLINICAL_WARNING_CODES = {
+    "course.too_soon", "course.during_pregnancy", "course.during_breastfeeding", "course.cd4_not_recovered",
+}
 CLINICAL_SETTINGS = {
-    "aciclovir_duration", "antihistamine", "skin_yearly", "mri_yearly", "listeria_until",
+    # CLINICAL.md 1a (v2): listeria_until is a patient attribute now
+    "aciclovir_duration", "herpes_prophylaxis_drug", "cd4_before_next_course", "antihistamine",
+    "skin_yearly", "mri_yearly",
     "creatinine_rise", "lab_window_days", "lab_escalate_days", "reminder_time",
     "quiet_hours", "urgent_ack_hours",
 }
@@ -46,11 +53,12 @@ def test_real_content_holds_every_code_of_clinical_md(content):
     assert {rule.code for rule in content.rules} == CLINICAL_RULE_CODES
     assert set(content.analytes) == CLINICAL_ANALYTES
     assert set(content.settings) == CLINICAL_SETTINGS
+    assert {warning.code for warning in content.warnings} == CLINICAL_WARNING_CODES
 
 
 def test_every_rule_names_a_source(content):
     sourced = [*content.items, *content.questions, *content.rules, *content.group_rules,
-               *content.analytes.values(), *content.settings.values()]
+               *content.analytes.values(), *content.settings.values(), *content.warnings]
     assert all(entry.source for entry in sourced)
 
 
@@ -64,13 +72,17 @@ def test_every_code_has_text_in_every_language(content, language):
         assert content.text(language, "questions", code, "why").strip()
     for level in content.levels:
         assert "{clinic_phone}" in content.text(language, "levels", level, "advice")
+    for warning in content.warnings:
+        assert content.text(language, "warnings", warning.code, "text").strip()
 
 
 def test_site_defaults_match_clinical_md(content):
     defaults = {name: setting.default for name, setting in content.settings.items()}
     assert defaults["aciclovir_duration"] == "1 month"
     assert defaults["antihistamine"] is True
-    assert defaults["listeria_until"] is None
+    assert "listeria_until" not in defaults  # CLINICAL.md 1a (v2): a patient attribute
+    assert defaults["herpes_prophylaxis_drug"] == "aciclovir"  # CLINICAL.md 1a (v2)
+    assert defaults["cd4_before_next_course"] is True  # CLINICAL.md 1a (v2)
     assert defaults["creatinine_rise"] == 1.3
     assert (defaults["lab_window_days"], defaults["lab_escalate_days"]) == (7, 14)
     assert defaults["reminder_time"].isoformat() == "09:00:00"
@@ -111,8 +123,8 @@ def test_unedited_copy_loads(broken, tmp_path):
                      id="missing-translation"),
         pytest.param("texts/en.toml", '[items."lab.lft"]', '[items."lab.liver"]',
                      "no text for lab.lft", id="english-text-for-unknown-code"),
-        pytest.param("protocol.toml", 'days = 7 }\nsource = ["003 Table 3"]', "days = 7 }",
-                     "items.med.antihistamine: missing 'source'", id="missing-source"),
+        pytest.param("protocol.toml", 'days = 28 }\nsource = ["003 Table 3 (first check-up 4 weeks after)"]',
+                     "days = 28 }", "items.appt.post_course_review: missing 'source'", id="missing-source"),
         pytest.param("checklist.toml", 'source = ["002 Fig 4"]', 'source = ["Wikipedia"]',
                      "does not start with a known source", id="unknown-source"),
         pytest.param("protocol.toml", 'enabled_by = "mri_yearly"', 'enabled_by = "mri_monthly"',
@@ -139,6 +151,25 @@ def test_unedited_copy_loads(broken, tmp_path):
         pytest.param("protocol.toml", 'season_start = "10-01"', 'season_start = "02-30"',
                      "not a real day", id="impossible-season-date"),
         pytest.param("labs.toml", "[weekly_cbc]", "[weekly_cbc\n", "not valid TOML", id="invalid-toml"),
+        # (v2) warnings, word variants, per-setting reminder times, patient end dates
+        pytest.param("protocol.toml", '[warnings."course.too_soon"]', '[warnings."course.too_late"]',
+                     "warnings.course.too_late: unknown warning", id="unknown-warning-code"),
+        pytest.param("protocol.toml", 'recovered_rule = "cd4.recovered"', 'recovered_rule = "cd4.back"',
+                     "names lab rule 'cd4.back'", id="warning-names-unknown-rule"),
+        pytest.param("protocol.toml", 'min_months_after_previous = 12\n', '',
+                     "missing 'min_months_after_previous'", id="too-soon-without-months"),
+        pytest.param("texts/en.toml", '[items."med.aciclovir".valaciclovir]', '[items."med.aciclovir".famciclovir]',
+                     "needs word variants for valaciclovir", id="missing-word-variant"),
+        pytest.param("protocol.toml", 'words_by = "herpes_prophylaxis_drug"', 'words_by = "antihistamine"',
+                     "'antihistamine', which is not a choice setting", id="words-by-not-a-choice"),
+        pytest.param("reminders.toml", 'valaciclovir = ["08:00"]', 'famciclovir = ["08:00"]',
+                     "must give times for each choice of herpes_prophylaxis_drug", id="times-missing-a-choice"),
+        pytest.param("protocol.toml", 'end_extended_by = "listeria_until"', 'end_extended_by = "diet_until"',
+                     "'diet_until' is not one of", id="unknown-patient-end-date"),
+        pytest.param("protocol.toml", "max_gap_days = 3", "max_gap_days = 0",
+                     "'max_gap_days' must be 1 or more", id="blocks-gap-zero"),
+        pytest.param("texts/en.toml", '[warnings."course.too_soon"]', '[warnings."course.early"]',
+                     "no text for course.too_soon", id="missing-warning-text"),
     ],
 )
 def test_defect_fails_loading_with_a_clear_message(broken, name, old, new, message):

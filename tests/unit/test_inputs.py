@@ -304,8 +304,15 @@ BAD_PATIENTS = [
     pytest.param({"sex": "unknown"}, "patient.sex", id="sex unknown"),
     pytest.param({"sex": "F"}, "patient.sex", id="sex F"),
     pytest.param({"sex": None}, "patient.sex", id="sex null"),
-    pytest.param({"sex": "male", "childbearing_potential": True}, "patient.childbearing_potential",
-                 id="childbearing_potential true for a male"),
+    pytest.param({"protocol": "cll"}, "patient.protocol", id="protocol cll (issue 20) refused, naming the field"),
+    pytest.param({"protocol": "MS"}, "patient.protocol", id="protocol unknown"),
+    pytest.param({"protocol": None}, "patient.protocol", id="protocol null"),
+    pytest.param({"cervical_screening": "yes"}, "patient.cervical_screening",
+                 id="cervical_screening not a boolean"),
+    pytest.param({"cervical_screening": 1}, "patient.cervical_screening", id="cervical_screening 1"),
+    pytest.param({"listeria_until": "2026-02-30"}, "patient.listeria_until", id="listeria_until 2026-02-30"),
+    pytest.param({"listeria_until": "2026-2-3"}, "patient.listeria_until", id="listeria_until badly written"),
+    pytest.param({"listeria_until": 20260203}, "patient.listeria_until", id="listeria_until a number"),
     pytest.param({"sex": "female", "childbearing_potential": "yes"},
                  "patient.childbearing_potential", id="childbearing_potential not a boolean"),
     pytest.param({"breastfeeding": 1}, "patient.breastfeeding", id="breastfeeding not a boolean"),
@@ -318,8 +325,6 @@ BAD_PATIENTS = [
                  "patient.pregnancies[0].reported_on", id="pregnancy reported on 2027-02-29"),
     pytest.param({"sex": "female", "pregnancies": [{"reported_on": "2027-06-01", "due": "x"}]},
                  "patient.pregnancies[0].due", id="unknown pregnancy field"),
-    pytest.param({"sex": "male", "pregnancies": [{"reported_on": "2027-06-01"}]},
-                 "patient.pregnancies", id="pregnancy for a male"),
     pytest.param({"age": 34}, "patient.age", id="unknown patient field"),
     pytest.param({"baseline": {"haemoglobin": 130}}, "patient.baseline.haemoglobin",
                  id="unknown analyte in baseline"),
@@ -355,6 +360,40 @@ def test_patient_defaults():
     assert patient.pregnancies == ()
     assert dict(patient.baseline) == {}
     assert (patient.language, patient.timezone) == ("en", "UTC")
+    assert (patient.protocol, patient.cervical_screening, patient.listeria_until) == ("ms", None, None)
+
+
+@pytest.mark.parametrize(
+    ("doc", "childbearing", "screens"),
+    [
+        pytest.param({"sex": "female"}, False, True, id="female: screening by default"),
+        pytest.param({"sex": "male"}, False, False, id="male: no screening by default"),
+        pytest.param({"sex": "other"}, False, False, id="other: no screening by default"),
+        pytest.param({"sex": "female", "cervical_screening": False}, False, False, id="female, screening off"),
+        pytest.param({"sex": "male", "cervical_screening": True}, False, True, id="male, screening on"),
+        pytest.param({"sex": "male", "childbearing_potential": True}, True, False,
+                     id="male with childbearing potential is accepted (CLINICAL.md 1 (v2))"),
+        pytest.param({"sex": "other", "childbearing_potential": True, "cervical_screening": None}, True, False,
+                     id="other with childbearing potential; null screening is the default"),
+    ],
+)
+def test_childbearing_and_cervical_screening_are_their_own_attributes(doc, childbearing, screens):
+    """CLINICAL.md 1 (v2): childbearing potential whatever sex says; cervical
+    screening defaults to true for sex female, else false, and can be set."""
+    patient = parse_patient(doc, CONTENT)
+    assert (patient.childbearing_potential, patient.screens_cervix) == (childbearing, screens)
+
+
+def test_pregnancy_is_accepted_whatever_the_sex_field_says():
+    """CLINICAL.md 1 (v2): pregnancy follows childbearing potential, not sex."""
+    patient = parse_patient({"sex": "male", "childbearing_potential": True,
+                             "pregnancies": [{"reported_on": "2027-06-01"}]}, CONTENT)
+    assert patient.pregnancies[0].reported_on == date(2027, 6, 1)
+
+
+def test_patient_v2_attributes():
+    patient = parse_patient({"protocol": "ms", "listeria_until": "2026-05-01", "cervical_screening": True}, CONTENT)
+    assert (patient.protocol, patient.listeria_until, patient.cervical_screening) == ("ms", date(2026, 5, 1), True)
 
 
 def test_full_patient():
@@ -401,10 +440,12 @@ BAD_SETTINGS = [
                  id="creatinine_rise a string"),
     pytest.param({"creatinine_rise": math.inf}, "settings.creatinine_rise",
                  id="creatinine_rise inf"),
-    pytest.param({"listeria_until": "2026-02-30"}, "settings.listeria_until",
-                 id="listeria_until 2026-02-30"),
-    pytest.param({"listeria_until": "2026-2-3"}, "settings.listeria_until",
-                 id="listeria_until badly written"),
+    pytest.param({"listeria_until": "2026-05-01"}, "settings.listeria_until",
+                 id="listeria_until is no longer a site setting (CLINICAL.md 1a (v2))"),
+    pytest.param({"herpes_prophylaxis_drug": "famciclovir"}, "settings.herpes_prophylaxis_drug",
+                 id="herpes_prophylaxis_drug unknown"),
+    pytest.param({"cd4_before_next_course": "yes"}, "settings.cd4_before_next_course",
+                 id="cd4_before_next_course not a boolean"),
     pytest.param({"reminder_time": "9am"}, "settings.reminder_time", id="reminder_time 9am"),
     pytest.param({"reminder_time": "25:00"}, "settings.reminder_time", id="reminder_time 25:00"),
     pytest.param({"quiet_hours": "21:00"}, "settings.quiet_hours", id="quiet_hours not a range"),
@@ -442,7 +483,9 @@ def test_setting_defaults_of_clinical_1a():
     assert settings["antihistamine"] is True
     assert settings["skin_yearly"] is True
     assert settings["mri_yearly"] is True
-    assert settings["listeria_until"] is None
+    assert "listeria_until" not in settings  # a patient attribute in v2
+    assert settings["herpes_prophylaxis_drug"] == "aciclovir"
+    assert settings["cd4_before_next_course"] is True
     assert settings["creatinine_rise"] == 1.3
     assert settings["lab_window_days"] == 7
     assert settings["lab_escalate_days"] == 14
@@ -453,14 +496,15 @@ def test_setting_defaults_of_clinical_1a():
 def test_good_settings_are_parsed():
     settings = resolve_settings(
         {"aciclovir_duration": "until_cd4", "antihistamine": False, "lab_window_days": 3.0,
-         "creatinine_rise": 1.5, "listeria_until": "2026-05-01"},
+         "creatinine_rise": 1.5, "herpes_prophylaxis_drug": "valaciclovir", "cd4_before_next_course": False},
         CONTENT,
     )
     assert settings["aciclovir_duration"] == "until_cd4"
     assert settings["antihistamine"] is False
     assert settings["lab_window_days"] == 3 and isinstance(settings["lab_window_days"], int)
     assert settings["creatinine_rise"] == 1.5
-    assert settings["listeria_until"] == date(2026, 5, 1)
+    assert settings["herpes_prophylaxis_drug"] == "valaciclovir"
+    assert settings["cd4_before_next_course"] is False
     assert settings["mri_yearly"] is True  # untouched default
 
 
@@ -481,8 +525,10 @@ def test_good_settings_are_parsed():
                      "patient.pregnancies[0].ended_on", id="a pregnancy ending after 2100"),
         pytest.param({"courses": [], "labs": [lab(), lab(taken_on="1899-12-31")]}, "labs[1].taken_on",
                      id="a lab taken before 1900"),
-        pytest.param({"courses": [], "settings": {"listeria_until": "9999-12-31"}},
-                     "settings.listeria_until", id="listeria_until in 9999"),
+        pytest.param({"courses": [], "patient": {"listeria_until": "9999-12-31"}},
+                     "patient.listeria_until", id="listeria_until in 9999"),
+        pytest.param({"courses": [], "patient": {"listeria_until": "1899-12-31"}},
+                     "patient.listeria_until", id="listeria_until before 1900"),
     ],
 )
 def test_dates_out_of_range_are_refused_naming_the_field(doc, field):
@@ -491,10 +537,10 @@ def test_dates_out_of_range_are_refused_naming_the_field(doc, field):
 
 def test_dates_at_the_ends_of_the_range_are_accepted():
     doc = {
-        "patient": {"sex": "female", "pregnancies": [{"reported_on": "1900-01-01", "ended_on": "2100-12-31"}]},
+        "patient": {"sex": "female", "pregnancies": [{"reported_on": "1900-01-01", "ended_on": "2100-12-31"}],
+                    "listeria_until": "2100-12-31"},
         "courses": [{"infusions": ["1900-01-01"]}, {"infusions": ["2100-12-31"]}],
         "labs": [lab(taken_on="1900-01-01"), lab(taken_on="2100-12-31")],
-        "settings": {"listeria_until": "2100-12-31"},
     }
     assert timeline_document(doc, CONTENT)["monitoring_ends"] == "2104-12-31"
 

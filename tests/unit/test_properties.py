@@ -47,23 +47,29 @@ def course_dates(draw, start: date, infusions: int) -> list[date]:
 @st.composite
 def histories(draw, max_courses: int = 4):
     first = draw(st.dates(min_value=date(2015, 1, 1), max_value=date(2032, 12, 31)))
-    courses = [make_course(draw(course_dates(first, 5)))]
+    statuses = st.sampled_from(["given", "planned"])
+    courses = [make_course(draw(course_dates(first, 5)), draw(statuses))]
     for _ in range(draw(st.integers(0, max_courses - 1))):
-        gap = draw(st.integers(365, 700))
-        courses.append(make_course(draw(course_dates(courses[-1].last + timedelta(days=gap), 3))))
+        # Sometimes too soon (CLINICAL.md 2.3 course.too_soon): a planned course may be.
+        gap = draw(st.integers(300, 700))
+        courses.append(make_course(draw(course_dates(courses[-1].last + timedelta(days=gap), 3)), draw(statuses)))
     courses = check_courses(courses)
     sex = draw(st.sampled_from(["female", "male", "other"]))
+    # Childbearing potential and pregnancies whatever the sex field says (CLINICAL.md 1, v2).
+    childbearing = draw(st.booleans())
     pregnancies = ()
-    if sex == "female" and draw(st.booleans()):
+    if childbearing and draw(st.booleans()):
         reported = first + timedelta(days=draw(st.integers(0, 2000)))
         ended = draw(st.none() | st.just(reported + timedelta(days=draw(st.integers(0, 300)))))
         pregnancies = (Pregnancy(reported, ended),)
     patient = Patient(
         sex=sex,
-        childbearing_potential=sex == "female" and draw(st.booleans()),
+        childbearing_potential=childbearing,
         breastfeeding=draw(st.booleans()),
         pregnancies=pregnancies,
         baseline={"platelets": draw(st.integers(120, 400)), "creatinine": draw(st.integers(40, 120))},
+        cervical_screening=draw(st.none() | st.booleans()),
+        listeria_until=draw(st.none() | st.dates(min_value=first, max_value=first + timedelta(days=1500))),
     )
     labs = []
     for _ in range(draw(st.integers(0, 30))):
@@ -82,8 +88,8 @@ def histories(draw, max_courses: int = 4):
             "antihistamine": draw(st.booleans()),
             "skin_yearly": draw(st.booleans()),
             "mri_yearly": draw(st.booleans()),
-            "listeria_until": draw(st.none() | st.dates(min_value=first, max_value=first + timedelta(days=1500))
-                                   .map(date.isoformat)),
+            "herpes_prophylaxis_drug": draw(st.sampled_from(["aciclovir", "valaciclovir"])),
+            "cd4_before_next_course": draw(st.booleans()),
         },
         CONTENT,
     )
@@ -115,10 +121,33 @@ def test_same_input_same_output(history):
 
 
 @given(histories())
-def test_no_item_starts_more_than_30_days_before_the_first_infusion(history):
+def test_no_item_starts_more_than_90_days_before_the_first_infusion(history):
+    """CLINICAL.md 2.1 appt.pre_course_workup (v2): the earliest item opens F_1 - 90 days."""
     patient, courses, labs, settings = history
-    earliest = courses[0].first - timedelta(days=30)
+    earliest = courses[0].first - timedelta(days=90)
     assert all(item.date >= earliest for item in timeline(*history, CONTENT).items)
+
+
+@given(histories())
+def test_warnings_are_on_planned_courses_only(history):
+    """CLINICAL.md 2.3 (v2): a warning names a planned course; given courses never warn."""
+    patient, courses, labs, settings = history
+    for warning in timeline(*history, CONTENT).warnings:
+        assert courses[warning.course - 1].status == "planned", warning
+
+
+@given(histories())
+def test_blocks_cover_every_infusion(history):
+    """CLINICAL.md 2.1 diet.bland and safety.post_infusion (v2: per block): every
+    infusion day is in one bland-diet window of its course, and the windows of a
+    course do not overlap."""
+    patient, courses, labs, settings = history
+    items = timeline(*history, CONTENT).items
+    for k, course in enumerate(courses, 1):
+        bland = sorted((i.start, i.end) for i in items if i.code == "diet.bland" and i.course == k)
+        for day in course.infusions:
+            assert sum(start <= day <= end for start, end in bland) == 1, (day, bland)
+        assert (bland[0][0], bland[-1][1]) == (course.first, course.last)
 
 
 @given(histories(max_courses=3), st.integers(365, 800), st.sampled_from([3, 5]))
@@ -130,12 +159,14 @@ def test_a_later_course_never_shortens_monitoring_or_removes_a_past_item(history
     after = timeline(patient, longer, labs, settings, CONTENT)
 
     assert after.monitoring_ends > before.monitoring_ends
-    # "Past": over before the new course's work-up window opens (F_new - 30 days).
-    past = start - timedelta(days=30)
+    # "Past": over before the new course's work-up window opens (F_new - 90 days,
+    # CLINICAL.md 2.1 appt.pre_course_workup (v2)), and not the listeria window the
+    # patient's listeria_until extends (that follows her latest course, 2.1 (v2)).
+    past = start - timedelta(days=90)
     after_items = set(after.items)
     for item in before.items:
         finished = item.due if item.due is not None else item.end
-        if finished is not None and finished < past:
+        if finished is not None and finished < past and item.code != "diet.listeria":
             assert item in after_items, item
     # Every monthly series now reaches the new end of monitoring.
     last_cbc = max(item.due for item in after.items if item.code == "checklist.monthly")
@@ -190,10 +221,13 @@ def accepted_documents(draw, dates: st.SearchStrategy[date] | None = None) -> di
     courses = [{"infusions": [d.isoformat() for d in draw(st.permutations(run))],
                 "status": draw(st.sampled_from(["given", "planned"]))} for run in runs]
     sex = draw(st.sampled_from(["female", "male", "other"]))
+    listeria = draw(st.none() | dates)
     patient = {"sex": sex, "timezone": draw(st.sampled_from(ZONES)),
-               "childbearing_potential": sex == "female" and draw(st.booleans()),
+               "childbearing_potential": draw(st.booleans()),
+               "cervical_screening": draw(st.none() | st.booleans()),
+               "listeria_until": None if listeria is None else listeria.isoformat(),
                "baseline": {"platelets": draw(st.integers(0, 900)), "creatinine": draw(st.integers(1, 900))}}
-    if sex == "female":
+    if draw(st.booleans()):
         pregnancies = []
         for reported in draw(st.lists(dates, max_size=3)):
             ended = draw(st.none() | dates.filter(lambda d, r=reported: d >= r))
@@ -208,9 +242,8 @@ def accepted_documents(draw, dates: st.SearchStrategy[date] | None = None) -> di
         else:
             value = draw(st.sampled_from(["positive", "negative"]))
         labs.append({"analyte": analyte, "value": value, "taken_on": draw(dates).isoformat()})
-    listeria = draw(st.none() | dates)
     settings = {"aciclovir_duration": draw(st.sampled_from(["1 month", "2 months", "until_cd4"])),
-                "listeria_until": None if listeria is None else listeria.isoformat()}
+                "herpes_prophylaxis_drug": draw(st.sampled_from(["aciclovir", "valaciclovir"]))}
     return {"patient": patient, "courses": courses, "labs": labs, "settings": settings}
 
 

@@ -25,6 +25,7 @@ ALL_CODES = {
     "contraception", "breastfeeding.pause", "vaccine.live_avoid",
     "lab.cbc", "lab.creatinine", "lab.urinalysis", "lab.lft", "lab.tsh",
     "checklist.monthly", "screen.hpv", "screen.skin", "imaging.mri", "vaccine.flu",
+    "lab.pregnancy_test", "appt.monitoring_end",  # (v2)
 }
 
 
@@ -105,8 +106,8 @@ COURSE_WINDOWS = [
                  [("2026-01-05", "2026-01-09"), ("2027-01-11", "2027-01-13")],
                  id="CLINICAL 2.1 diet.bland: F_k to L_k"),
     pytest.param("med.aciclovir",
-                 [("2026-01-05", "2026-02-05"), ("2027-01-11", "2027-02-11")],
-                 id="CLINICAL 2.1 med.aciclovir: F_k to F_k + 1 month (default)"),
+                 [("2026-01-05", "2026-02-09"), ("2027-01-11", "2027-02-13")],
+                 id="CLINICAL.md 2.1 med.aciclovir (v2): F_k to L_k + 1 month (default)"),
     pytest.param("med.antihistamine",
                  [("2026-01-10", "2026-01-16"), ("2027-01-14", "2027-01-20")],
                  id="CLINICAL 2.1 med.antihistamine: L_k + 1 day to L_k + 7 days"),
@@ -114,8 +115,8 @@ COURSE_WINDOWS = [
                  [("2026-01-05", "2026-01-12"), ("2027-01-11", "2027-01-16")],
                  id="CLINICAL 2.1 safety.post_infusion: F_k to L_k + 3 days"),
     pytest.param("appt.pre_course_workup",
-                 [("2025-12-06", "2026-01-04"), ("2026-12-12", "2027-01-10")],
-                 id="CLINICAL 2.1 appt.pre_course_workup: F_k - 30 days to F_k - 1 day"),
+                 [("2025-10-07", "2026-01-04"), ("2026-10-13", "2027-01-10")],
+                 id="CLINICAL.md 2.1 appt.pre_course_workup (v2): F_k - 90 days to F_k - 1 day"),
     pytest.param("contraception",
                  [("2026-01-05", "2026-05-09"), ("2027-01-11", "2027-05-13")],
                  id="CLINICAL 2.1 contraception: F_k to L_k + 4 months"),
@@ -123,8 +124,8 @@ COURSE_WINDOWS = [
                  [("2026-01-05", "2026-05-09"), ("2027-01-11", "2027-05-13")],
                  id="CLINICAL 2.1 breastfeeding.pause: F_k to L_k + 4 months"),
     pytest.param("vaccine.live_avoid",
-                 [("2026-01-09", None), ("2027-01-13", None)],
-                 id="CLINICAL 2.1 vaccine.live_avoid: L_k, open end without CD4"),
+                 [("2025-11-24", None), ("2026-11-30", None)],
+                 id="CLINICAL.md 2.1 vaccine.live_avoid (v2): F_k - 42 days, open end without CD4"),
 ]
 
 
@@ -146,14 +147,25 @@ def test_post_course_review_is_due_l_k_plus_28_days():
 # --- who each item applies to -------------------------------------------------------
 
 APPLIES_TO = [
-    # CLINICAL 2.1 contraception: women (sex female) with childbearing potential
+    # CLINICAL.md 2.1 contraception (v2: who): childbearing potential, whatever the sex field says
     pytest.param("contraception", {"sex": "female", "childbearing_potential": True}, True,
                  id="contraception: female with childbearing potential"),
     pytest.param("contraception", {"sex": "female"}, False,
                  id="contraception: female without childbearing potential"),
-    pytest.param("contraception", {"sex": "other", "childbearing_potential": True}, False,
-                 id="contraception: sex other, childbearing potential"),
+    pytest.param("contraception", {"sex": "other", "childbearing_potential": True}, True,
+                 id="CLINICAL.md 2.1 contraception (v2): sex other with childbearing potential"),
+    pytest.param("contraception", {"sex": "male", "childbearing_potential": True}, True,
+                 id="CLINICAL.md 2.1 contraception (v2): sex male with childbearing potential"),
+    pytest.param("contraception", {"sex": "other"}, False, id="contraception: sex other, no potential"),
     pytest.param("contraception", {"sex": "male"}, False, id="contraception: male"),
+    # CLINICAL.md 2.1 lab.pregnancy_test (v2): childbearing potential
+    pytest.param("lab.pregnancy_test", {"sex": "female", "childbearing_potential": True}, True,
+                 id="CLINICAL.md 2.1 lab.pregnancy_test (v2): female with childbearing potential"),
+    pytest.param("lab.pregnancy_test", {"sex": "other", "childbearing_potential": True}, True,
+                 id="CLINICAL.md 2.1 lab.pregnancy_test (v2): sex other with childbearing potential"),
+    pytest.param("lab.pregnancy_test", {"sex": "female"}, False,
+                 id="CLINICAL.md 2.1 lab.pregnancy_test (v2): female without childbearing potential"),
+    pytest.param("lab.pregnancy_test", {"sex": "male"}, False, id="lab.pregnancy_test: male"),
     # CLINICAL 2.1 breastfeeding.pause: breastfeeding
     pytest.param("breastfeeding.pause", {"sex": "female", "breastfeeding": True}, True,
                  id="breastfeeding.pause: breastfeeding"),
@@ -161,11 +173,19 @@ APPLIES_TO = [
                  id="breastfeeding.pause: sex other, breastfeeding"),
     pytest.param("breastfeeding.pause", {"sex": "female", "childbearing_potential": True},
                  False, id="breastfeeding.pause: not breastfeeding"),
-    # CLINICAL 2.2 screen.hpv: women (sex female)
-    pytest.param("screen.hpv", {"sex": "female"}, True, id="screen.hpv: female"),
-    pytest.param("screen.hpv", {"sex": "male"}, False, id="screen.hpv: male"),
-    pytest.param("screen.hpv", {"sex": "other"}, False, id="screen.hpv: other"),
+    # CLINICAL.md 2.2 screen.hpv (v2: who): the cervical screening attribute, by default sex female
+    pytest.param("screen.hpv", {"sex": "female"}, True, id="screen.hpv: female (default true)"),
+    pytest.param("screen.hpv", {"sex": "male"}, False, id="screen.hpv: male (default false)"),
+    pytest.param("screen.hpv", {"sex": "other"}, False, id="screen.hpv: other (default false)"),
     pytest.param("screen.hpv", {}, False, id="screen.hpv: sex left out (other)"),
+    pytest.param("screen.hpv", {"sex": "female", "cervical_screening": False}, False,
+                 id="CLINICAL.md 2.2 screen.hpv (v2): female, cervical screening false"),
+    pytest.param("screen.hpv", {"sex": "other", "cervical_screening": True}, True,
+                 id="CLINICAL.md 2.2 screen.hpv (v2): sex other, cervical screening true"),
+    pytest.param("screen.hpv", {"sex": "male", "cervical_screening": True}, True,
+                 id="CLINICAL.md 2.2 screen.hpv (v2): sex male, cervical screening true"),
+    pytest.param("screen.hpv", {"sex": "female", "cervical_screening": None}, True,
+                 id="CLINICAL.md 2.2 screen.hpv (v2): female, cervical screening null is the default"),
 ]
 
 
@@ -178,10 +198,10 @@ def test_who_an_item_applies_to(code, patient, applies):
 @pytest.mark.parametrize(
     ("patient", "expected"),
     [
-        pytest.param(EVERYONE, ALL_CODES, id="female, childbearing, breastfeeding: all 20 codes"),
+        pytest.param(EVERYONE, ALL_CODES, id="female, childbearing, breastfeeding: all 22 codes"),
         pytest.param({"sex": "male"},
-                     ALL_CODES - {"contraception", "breastfeeding.pause", "screen.hpv"},
-                     id="male: everything but contraception, breastfeeding, hpv"),
+                     ALL_CODES - {"contraception", "breastfeeding.pause", "screen.hpv", "lab.pregnancy_test"},
+                     id="male: everything but contraception, breastfeeding, hpv, pregnancy test"),
     ],
 )
 def test_codes_produced(patient, expected):
@@ -197,10 +217,10 @@ MONTH_END_COURSE_ITEMS = [
                  id="listeria: L 31 Jan 2028 (leap) + 1 month = 29 Feb"),
     pytest.param(consecutive("2028-02-25", 5), "diet.listeria", ("2028-02-11", "2028-03-29"),
                  id="listeria: L 29 Feb 2028 + 1 month = 29 Mar"),
-    pytest.param(consecutive("2027-01-31", 3), "med.aciclovir", ("2027-01-31", "2027-02-28"),
-                 id="aciclovir: F 31 Jan 2027 + 1 month = 28 Feb"),
-    pytest.param(consecutive("2028-01-31", 3), "med.aciclovir", ("2028-01-31", "2028-02-29"),
-                 id="aciclovir: F 31 Jan 2028 + 1 month = 29 Feb"),
+    pytest.param(consecutive("2027-01-29", 3), "med.aciclovir", ("2027-01-29", "2027-02-28"),
+                 id="aciclovir (v2): L 31 Jan 2027 + 1 month = 28 Feb"),
+    pytest.param(consecutive("2028-01-29", 3), "med.aciclovir", ("2028-01-29", "2028-02-29"),
+                 id="aciclovir (v2): L 31 Jan 2028 + 1 month = 29 Feb"),
     pytest.param(consecutive("2027-01-27", 5), "contraception", ("2027-01-27", "2027-05-31"),
                  id="contraception: L 31 Jan + 4 months = 31 May"),
     pytest.param(consecutive("2026-10-27", 5), "contraception", ("2026-10-27", "2027-02-28"),
@@ -208,11 +228,11 @@ MONTH_END_COURSE_ITEMS = [
     pytest.param(consecutive("2027-10-27", 5), "breastfeeding.pause", ("2027-10-27", "2028-02-29"),
                  id="breastfeeding.pause: L 31 Oct 2027 + 4 months = 29 Feb 2028"),
     pytest.param(consecutive("2027-03-01", 3), "appt.pre_course_workup",
-                 ("2027-01-30", "2027-02-28"),
-                 id="workup: F 1 Mar 2027 - 30 days = 30 Jan, -1 day = 28 Feb"),
+                 ("2026-12-01", "2027-02-28"),
+                 id="workup (v2): F 1 Mar 2027 - 90 days = 1 Dec 2026, -1 day = 28 Feb"),
     pytest.param(consecutive("2028-03-01", 3), "appt.pre_course_workup",
-                 ("2028-01-31", "2028-02-29"),
-                 id="workup: F 1 Mar 2028 (leap) - 30 days = 31 Jan, -1 day = 29 Feb"),
+                 ("2027-12-02", "2028-02-29"),
+                 id="workup (v2): F 1 Mar 2028 (leap) - 90 days = 2 Dec 2027, -1 day = 29 Feb"),
     pytest.param(consecutive("2027-02-23", 3), "med.antihistamine", ("2027-02-26", "2027-03-04"),
                  id="antihistamine: L 25 Feb 2027, +1..+7 days"),
     pytest.param(consecutive("2028-02-23", 3), "med.antihistamine", ("2028-02-26", "2028-03-03"),
@@ -298,21 +318,27 @@ def test_monthly_grid_length_at_month_end(infusions, count, last):
 INTERRUPTED = ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-23", "2026-03-24"]
 
 INTERRUPTED_ITEMS = [
-    pytest.param("diet.listeria", ("2026-02-16", "2026-04-24"), id="listeria: F-14d, L+1 month"),
-    pytest.param("diet.bland", ("2026-03-02", "2026-03-24"), id="bland: F to L"),
-    pytest.param("med.aciclovir", ("2026-03-02", "2026-04-02"), id="aciclovir: F to F+1 month"),
-    pytest.param("med.antihistamine", ("2026-03-25", "2026-03-31"), id="antihistamine: L+1..L+7"),
-    pytest.param("safety.post_infusion", ("2026-03-02", "2026-03-27"), id="safety: F to L+3"),
-    pytest.param("appt.pre_course_workup", ("2026-01-31", "2026-03-01"),
-                 id="workup: F-30 to F-1"),
-    pytest.param("contraception", ("2026-03-02", "2026-07-24"), id="contraception: F to L+4m"),
-    pytest.param("vaccine.live_avoid", ("2026-03-24", None), id="live_avoid: from L"),
+    pytest.param("diet.listeria", [("2026-02-16", "2026-04-24")], id="listeria: F-14d, L+1 month"),
+    pytest.param("diet.bland", [("2026-03-02", "2026-03-04"), ("2026-03-23", "2026-03-24")],
+                 id="CLINICAL.md 2.1 diet.bland (v2: per block): each block B_start to B_end"),
+    pytest.param("med.aciclovir", [("2026-03-02", "2026-04-24")],
+                 id="CLINICAL.md 2.1 med.aciclovir (v2): interrupted course, F to L + 1 month"),
+    pytest.param("med.antihistamine", [("2026-03-25", "2026-03-31")], id="antihistamine: L+1..L+7"),
+    pytest.param("safety.post_infusion", [("2026-03-02", "2026-03-07"), ("2026-03-23", "2026-03-27")],
+                 id="CLINICAL.md 2.1 safety.post_infusion (v2: per block): B_start to B_end + 3 days"),
+    pytest.param("appt.pre_course_workup", [("2025-12-02", "2026-03-01")],
+                 id="CLINICAL.md 2.1 appt.pre_course_workup (v2): F-90 to F-1"),
+    pytest.param("contraception", [("2026-03-02", "2026-07-24")], id="contraception: F to L+4m"),
+    pytest.param("vaccine.live_avoid", [("2026-01-19", None)],
+                 id="CLINICAL.md 2.1 vaccine.live_avoid (v2): from F - 42 days"),
 ]
 
 
 @pytest.mark.parametrize(("code", "expected"), INTERRUPTED_ITEMS)
 def test_interrupted_course_uses_first_and_last_infusion(code, expected):
-    assert windows(run([INTERRUPTED], patient=EVERYONE), code) == [expected]
+    out = run([INTERRUPTED], patient=EVERYONE)
+    assert windows(out, code) == expected
+    assert {item["course"] for item in of(out, code)} == {1}
 
 
 def test_interrupted_course_review_grid_and_monitoring_end():
@@ -326,7 +352,7 @@ def test_infusions_given_out_of_order_are_sorted():
     shuffled = ["2026-01-09", "2026-01-05", "2026-01-07", "2026-01-06", "2026-01-08"]
     assert run([shuffled], patient=EVERYONE) == run([C1], patient=EVERYONE)
     out = run([["2026-03-24", "2026-03-02", "2026-03-23", "2026-03-04", "2026-03-03"]])
-    assert windows(out, "diet.bland") == [("2026-03-02", "2026-03-24")]
+    assert windows(out, "diet.bland") == [("2026-03-02", "2026-03-04"), ("2026-03-23", "2026-03-24")]
 
 
 def test_courses_given_out_of_order_are_numbered_by_date():
@@ -687,45 +713,60 @@ def test_flu_windows(courses, expected):
 
 # --- site settings (CLINICAL 1a) --------------------------------------------------------
 
+# CLINICAL.md 1a aciclovir_duration (v2): counted from L_k. C1: L_1 = 2026-01-09
+# (+1 month 9 Feb, +2 months 9 Mar); C2: L_2 = 2027-01-13.
 ACICLOVIR = [
-    pytest.param({}, [C1], [], [("2026-01-05", "2026-02-05")], id="default 1 month"),
+    pytest.param({}, [C1], [], [("2026-01-05", "2026-02-09")], id="default 1 month: L_k + 1 month"),
     pytest.param({"aciclovir_duration": "1 month"}, [C1, C2], [],
-                 [("2026-01-05", "2026-02-05"), ("2027-01-11", "2027-02-11")],
+                 [("2026-01-05", "2026-02-09"), ("2027-01-11", "2027-02-13")],
                  id="1 month, two courses"),
     pytest.param({"aciclovir_duration": "2 months"}, [C1, C2], [],
-                 [("2026-01-05", "2026-03-05"), ("2027-01-11", "2027-03-11")],
-                 id="2 months: F_k + 2 months"),
-    pytest.param({"aciclovir_duration": "2 months"}, [consecutive("2028-01-31", 3)], [],
-                 [("2028-01-31", "2028-03-31")], id="2 months: 31 Jan + 2 months = 31 Mar"),
-    pytest.param({"aciclovir_duration": "2 months"}, [consecutive("2027-12-31", 3)], [],
-                 [("2027-12-31", "2028-02-29")], id="2 months: 31 Dec 2027 + 2 months = 29 Feb"),
+                 [("2026-01-05", "2026-03-09"), ("2027-01-11", "2027-03-13")],
+                 id="2 months: L_k + 2 months"),
+    pytest.param({"aciclovir_duration": "2 months"}, [consecutive("2028-01-29", 3)], [],
+                 [("2028-01-29", "2028-03-31")], id="2 months: L 31 Jan + 2 months = 31 Mar"),
+    pytest.param({"aciclovir_duration": "2 months"}, [consecutive("2027-12-29", 3)], [],
+                 [("2027-12-29", "2028-02-29")], id="2 months: L 31 Dec 2027 + 2 months = 29 Feb"),
+    pytest.param({"aciclovir_duration": "2 months"}, [INTERRUPTED], [],
+                 [("2026-03-02", "2026-05-24")], id="2 months, interrupted course: L 24 Mar + 2 months"),
     pytest.param({"aciclovir_duration": "until_cd4"}, [C1], [],
                  [("2026-01-05", None)], id="until_cd4: no CD4 result, end null"),
     pytest.param({"aciclovir_duration": "until_cd4"}, [C1],
                  [("cd4", 150, "2026-02-01"), ("cd4", 250, "2026-03-01")],
-                 [("2026-01-05", "2026-03-01")], id="until_cd4: first CD4 >= 200 closes it"),
+                 [("2026-01-05", "2026-03-09")],
+                 id="CLINICAL.md 1a until_cd4 (v2): CD4 >= 200 before L_k + 2 months: the later, L_k + 2 months"),
+    pytest.param({"aciclovir_duration": "until_cd4"}, [C1], [("cd4", 250, "2026-04-15")],
+                 [("2026-01-05", "2026-04-15")],
+                 id="CLINICAL.md 1a until_cd4 (v2): CD4 >= 200 after L_k + 2 months: the later, its date"),
+    pytest.param({"aciclovir_duration": "until_cd4"}, [C1], [("cd4", 250, "2026-03-09")],
+                 [("2026-01-05", "2026-03-09")], id="until_cd4: CD4 on L_k + 2 months"),
     pytest.param({"aciclovir_duration": "until_cd4"}, [C1],
-                 [("cd4", 200, "2026-02-15"), ("cd4", 300, "2026-03-01")],
-                 [("2026-01-05", "2026-02-15")], id="until_cd4: CD4 exactly 200 closes it"),
-    pytest.param({"aciclovir_duration": "until_cd4"}, [C1], [("cd4", 199, "2026-02-15")],
+                 [("cd4", 200, "2026-04-01"), ("cd4", 300, "2026-05-01")],
+                 [("2026-01-05", "2026-04-01")], id="until_cd4: CD4 exactly 200 closes it"),
+    pytest.param({"aciclovir_duration": "until_cd4"}, [C1], [("cd4", 199, "2026-04-15")],
                  [("2026-01-05", None)], id="until_cd4: CD4 199 does not"),
     pytest.param({"aciclovir_duration": "until_cd4"}, [C1], [("cd4", 400, "2026-01-04")],
                  [("2026-01-05", None)], id="until_cd4: CD4 taken the day before F_k ignored"),
-    pytest.param({"aciclovir_duration": "until_cd4"}, [C1], [("cd4", 250, "2026-01-05")],
-                 [("2026-01-05", "2026-01-05")], id="until_cd4: CD4 taken on F_k counts"),
+    pytest.param({"aciclovir_duration": "until_cd4"}, [C1], [("cd4", 250, "2026-01-09")],
+                 [("2026-01-05", None)], id="until_cd4 (v2): CD4 taken on L_k does not count (after L_k)"),
+    pytest.param({"aciclovir_duration": "until_cd4"}, [C1], [("cd4", 250, "2026-01-10")],
+                 [("2026-01-05", "2026-03-09")], id="until_cd4 (v2): CD4 the day after L_k counts"),
+    pytest.param({"aciclovir_duration": "until_cd4"}, [INTERRUPTED], [("cd4", 300, "2026-03-10")],
+                 [("2026-03-02", None)],
+                 id="until_cd4 (v2): a CD4 between the blocks of an interrupted course does not count"),
     pytest.param({"aciclovir_duration": "until_cd4"}, [C1, C2],
-                 [("cd4", 300, "2026-03-01"), ("cd4", 300, "2027-02-20")],
-                 [("2026-01-05", "2026-03-01"), ("2027-01-11", "2027-02-20")],
-                 id="until_cd4: each course closed by its own first result from F_k"),
-    pytest.param({"aciclovir_duration": "until_cd4"}, [C1, C2], [("cd4", 300, "2026-03-01")],
-                 [("2026-01-05", "2026-03-01"), ("2027-01-11", None)],
-                 id="until_cd4: a result before F_2 does not close course 2"),
+                 [("cd4", 300, "2026-05-01"), ("cd4", 300, "2027-04-20")],
+                 [("2026-01-05", "2026-05-01"), ("2027-01-11", "2027-04-20")],
+                 id="until_cd4: each course closed by its own first result after L_k"),
+    pytest.param({"aciclovir_duration": "until_cd4"}, [C1, C2], [("cd4", 300, "2026-05-01")],
+                 [("2026-01-05", "2026-05-01"), ("2027-01-11", None)],
+                 id="until_cd4: a result before L_2 does not close course 2"),
 ]
 
 
 @pytest.mark.parametrize(("settings", "courses", "labs", "expected"), ACICLOVIR)
 def test_aciclovir_duration(settings, courses, labs, expected):
-    # CLINICAL 1a aciclovir_duration; 2.1 med.aciclovir
+    # CLINICAL.md 1a aciclovir_duration (v2); 2.1 med.aciclovir (v2)
     assert windows(run(courses, labs=labs, settings=settings), "med.aciclovir") == expected
 
 
@@ -745,30 +786,44 @@ def test_switches(setting, code):
     assert [i for i in on["items"] if i["code"] != code] == off["items"]
 
 
+# CLINICAL.md 2.1 diet.listeria (v2): the patient's listeria_until gives the window of
+# her latest course (by F_k, given or planned) a later end.
 # C1 listeria 2025-12-22..2026-02-09, C2 listeria 2026-12-28..2027-02-13
+ONE_C1 = [("2025-12-22", "2026-02-09")]
+BOTH = [("2025-12-22", "2026-02-09"), ("2026-12-28", "2027-02-13")]
 LISTERIA_UNTIL = [
-    pytest.param(None, [("2025-12-22", "2026-02-09"), ("2026-12-28", "2027-02-13")],
-                 id="unset"),
-    pytest.param("2026-06-30", [("2025-12-22", "2026-06-30"), ("2026-12-28", "2027-02-13")],
-                 id="30 Jun 2026: extends course 1, the last started by then"),
-    pytest.param("2026-02-01", [("2025-12-22", "2026-02-09"), ("2026-12-28", "2027-02-13")],
-                 id="earlier than the computed end: no change"),
-    pytest.param("2026-02-10", [("2025-12-22", "2026-02-10"), ("2026-12-28", "2027-02-13")],
+    pytest.param([C1, C2], None, BOTH, id="unset"),
+    pytest.param([C1], "2026-06-30", [("2025-12-22", "2026-06-30")],
+                 id="CLINICAL.md 2.1 diet.listeria (v2): one course, extended to the patient's date"),
+    pytest.param([C1], "2026-02-01", ONE_C1, id="earlier than the computed end: no change"),
+    pytest.param([C1], "2026-02-10", [("2025-12-22", "2026-02-10")],
                  id="one day after the computed end: extends by a day"),
-    pytest.param("2026-12-28", [("2025-12-22", "2026-02-09"), ("2026-12-28", "2027-02-13")],
-                 id="on course 2's listeria start: course 2 is current, its end is later"),
-    pytest.param("2027-06-01", [("2025-12-22", "2026-02-09"), ("2026-12-28", "2027-06-01")],
+    pytest.param([C1], "2025-12-01", ONE_C1, id="before the window started: no change"),
+    pytest.param([C1, C2], "2026-06-30", BOTH,
+                 id="CLINICAL.md 2.1 diet.listeria (v2): an earlier course's window is never extended"),
+    pytest.param([C1, C2], "2027-02-14", [BOTH[0], ("2026-12-28", "2027-02-14")],
+                 id="CLINICAL.md 2.1 diet.listeria (v2): the latest course's window, by a day"),
+    pytest.param([C1, C2], "2027-06-01", [BOTH[0], ("2026-12-28", "2027-06-01")],
                  id="1 Jun 2027: extends course 2 only"),
-    pytest.param("2025-12-01", [("2025-12-22", "2026-02-09"), ("2026-12-28", "2027-02-13")],
-                 id="before any window started: no change"),
+    pytest.param([C1, {"infusions": C2, "status": "planned"}], "2026-06-30", BOTH,
+                 id="CLINICAL.md 2.1 diet.listeria (v2): a planned course is the latest course too"),
+    pytest.param([C1, {"infusions": C2, "status": "planned"}], "2027-03-01",
+                 [BOTH[0], ("2026-12-28", "2027-03-01")], id="planned latest course extended"),
 ]
 
 
-@pytest.mark.parametrize(("until", "expected"), LISTERIA_UNTIL)
-def test_listeria_until(until, expected):
-    # CLINICAL 1a listeria_until: a later end for the current diet.listeria window
-    settings = {} if until is None else {"listeria_until": until}
-    assert windows(run([C1, C2], settings=settings), "diet.listeria") == expected
+@pytest.mark.parametrize(("courses", "until", "expected"), LISTERIA_UNTIL)
+def test_listeria_until(courses, until, expected):
+    patient = {} if until is None else {"listeria_until": until}
+    assert windows(run(courses, patient=patient), "diet.listeria") == expected
+
+
+def test_listeria_until_is_per_patient_not_a_site_setting():
+    """CLINICAL.md 1a (v2): v1's listeria_until site setting is gone."""
+    from server.engine.errors import InputError
+    with pytest.raises(InputError) as caught:
+        run([C1], settings={"listeria_until": "2026-06-30"})
+    assert caught.value.field == "settings.listeria_until"
 
 
 @pytest.mark.parametrize(
@@ -789,40 +844,48 @@ def test_settings_that_do_not_change_items(settings):
 
 # --- vaccine.live_avoid (CLINICAL 2.1; cd4.recovered of section 4) ------------------------
 
-# C1: L_1 = 2026-01-09, L_1 + 6 months = 2026-07-09
+# CLINICAL.md 2.1 vaccine.live_avoid (v2): F_k - 42 days to the date of the first
+# CD4 > 200 taken on or after L_k + 6 months; open while none.
+# C1: F_1 = 2026-01-05 (- 42 days = 2025-11-24), L_1 = 2026-01-09, L_1 + 6 months = 2026-07-09.
+# C2: F_2 = 2027-01-11 (- 42 days = 2026-11-30), L_2 + 6 months = 2027-07-13.
 LIVE_AVOID = [
-    pytest.param([C1], [], [("2026-01-09", None)], id="no CD4 result: open"),
-    pytest.param([C1], [("cd4", 250, "2026-03-01")], [("2026-01-09", "2026-07-09")],
-                 id="CD4 > 200 before L+6 months: ends L+6 months"),
-    pytest.param([C1], [("cd4", 250, "2026-09-01")], [("2026-01-09", "2026-09-01")],
+    pytest.param([C1], [], [("2025-11-24", None)], id="no CD4 result: open"),
+    pytest.param([C1], [("cd4", 250, "2026-03-01")], [("2025-11-24", None)],
+                 id="CLINICAL.md 2.1 vaccine.live_avoid (v2): CD4 > 200 before L+6 months does not close it"),
+    pytest.param([C1], [("cd4", 250, "2026-07-08")], [("2025-11-24", None)],
+                 id="CLINICAL.md 2.1 vaccine.live_avoid (v2): CD4 > 200 the day before L+6 months does not"),
+    pytest.param([C1], [("cd4", 250, "2026-07-09")], [("2025-11-24", "2026-07-09")],
+                 id="CLINICAL.md 2.1 vaccine.live_avoid (v2): CD4 > 200 on L+6 months closes it"),
+    pytest.param([C1], [("cd4", 250, "2026-09-01")], [("2025-11-24", "2026-09-01")],
                  id="CD4 > 200 after L+6 months: ends on the result's date"),
-    pytest.param([C1], [("cd4", 200, "2026-03-01")], [("2026-01-09", None)],
+    pytest.param([C1], [("cd4", 250, "2026-03-01"), ("cd4", 260, "2026-09-01")],
+                 [("2025-11-24", "2026-09-01")],
+                 id="CLINICAL.md 2.1 vaccine.live_avoid (v2): an early recovery, then one after 6 months"),
+    pytest.param([C1], [("cd4", 200, "2026-08-01")], [("2025-11-24", None)],
                  id="CD4 exactly 200 does not close it"),
-    pytest.param([C1], [("cd4", 200, "2026-03-01"), ("cd4", 201, "2026-08-01")],
-                 [("2026-01-09", "2026-08-01")], id="CD4 201 after a 200 closes it"),
-    pytest.param([C1], [("cd4", 250, "2026-01-09")], [("2026-01-09", None)],
-                 id="CD4 taken on L_k does not count"),
-    pytest.param([C1], [("cd4", 250, "2026-01-10")], [("2026-01-09", "2026-07-09")],
-                 id="CD4 taken the day after L_k counts"),
-    pytest.param([C1], [("cd4", 300, "2026-01-06")], [("2026-01-09", None)],
-                 id="CD4 taken during the course (before L_k) does not count"),
+    pytest.param([C1], [("cd4", 200, "2026-08-01"), ("cd4", 201, "2026-09-01")],
+                 [("2025-11-24", "2026-09-01")], id="CD4 201 after a 200 closes it"),
     pytest.param([C1], [("cd4", 150, "2026-08-01"), ("cd4", 250, "2026-11-01")],
-                 [("2026-01-09", "2026-11-01")], id="the first CD4 > 200 counts, not a low one"),
+                 [("2025-11-24", "2026-11-01")], id="the first CD4 > 200 counts, not a low one"),
     pytest.param([C1], [("cd4", 300, "2026-09-01"), ("cd4", 400, "2026-10-01")],
-                 [("2026-01-09", "2026-09-01")], id="the first of two CD4 > 200 results"),
-    pytest.param([consecutive("2026-08-27", 5)], [("cd4", 300, "2026-10-01")],
-                 [("2026-08-31", "2027-02-28")], id="L 31 Aug + 6 months = 28 Feb"),
+                 [("2025-11-24", "2026-09-01")], id="the first of two CD4 > 200 results"),
+    # F 27 Aug 2026 - 42 days = 16 Jul; L 31 Aug + 6 months = 28 Feb 2027
+    pytest.param([consecutive("2026-08-27", 5)], [("cd4", 300, "2027-02-27")],
+                 [("2026-07-16", None)], id="L 31 Aug + 6 months = 28 Feb: 27 Feb is too early"),
+    pytest.param([consecutive("2026-08-27", 5)], [("cd4", 300, "2027-02-28")],
+                 [("2026-07-16", "2027-02-28")], id="L 31 Aug + 6 months = 28 Feb: 28 Feb closes it"),
+    pytest.param([C1, C2], [("cd4", 300, "2026-09-01"), ("cd4", 300, "2027-08-01")],
+                 [("2025-11-24", "2026-09-01"), ("2026-11-30", "2027-08-01")],
+                 id="two courses, each closed by a result 6 months after its own L_k"),
     pytest.param([C1, C2], [("cd4", 300, "2026-09-01"), ("cd4", 300, "2027-03-01")],
-                 [("2026-01-09", "2026-09-01"), ("2027-01-13", "2027-07-13")],
-                 id="two courses, each closed by a result after its own L_k"),
-    pytest.param([C1, C2], [("cd4", 300, "2026-09-01")],
-                 [("2026-01-09", "2026-09-01"), ("2027-01-13", None)],
-                 id="two courses, a result before L_2 leaves course 2 open"),
+                 [("2025-11-24", "2026-09-01"), ("2026-11-30", None)],
+                 id="two courses, a result before L_2 + 6 months leaves course 2 open"),
 ]
 
 
 @pytest.mark.parametrize(("courses", "labs", "expected"), LIVE_AVOID)
 def test_live_vaccine_avoidance(courses, labs, expected):
+    # CLINICAL.md 2.1 vaccine.live_avoid (v2); 4.2 cd4.recovered
     assert windows(run(courses, labs=labs), "vaccine.live_avoid") == expected
 
 
@@ -839,7 +902,7 @@ def test_items_sorted_by_date_then_code():
     ("day", "codes"),
     [
         pytest.param("2026-01-05", ["contraception", "breastfeeding.pause", "diet.bland",
-                                    "med.aciclovir", "safety.post_infusion"],
+                                    "med.aciclovir", "safety.post_infusion", "lab.pregnancy_test"],
                      id="windows starting on F_1"),
         pytest.param("2026-02-05", ["checklist.monthly", "lab.cbc", "lab.creatinine", "lab.lft",
                                     "lab.urinalysis"],

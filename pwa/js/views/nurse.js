@@ -62,6 +62,9 @@ export async function patients() {
         h("td", {}, p.open_flags))))));
 }
 
+// Courses in date order (by first infusion), as the engine numbers them.
+const byDate = (courses) => [...courses].sort((a, b) => [...a.infusions].sort()[0].localeCompare([...b.infusions].sort()[0]));
+
 export async function patient(id) {
   const record = await get(`/patients/${id}`);
   const dates = h("input", { id: "infusions", placeholder: "2027-01-11, 2027-01-12, 2027-01-13" });
@@ -70,7 +73,11 @@ export async function patient(id) {
   const out = h("p", { role: "status" });
   show(h("h1", {}, record.display_name),
     h("p", {}, record.monitoring_ends ? `→ ${formatDate(record.monitoring_ends)}` : ""),
-    h("ul", { class: "items" }, record.courses.map((c, n) => h("li", {}, `${n + 1}: ${c.infusions.map((d) => formatDate(d)).join(", ")} (${t(c.status)})`))),
+    h("ul", { class: "items" }, byDate(record.courses).map((c, n) => h("li", {},
+      `${n + 1}: ${c.infusions.map((d) => formatDate(d)).join(", ")} (${t(c.status)})`,
+      // Warnings on a planned course (CLINICAL.md 2.3), in the nurse's language; k counts courses by date.
+      (record.warnings || []).filter((w) => w.course === n + 1).map((w) => h("div", { class: "warning" },
+        `⚠ ${(state.texts.warnings && state.texts.warnings[w.code] && state.texts.warnings[w.code].text) || w.text}`))))),
     h("section", { class: "card" }, h("h2", {}, t("record_course")),
       h("label", { for: "infusions" }, t("infusions")), dates, h("label", { for: "course-status" }, t("sex") && "Status"), status,
       h("p", {}, h("button", { type: "button", onclick: async () => {

@@ -50,6 +50,7 @@ def test_a_result_in_the_labs_unit_gives_the_advice_at_once_and_can_be_withdrawn
     text = advice.inner_text()
     assert "Emergency" in text and "Platelets are very low" in text and "Call the emergency number now" in text
     assert page.locator("section.advice a[href='tel:112']").count() == 1
+    assert "Platelets 25,000 /µL (= 25 × 10⁹/L)" in text  # what she entered, to catch a typo
     shots(page, "en-labs-emergency-advice")
 
     page.get_by_role("link", name="Back to my results").click()

@@ -40,13 +40,18 @@ export function withUnit(value, unit) {
 }
 
 /** The advice a patient sees at once after a result that raises an urgent or emergency rule. */
-export function labAdviceCard(advice) {
+export function labAdviceCard(advice, flags = []) {
+  const serious = new Set(advice.rules.map((r) => r.rule));
+  // What she entered, so that a typo or a wrong unit is seen at once.
+  const entered = flags.filter((f) => serious.has(f.rule)).map((f) =>
+    h("li", {}, h("strong", {}, state.texts.analytes[f.analyte].name), " ", valueText(f)));
   return h("section", { class: `card advice level-${advice.level}`, role: "alert", "aria-labelledby": "lab-advice-title" },
     h("h2", { id: "lab-advice-title" }, state.texts.levels[advice.level].name, ": ", advice.rules.map((r) => r.title).join(", ")),
     h("p", { class: "advice-text" }, advice.text),
     advice.level === "emergency" ? telLink(advice.emergency_number, t("call_emergency", { number: advice.emergency_number })) : null,
     telLink(advice.phone, t("call_team", { phone: advice.phone })),
-    advice.rules.map((r) => h("p", {}, r.detail)));
+    advice.rules.map((r) => h("p", {}, r.detail)),
+    entered.length ? [h("p", {}, t("you_entered")), h("ul", {}, entered), h("p", { class: "muted" }, t("typo_hint"))] : null);
 }
 
 /** The results of ``pid``, newest first, each with its unit; a result ``mayChange`` allows has

@@ -144,7 +144,7 @@ export async function labs(message) {
     await submitThroughOutbox(`/patients/${pid()}/labs`, { client_id: uuid(), taken_on: date.value, results },
       (answer) => {
         // An urgent or emergency result: the advice at once, before anything else.
-        if (answer.advice) return show(h("h1", {}, t("labs_title")), labAdviceCard(answer.advice),
+        if (answer.advice) return show(h("h1", {}, t("labs_title")), labAdviceCard(answer.advice, answer.flags),
           h("p", {}, h("a", { class: "button secondary", href: "#/labs", onclick: (e) => { e.preventDefault(); labs(); } }, t("back_to_results"))));
         labs(t("result_saved"));
       }, status, button);

@@ -490,6 +490,8 @@ class LabValueIn(Schema):
     value = Field(required=True, allow_none=True, validate=no_control_characters,
                   metadata={"oneOf": [{"type": "number"}, {"type": "string", "enum": ["positive", "negative"]}],
                             "nullable": True})
+    #: the unit of value and range as the lab prints it (CLINICAL.md 4.1); null or absent: the canonical unit
+    unit = Text(allow_none=True, load_default=None, validate=Length(max=20))
     ref_low = StrictNumber(allow_none=True, load_default=None)
     ref_high = StrictNumber(allow_none=True, load_default=None)
 
@@ -505,7 +507,28 @@ class FindingOut(Schema):
     level = String(required=True)
     taken_on = String(required=True)
     analyte = String(required=True)
+    #: in the canonical ``unit`` (absent for positive/negative tests)
     value = Field(required=True, metadata={"oneOf": [{"type": "number"}, {"type": "string"}]})
+    unit = String()
+    #: present when the result was entered in another unit
+    value_as_recorded = Field(**_number_meta())
+    unit_as_recorded = String()
+
+
+class AdviceRuleOut(Schema):
+    rule = String(required=True)
+    title = String(required=True)
+    detail = String(required=True)
+
+
+class LabAdviceOut(Schema):
+    """What the patient sees at once when her result raises an urgent or emergency rule."""
+
+    level = String(required=True)
+    text = String(required=True)
+    phone = String(required=True)
+    emergency_number = String(required=True)
+    rules = List(Nested(AdviceRuleOut), required=True)
 
 
 class LabResultOut(Schema):
@@ -513,6 +536,8 @@ class LabResultOut(Schema):
     taken_on = String(required=True)
     flags = List(Nested(FindingOut), required=True)
     flag_id = Integer(allow_none=True)
+    #: null unless the patient's own result raised an urgent or emergency rule
+    advice = Nested(LabAdviceOut, allow_none=True)
 
 
 class LabQuery(Schema):
@@ -522,15 +547,61 @@ class LabQuery(Schema):
 class LabRowOut(Schema):
     id = Integer(required=True)
     analyte = String(required=True)
+    #: in the canonical ``unit``
     value = Field(allow_none=True, metadata={"oneOf": [{"type": "number"}, {"type": "string"}], "nullable": True})
+    unit = String(allow_none=True)
     ref_low = Field(allow_none=True, **_number_meta(nullable=True))
     ref_high = Field(allow_none=True, **_number_meta(nullable=True))
+    value_as_recorded = Field(allow_none=True, **_number_meta(nullable=True))
+    unit_as_recorded = String(allow_none=True)
     taken_on = String(required=True)
     patient_reported = Boolean(required=True)
+    #: the result this one corrects, if any
+    corrects_id = Integer(allow_none=True)
+
+
+class CorrectedLabRowOut(LabRowOut):
+    """LabRowOut as the answer of its PATCH (a schema class is registered in the spec once)."""
 
 
 class LabListOut(Schema):
     items = List(Nested(LabRowOut), required=True)
+    #: analyte -> the unit the clinic's laboratory prints (site settings lab_unit.*): the form's default
+    usual_units = Dict(keys=String(), values=String(), required=True)
+
+
+class LabCorrectionIn(Schema):
+    """A correction of a recorded result: only the fields sent change; the value
+    and range are in ``unit`` when sent, else in the unit as recorded."""
+
+    reason = Text(multiline=True, required=True, validate=Length(1, 500))
+    value = Field(allow_none=True, validate=no_control_characters,
+                  metadata={"oneOf": [{"type": "number"}, {"type": "string", "enum": ["positive", "negative"]}],
+                            "nullable": True})
+    unit = Text(allow_none=True, validate=Length(max=20))
+    taken_on = LocalDate()
+    ref_low = StrictNumber(allow_none=True)
+    ref_high = StrictNumber(allow_none=True)
+
+    @validates_schema
+    def _reason(self, data, **kwargs):
+        if not data.get("reason", "").strip():
+            raise ValidationError("Say why the result is corrected.", "reason")
+
+
+class LabWithdrawIn(Schema):
+    reason = Text(multiline=True, required=True, validate=Length(1, 500))
+
+    @validates_schema
+    def _reason(self, data, **kwargs):
+        if not data.get("reason", "").strip():
+            raise ValidationError("Say why the result is withdrawn.", "reason")
+
+
+class LabCorrectedOut(Schema):
+    result = Nested(CorrectedLabRowOut, required=True)
+    flags = List(Nested(FindingOut), required=True)
+    flag_id = Integer(allow_none=True)
 
 
 # --- flags ------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 // Interface words in English, Spanish, German and Italian. Clinical text (item
 // titles, questions, advice) comes from content/ through the API instead.
+import { LAB_WORDS } from "./i18n-labs.js";
+
 export const LANGUAGES = { en: "English", es: "Español", de: "Deutsch", it: "Italiano" };
 
 const UI = {
@@ -208,6 +210,8 @@ const UI = {
     minutes: "{n} min", hours: "{n} h", days: "{n} giorni",
   },
 };
+
+for (const [code, words] of Object.entries(LAB_WORDS)) Object.assign(UI[code], words);
 
 let current = "en";
 export function setLanguage(language) { current = UI[language] ? language : "en"; document.documentElement.lang = current; }

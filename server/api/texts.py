@@ -6,6 +6,7 @@ from apiflask.validators import OneOf
 from flask import jsonify
 
 from ..engine.protocol import LANGUAGES
+from ..engine.units import accepted_units
 from . import bp, content
 
 
@@ -33,14 +34,16 @@ def _plain(node):
 @bp.get("/content/texts")
 @bp.input(TextsQuery, location="query", arg_name="query")
 @bp.output(TextsOut)
-@bp.doc(summary="The clinical texts of content/ in one language, with the analytes' units and default ranges "
+@bp.doc(summary="The clinical texts of content/ in one language, with the analytes' units (canonical and accepted) and "
+                "default ranges "
                 "(public: no patient data)", responses=[400])
 def texts(query):
     c = content()
     language = query["lang"]
     t = c.texts[language]
     analytes = {
-        code: {"name": t["analytes"][code], "kind": a.kind, "unit": a.unit, "low": a.low, "high": a.high}
+        code: {"name": t["analytes"][code], "kind": a.kind, "unit": a.unit, "low": a.low, "high": a.high,
+               "units": list(accepted_units(a))}  # canonical first (CLINICAL.md 4.1)
         for code, a in c.analytes.items()
     }
     body = {

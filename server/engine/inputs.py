@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .dates import add_months, parse_date
 from .errors import InputError
 from .protocol import LANGUAGES, Content, check_setting_value
+from .units import convert
 
 SEXES = ("female", "male", "other")
 COURSE_STATUSES = ("given", "planned")
@@ -81,12 +82,18 @@ class Course:
 @dataclass(frozen=True, slots=True)
 class LabResult:
     analyte: str
-    #: a number in the analyte's unit, or "positive"/"negative" for urine tests
+    #: a number in the analyte's canonical unit, or "positive"/"negative" for urine tests
     value: float | str
     taken_on: date
+    #: the lab's own range, in the canonical unit
     ref_low: float | None = None
     ref_high: float | None = None
     patient_reported: bool = False
+    #: the canonical unit (None for positive/negative tests)
+    unit: str | None = None
+    #: the number and unit as recorded (CLINICAL.md 4.1: kept beside the converted ones)
+    value_as_recorded: float | str | None = None
+    unit_as_recorded: str | None = None
 
 
 def _object(value: Any, field: str) -> Mapping[str, Any]:
@@ -264,23 +271,36 @@ def make_lab_result(
     ref_high: Any = None,
     patient_reported: bool = False,
     field: str = "lab",
+    unit: Any = None,
 ) -> LabResult:
-    """A LabResult checked against content/: known analyte, fitting value and range."""
+    """A LabResult checked against content/: known analyte, fitting value, unit and range.
+
+    A number ``value`` (and its range) in ``unit`` is converted to the analyte's
+    canonical unit (None: already in it); an unknown unit, or a value outside
+    the plausible range once converted, is an InputError naming the field
+    (CLINICAL.md 4.1, ``units.convert``).
+    """
     known = content.analytes.get(analyte) if isinstance(analyte, str) else None
     if known is None:
         raise InputError(f"{field}.analyte", f"unknown analyte {analyte!r}")
     if known.kind == "qualitative":
+        if isinstance(value, str) and value.lower() in ("positive", "negative"):
+            value = value.lower()  # CLINICAL.md 4: "in any letter case"
         if value not in ("positive", "negative"):
             raise InputError(f"{field}.value", "expected \"positive\" or \"negative\"")
+        if unit is not None:
+            raise InputError(f"{field}.unit", "a positive/negative test has no unit")
         if ref_low is not None or ref_high is not None:
             raise InputError(f"{field}.ref_low", "a positive/negative test has no reference range")
-        return LabResult(analyte, value, taken_on, None, None, patient_reported)
+        return LabResult(analyte, value, taken_on, None, None, patient_reported, None, value, None)
     number = _number(value, f"{field}.value")
     low = None if ref_low is None else _number(ref_low, f"{field}.ref_low")
     high = None if ref_high is None else _number(ref_high, f"{field}.ref_high")
     if low is not None and high is not None and low > high:
         raise InputError(f"{field}.ref_low", "is above ref_high")
-    return LabResult(analyte, number, taken_on, low, high, patient_reported)
+    converted = convert(known, number, unit, low, high, field)
+    return LabResult(analyte, converted.value, taken_on, converted.ref_low, converted.ref_high, patient_reported,
+                     converted.unit, converted.value_as_recorded, converted.unit_as_recorded)
 
 
 def parse_labs(doc: Any, content: Content, field: str = "labs") -> tuple[LabResult, ...]:
@@ -289,7 +309,7 @@ def parse_labs(doc: Any, content: Content, field: str = "labs") -> tuple[LabResu
         where = f"{field}[{index}]"
         raw = _object(raw, where)
         _no_unknown(
-            raw, ("analyte", "value", "taken_on", "ref_low", "ref_high", "patient_reported"), where
+            raw, ("analyte", "value", "unit", "taken_on", "ref_low", "ref_high", "patient_reported"), where
         )
         for required in ("analyte", "value", "taken_on"):
             if required not in raw:
@@ -304,6 +324,7 @@ def parse_labs(doc: Any, content: Content, field: str = "labs") -> tuple[LabResu
                 raw.get("ref_high"),
                 _bool(raw.get("patient_reported", False), f"{where}.patient_reported"),
                 where,
+                raw.get("unit"),
             )
         )
     # Date order, keeping the given order within a day: rules that follow a

@@ -14,13 +14,20 @@ from .protocol import Content, LabTest
 
 
 class Finding(NamedTuple):
-    """A lab rule fired by one result. Level "none" findings raise no flag."""
+    """A lab rule fired by one result. Level "none" findings raise no flag.
+
+    ``value`` is in the canonical ``unit``; the value and unit as recorded
+    are those the person entered (the same when entered in the canonical unit).
+    """
 
     rule: str
     level: str
     taken_on: date
     analyte: str
     value: float | str
+    unit: str | None = None
+    value_as_recorded: float | str | None = None
+    unit_as_recorded: str | None = None
 
 
 def _times(factor: float, limit: float) -> float:
@@ -92,7 +99,26 @@ def evaluate(result: LabResult, baseline: Mapping[str, float], settings: Mapping
             if rule.code in fired:
                 for other in rule.supersedes:
                     fired.pop(other, None)
-    return [Finding(code, test.level, result.taken_on, analyte, result.value) for code, test in fired.items()]
+    return [Finding(code, test.level, result.taken_on, analyte, result.value, result.unit,
+                    result.value_as_recorded, result.unit_as_recorded) for code, test in fired.items()]
+
+
+def finding_to_json(finding: Finding) -> dict[str, Any]:
+    """A finding as API.md's ``flags[]`` entry: ``value`` and ``unit`` canonical, and
+    ``value_as_recorded``/``unit_as_recorded`` when the result was entered in another unit."""
+    out: dict[str, Any] = {
+        "rule": finding.rule,
+        "level": finding.level,
+        "taken_on": finding.taken_on.isoformat(),
+        "analyte": finding.analyte,
+        "value": finding.value,
+    }
+    if finding.unit is not None:
+        out["unit"] = finding.unit
+        if finding.unit_as_recorded is not None and finding.unit_as_recorded != finding.unit:
+            out["value_as_recorded"] = finding.value_as_recorded
+            out["unit_as_recorded"] = finding.unit_as_recorded
+    return out
 
 
 def evaluate_all(results: Iterable[LabResult], baseline: Mapping[str, float],
@@ -103,37 +129,52 @@ def evaluate_all(results: Iterable[LabResult], baseline: Mapping[str, float],
 
 def weekly_cbc_spans(results: tuple[LabResult, ...], findings: list[list[Finding]],
                      content: Content, not_before: date) -> list[tuple[date, date | None]]:
-    """The weekly blood-count series as (T, R) pairs; R is None for a series that never stops.
+    """The weekly blood-count series (CLINICAL.md 4.2) as (T, R) pairs; R is None for a series that never stops.
 
-    ``results`` are in date order and ``findings`` parallel to them. A result of the
-    series analyte taken on T (on or after ``not_before``, the first infusion: the
-    series is part of post-infusion monitoring) that fires a ``weekly_cbc`` rule
-    while no series runs starts one. It stops at R, the second of
-    ``normal_results_to_stop`` consecutive results taken after T that fire no such
-    rule; a result that fires one meanwhile starts the count again.
+    ``results`` are in date order and ``findings`` parallel to them. Only
+    results of the series analyte taken on or after ``not_before`` (the first
+    infusion: the series is part of post-infusion monitoring) count.
+
+    * Start: a result taken on T that fires a ``weekly_cbc`` rule while no series
+      runs. Once a series has stopped, a new one starts only on a result that
+      fires one of ``restart_rules``, is below its lower limit, or is at or below
+      ``restart_fall`` x V (V: the value that stopped the last series); a result
+      low only against the baseline starts none.
+    * Stop: R is the last of ``normal_results_to_stop`` consecutive results taken
+      after T at or above their lower limit (``ref_low``, else the default); a
+      result below it starts the count again.
     """
     weekly = content.weekly_cbc
     triggering = {rule.code for rule in content.rules if rule.weekly_cbc}
+    restarting = set(weekly.restart_rules)
     spans: list[tuple[date, date | None]] = []
     started: date | None = None
+    stopped_at: float | None = None  # V of the last series that stopped
     normal_in_a_row = 0
     for result, fired in zip(results, findings):
         if result.analyte != weekly.analyte or result.taken_on < not_before:
             continue
-        triggers = any(f.rule in triggering for f in fired)
+        low, _ = _limits(result, content)
+        below_low = low is not None and result.value < low
         if started is None:
-            if triggers:
+            codes = {f.rule for f in fired}
+            if stopped_at is None:
+                starts = bool(codes & triggering)
+            else:
+                starts = bool(codes & restarting) or below_low \
+                    or result.value <= _times(weekly.restart_fall, stopped_at)
+            if starts:
                 started, normal_in_a_row = result.taken_on, 0
             continue
         if result.taken_on <= started:
             continue  # "taken after T": a second result on T's own day does not count
-        if triggers:
+        if below_low:
             normal_in_a_row = 0
             continue
         normal_in_a_row += 1
         if normal_in_a_row == weekly.normal_results_to_stop:
             spans.append((started, result.taken_on))
-            started = None
+            started, stopped_at = None, result.value
     if started is not None:
         spans.append((started, None))
     return spans

@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 from .dates import parse_date
 from .errors import ContentError, InputError
+from .units import Unit, normalise
 
 #: content/ at the top of the repository (the project installs in editable mode).
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
@@ -185,10 +186,19 @@ class Analyte:
     code: str
     kind: str  # "number" | "qualitative"
     source: tuple[str, ...]
+    #: the canonical unit: rules compare values in it (CLINICAL.md 4.1)
     unit: str | None = None
     low: float | None = None
     high: float | None = None
     normal: str | None = None
+    #: every accepted unit as (spelling, factor to canonical), canonical first with factor 1
+    units: tuple[tuple[str, float], ...] = ()
+    #: normalised spelling (units.normalise) -> the accepted unit
+    unit_index: Mapping[str, Unit] = field(default_factory=lambda: MappingProxyType({}))
+    #: (least, most) canonical values a result can have; beyond them it is a typo or a unit mix-up
+    plausible: tuple[float, float] | None = None
+    #: where the conversion factors come from
+    units_source: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,10 +226,18 @@ class LabRule:
 
 @dataclass(frozen=True, slots=True)
 class WeeklyCbc:
+    """The weekly blood-count series of CLINICAL.md section 4.2 (content/labs.toml [weekly_cbc])."""
+
     analyte: str
     interval_days: int
+    #: the series stops at the last of this many consecutive results at or above the lower limit
     normal_results_to_stop: int
     source: tuple[str, ...]
+    #: after a series stopped, a new one starts only on a result that fires one of these
+    #: rules, is below the lower limit, or is at or below ``restart_fall`` x the value
+    #: that stopped the last series
+    restart_rules: tuple[str, ...] = ()
+    restart_fall: float = 0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,10 +404,10 @@ def _read_toml(root: Path, name: str) -> dict:
         raise ContentError(f"content/{name}: not valid TOML: {exc}") from None
 
 
-def _sources(reader: _Reader, known: Mapping[str, str]) -> tuple[str, ...]:
-    cited = reader.get("source", list, default=None)
+def _sources(reader: _Reader, known: Mapping[str, str], key: str = "source") -> tuple[str, ...]:
+    cited = reader.get(key, list, default=None)
     if not cited:
-        reader.fail("missing 'source': every rule must name where it comes from")
+        reader.fail(f"missing '{key}': every rule must name where it comes from")
     for citation in cited:
         if not isinstance(citation, str) or not any(
             citation == key or citation.startswith(key + " ") for key in known
@@ -528,18 +546,29 @@ def _load_analytes(doc: _Reader, sources: Mapping[str, str]) -> Mapping[str, Ana
         entry = _Reader("labs.toml", f"analytes.{code}", table[code])
         kind = entry.choice("kind", ("number", "qualitative"))
         if kind == "number":
+            unit = entry.get("unit", str)
+            units, index = _load_units(entry, code, unit)
             analyte = Analyte(
                 code=code,
                 kind=kind,
-                unit=entry.get("unit", str),
+                unit=unit,
                 low=_number(entry, "low", default=None),
                 high=_number(entry, "high", default=None),
                 source=_sources(entry, sources),
+                units=units,
+                unit_index=index,
+                plausible=_plausible(entry),
+                units_source=_sources(entry, sources, "units_source"),
             )
             if analyte.low is None and analyte.high is None:
                 entry.fail("a number analyte needs a default 'low', 'high' or both")
             if analyte.low is not None and analyte.high is not None and analyte.low > analyte.high:
                 entry.fail("'low' is above 'high'")
+            least, most = analyte.plausible
+            for name in ("low", "high"):
+                limit = getattr(analyte, name)
+                if limit is not None and not least <= limit <= most:
+                    entry.fail(f"'{name}' = {limit:g} is outside the plausible range")
         else:
             analyte = Analyte(
                 code=code,
@@ -550,6 +579,52 @@ def _load_analytes(doc: _Reader, sources: Mapping[str, str]) -> Mapping[str, Ana
         entry.done()
         analytes[code] = analyte
     return MappingProxyType(analytes)
+
+
+def _load_units(entry: _Reader, code: str, canonical: str) -> tuple[tuple[tuple[str, float], ...],
+                                                                     Mapping[str, Unit]]:
+    """The canonical unit and the accepted ones (``units``: spelling = factor to canonical)."""
+    table = entry.get("units", dict, default={})
+    units = [(canonical, 1.0)]
+    for spelling, factor in table.items():
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1e9:
+            entry.fail(f"units.{spelling!r}: the factor to {canonical} must be a positive number")
+        units.append((spelling, float(factor)))
+    index: dict[str, Unit] = {}
+    for spelling, factor in units:
+        key = normalise(spelling)
+        if not key:
+            entry.fail("a unit needs a spelling")
+        if key in index:
+            entry.fail(f"units {index[key].spelling!r} and {spelling!r} are the same unit "
+                       "once case and the micro sign are ignored")
+        index[key] = Unit(spelling, factor)
+    return tuple(units), MappingProxyType(index)
+
+
+def _plausible(entry: _Reader) -> tuple[float, float]:
+    value = entry.get("plausible", list)
+    if len(value) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value) \
+            or not 0 <= value[0] < value[1]:
+        entry.fail("'plausible' must be [least, most], two numbers with 0 <= least < most")
+    return float(value[0]), float(value[1])
+
+
+#: the site setting that holds a clinic's usual unit of an analyte (its lab's reports)
+UNIT_SETTING_PREFIX = "lab_unit."
+
+
+def unit_settings(analytes: Mapping[str, Analyte]) -> dict[str, "Setting"]:
+    """One choice setting per number analyte with alternative units: the unit the
+    clinic's laboratory reports, the default of the app's result form. It changes
+    no rule (results are converted whatever unit they come in)."""
+    return {
+        UNIT_SETTING_PREFIX + code: Setting(
+            name=UNIT_SETTING_PREFIX + code, type="choice", default=analyte.unit,
+            choices=tuple(spelling for spelling, _ in analyte.units), source=analyte.units_source)
+        for code, analyte in analytes.items()
+        if analyte.kind == "number" and len(analyte.units) > 1
+    }
 
 
 def _load_rules(
@@ -1071,7 +1146,8 @@ def _sheet_texts(protocol: str, items: tuple[ItemRule, ...], rules: tuple[LabRul
         "repeats": set(REMINDER_REPEATS),
         "audiences": set(REMINDER_AUDIENCES),
         "setting_types": set(SETTING_TYPES),
-        "settings": set(settings),
+        # the usual-unit settings are made from labs.toml: the sheet words them with one label
+        "settings": {name for name in settings if not name.startswith(UNIT_SETTING_PREFIX)},
         "month_names": {str(month) for month in range(1, 13)},
     }
     return {"sheet": set(SHEET_LABELS) | set(tables), **{f"sheet.{name}": codes for name, codes in tables.items()}}
@@ -1093,13 +1169,23 @@ def load_content(root: Path | str | None = None) -> Content:
         interval_days=weekly.get("interval_days", int),
         normal_results_to_stop=weekly.get("normal_results_to_stop", int),
         source=_sources(weekly, sources),
+        restart_rules=tuple(weekly.get("restart_rules", list)),
+        restart_fall=_number(weekly, "restart_fall"),
     )
     if weekly_cbc.analyte not in analytes:
         weekly.fail(f"names analyte {weekly_cbc.analyte!r}, which is not in [analytes]")
+    series_rules = {rule.code for rule in rules if rule.weekly_cbc}
+    for code in weekly_cbc.restart_rules:
+        if code not in series_rules:
+            weekly.fail(f"restart rule {code!r} is not a weekly_cbc rule of [[rules]]")
+    if not 0 < weekly_cbc.restart_fall < 1:
+        weekly.fail("'restart_fall' must be a fraction between 0 and 1")
     if weekly_cbc.interval_days < 1 or weekly_cbc.normal_results_to_stop < 1:
         weekly.fail("'interval_days' and 'normal_results_to_stop' must be 1 or more")
     weekly.done()
     labs.done()
+    # The clinics' usual units are site settings like the others (API, settings screen).
+    settings = MappingProxyType({**settings, **unit_settings(analytes)})
 
     monitoring_months, pregnancy_months, items, protocol, block_max_gap_days, warnings = _load_items(
         root, sources, settings, analytes, tuple(rule.code for rule in rules)

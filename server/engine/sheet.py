@@ -24,7 +24,7 @@ from datetime import date, time
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
-from .protocol import LANGUAGES, Content, ItemRule, LabRule, LabTest, Offset
+from .protocol import LANGUAGES, UNIT_SETTING_PREFIX, Content, ItemRule, LabRule, LabTest, Offset
 
 FORMATS = ("html", "markdown", "json")
 
@@ -49,7 +49,7 @@ starts_weekly no_flag weekly_cbc range_both range_high range_low normal_value at
 unless_done raises_flag useful grouped yes no not_set between at_least at_most used_by
 list_and list_or decimal
 extended_by_patient closed_rule_from closed_analyte_from at_end warnings_title warnings_intro
-col_warning col_from_course
+col_warning col_from_course col_units col_plausible usual_unit
 """.split())
 
 #: fields of a content value that never name a site setting (see ``_settings_named``)
@@ -470,8 +470,9 @@ def _lab_rules_section(w: _Words) -> Section:
     weekly = c.weekly_cbc
     starters = [rule.code for rule in c.rules if rule.weekly_cbc]
     series_item = next((item.code for item in c.items if item.weekly_series), "")
-    notes = ({"text": w("weekly_cbc", analyte=w.analyte(weekly.analyte), rules=w.join(starters), item=series_item,
-                        interval=w.count(weekly.interval_days, "day"), stop=weekly.normal_results_to_stop),
+    notes = ({"text": w("weekly_cbc", analyte=w.analyte(weekly.analyte), rules=w.join(starters, "list_or"), item=series_item,
+                        interval=w.count(weekly.interval_days, "day"), stop=weekly.normal_results_to_stop,
+                        restart=w.join(weekly.restart_rules, "list_or"), fall=w.percent(weekly.restart_fall)),
               "source": _sources(weekly.source), "data": plain(weekly)},)
     return Section("lab_rules", w("labs_title"), (w("labs_intro"),),
                    _columns(w, ("code", "col_rule"), "title", "conditions", "follow_up", "settings", "source"),
@@ -494,13 +495,16 @@ def _analytes_section(w: _Words) -> Section:
                         else analyte.normal)
         else:
             default = _range(w, analyte.low, analyte.high)
+        others = [f"{spelling} (× {w.number(factor)})" for spelling, factor in analyte.units[1:]]
+        plausible = _range(w, *analyte.plausible) if analyte.plausible else "—"
         rows.append(Row(
             cells={"code": code, "analyte": w.analyte(code), "unit": analyte.unit or "—", "range": default,
-                   "source": _sources(analyte.source)},
+                   "units": others or "—", "plausible": plausible,
+                   "source": _sources(analyte.source + analyte.units_source)},
             data=plain(analyte),
         ))
     return Section("analytes", w("analytes_title"), (w("analytes_intro"),),
-                   _columns(w, "code", "analyte", "unit", "range", "source"), tuple(rows))
+                   _columns(w, "code", "analyte", "unit", "range", "units", "plausible", "source"), tuple(rows))
 
 
 def _reminder_rows(w: _Words) -> list[Row]:
@@ -580,7 +584,10 @@ def _settings_section(w: _Words) -> Section:
             allowed = w("at_most", max=w.number(setting.max))
         else:
             allowed = "—"
-        changes = [w.sub("settings", name)]
+        if name.startswith(UNIT_SETTING_PREFIX):
+            changes = [w("usual_unit", analyte=w.analyte(name[len(UNIT_SETTING_PREFIX):]))]
+        else:
+            changes = [w.sub("settings", name)]
         if users[name]:
             changes.append(w("used_by", codes=", ".join(users[name])))
         rows.append(Row(

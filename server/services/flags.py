@@ -22,6 +22,8 @@ OUTCOMES = (
     "referred_nephrology",
     "referred_endocrinology",
     "no_action_needed",
+    # the result it came from was withdrawn or corrected (CLINICAL.md section 6)
+    "entered_in_error",
 )
 def raises_flag(level: str, content: Content) -> bool:
     """Flags are raised from content's flag_from level up ("routine" stays on the record)."""

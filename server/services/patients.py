@@ -52,17 +52,26 @@ def engine_courses(courses: Iterable[Course]) -> tuple[engine_inputs.Course, ...
 
 
 def engine_labs(results: Iterable[LabResult], content: Content) -> tuple[engine_inputs.LabResult, ...]:
-    """Results with a value ("sample taken" reports have none) in date order."""
+    """Current results with a value ("sample taken" reports have none) in date order.
+
+    Stored numbers are canonical and were checked when recorded: they are taken
+    as they are, so that a result kept from before the plausible ranges of
+    CLINICAL.md 4.1 (v2) still counts rather than making the record unusable."""
     made = [
-        engine_inputs.make_lab_result(r.analyte, r.value, r.taken_on, content, r.ref_low, r.ref_high,
-                                      r.patient_reported)
-        for r in results if r.value is not None
+        engine_inputs.LabResult(r.analyte, r.value, r.taken_on, r.ref_low, r.ref_high, r.patient_reported, r.unit,
+                                r.value_as_recorded if r.value_num is not None else r.value, r.unit_as_recorded)
+        for r in results if r.value is not None and r.withdrawn_at is None
     ]
     return tuple(sorted(made, key=lambda r: r.taken_on))
 
 
-def lab_results_of(session: Session, patient_id: int, analyte: str | None = None) -> list[LabResult]:
+def lab_results_of(session: Session, patient_id: int, analyte: str | None = None,
+                   withdrawn: bool = False) -> list[LabResult]:
+    """The patient's results in date order: those that stand, or also the
+    withdrawn and corrected ones (``withdrawn``: her export, the history)."""
     query = select(LabResult).where(LabResult.patient_id == patient_id)
+    if not withdrawn:
+        query = query.where(LabResult.withdrawn_at.is_(None))
     if analyte is not None:
         query = query.where(LabResult.analyte == analyte)
     return list(session.scalars(query.order_by(LabResult.taken_on, LabResult.id)))
@@ -304,9 +313,12 @@ def export(session: Session, patient: Patient) -> dict[str, Any]:
         "checklists": [{"answered_on": day(c.answered_on), "answers": dict(c.answers), "note": c.note,
                         "level": c.level, "reasons": list(c.reasons)}
                        for c in rows(Checklist, Checklist.patient_id == pid)],
-        "lab_results": [{"analyte": r.analyte, "value": r.value, "ref_low": r.ref_low, "ref_high": r.ref_high,
-                         "taken_on": day(r.taken_on), "patient_reported": r.patient_reported}
-                        for r in lab_results_of(session, pid)],
+        "lab_results": [{"id": r.id, "analyte": r.analyte, "value": r.value, "unit": r.unit,
+                         "ref_low": r.ref_low, "ref_high": r.ref_high, "value_as_recorded": r.value_as_recorded,
+                         "unit_as_recorded": r.unit_as_recorded, "taken_on": day(r.taken_on),
+                         "patient_reported": r.patient_reported, "withdrawn_at": day(r.withdrawn_at),
+                         "withdrawal_reason": r.withdrawal_reason, "replaced_by_id": r.replaced_by_id}
+                        for r in lab_results_of(session, pid, withdrawn=True)],
         "flags": [{"level": f.level, "source": f.source, "reasons": list(f.reasons), "status": f.status,
                    "created_at": day(f.created_at), "acknowledged_by": person(f.acknowledged_by_id),
                    "acknowledged_at": day(f.acknowledged_at), "resolved_by": person(f.resolved_by_id),

@@ -123,7 +123,8 @@ def sync_patients(session: Session, patients: list[Patient], now: datetime, cont
     for course in session.scalars(select(Course).where(Course.patient_id.in_(ids)).order_by(Course.id)):
         courses[course.patient_id].append(course)
     results: dict[int, list[LabResult]] = {pid: [] for pid in ids}
-    for result in session.scalars(select(LabResult).where(LabResult.patient_id.in_(ids))
+    for result in session.scalars(select(LabResult).where(LabResult.patient_id.in_(ids),
+                                                          LabResult.withdrawn_at.is_(None))
                                   .order_by(LabResult.taken_on, LabResult.id)):
         results[result.patient_id].append(result)
     plans: dict[int, list[PlannedReminder]] = {}
@@ -225,8 +226,8 @@ def _is_done(session: Session, row: Reminder, now_local: date, settings: Mapping
     window = timedelta(days=settings["lab_window_days"])
     wanted = {code: set(next(rule for rule in content.items if rule.code == code).analytes) for code in row.codes}
     taken = set(session.scalars(select(LabResult.analyte).where(
-        LabResult.patient_id == row.patient_id, LabResult.taken_on >= due - window,
-        LabResult.taken_on <= now_local)))
+        LabResult.patient_id == row.patient_id, LabResult.withdrawn_at.is_(None),
+        LabResult.taken_on >= due - window, LabResult.taken_on <= now_local)))
     return all(analytes & taken for analytes in wanted.values())
 
 

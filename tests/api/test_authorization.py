@@ -30,7 +30,7 @@ import pytest
 
 from sqlalchemy import select
 
-from server.models import FamilyLink, Patient, Pregnancy, PushSubscription, User
+from server.models import FamilyLink, LabResult, LabSubmission, Patient, Pregnancy, PushSubscription, User
 from server.services import accounts, calendar
 from server.timeutil import utcnow
 
@@ -95,6 +95,20 @@ class Ctx:
         w = self.world
         for patient in (w.patient, w.other_patient, w.foreign_patient):
             patient.pregnancies.append(Pregnancy(reported_on=today_madrid() - timedelta(days=200)))
+        self.db.commit()
+
+    def lab_results(self) -> None:
+        """A platelet result each of the world's patients entered herself (so that every role allowed to
+        correct or withdraw one gets its 2xx); ``lab_result`` is the world's patient's."""
+        w = self.world
+        for patient in (w.patient, w.other_patient, w.foreign_patient):
+            row = LabResult(patient_id=patient.id, analyte="platelets", value_num=95.0, unit="10^9/L",
+                            value_as_recorded=95.0, unit_as_recorded="10^9/L",
+                            taken_on=today_madrid() - timedelta(days=3), patient_reported=True)
+            self.db.add(LabSubmission(patient_id=patient.id, client_id=new_client_id(),
+                                      taken_on=row.taken_on, patient_reported=True, response={}, results=[row]))
+            self.db.flush()
+            patient.lab_result_id_for_tests = row.id  # a plain attribute: the id the table's calls use
         self.db.commit()
 
     def accountless_patient(self) -> Patient:
@@ -264,6 +278,8 @@ course_args: Callable[[Ctx], dict[str, int]] = lambda c: {"patient_id": c.pid,
                                                           "course_id": c.world.patient.courses[0].id}
 pregnancy_args: Callable[[Ctx], dict[str, int]] = lambda c: {"patient_id": c.pid,
                                                              "pregnancy_id": c.world.patient.pregnancies[0].id}
+lab_args: Callable[[Ctx], dict[str, int]] = lambda c: {"patient_id": c.pid,
+                                                       "result_id": c.world.patient.lab_result_id_for_tests}
 
 ROUTES: dict[tuple[str, str], Route] = {
     #                                          anon  pat  o_pat fam  rev_f nurse o_nur admin
@@ -324,6 +340,13 @@ ROUTES: dict[tuple[str, str], Route] = {
         body=lambda c: {"ended_on": today_madrid().isoformat()}),
     ("DELETE", P + "/pregnancies/<int:pregnancy_id>"): Route(
         by_role(401, 403, 404, 403, 404, 204, 404, 204), pregnancy_args, setup=Ctx.pregnancies),
+    # corrections of a lab result (CLINICAL.md 6): the patient her own entries (this one is), her care team any
+    ("PATCH", P + "/labs/<int:result_id>"): Route(
+        by_role(401, 200, 404, 403, 404, 200, 404, 200), lab_args, setup=Ctx.lab_results,
+        body=lambda c: {"value": 105, "reason": "typo"}),
+    ("DELETE", P + "/labs/<int:result_id>"): Route(
+        by_role(401, 204, 404, 403, 404, 204, 404, 204), lab_args, setup=Ctx.lab_results,
+        body=lambda c: {"reason": "entered twice"}),
     # --- checklists
     ("GET", P + "/checklist"): Route(by_role(401, 200, 404, 403, 404, 403, 404, 403), patient_args),
     # her own data as JSON: the patient only (server/api/patients.py; CLINICAL.md 6 "exports own data")
@@ -512,6 +535,8 @@ def _object_args(rule: str, world: World, target: str, missing: bool = False) ->
         args["course_id"] = 987654 if missing else patient.courses[0].id
     if "<int:pregnancy_id>" in rule:
         args["pregnancy_id"] = 987654 if missing else patient.pregnancies[0].id
+    if "<int:result_id>" in rule:
+        args["result_id"] = 987654 if missing else patient.lab_result_id_for_tests
     return args
 
 

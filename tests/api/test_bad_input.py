@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import select
 
 from server.engine.dates import add_months
-from server.models import Base, InviteCode, Patient, Pregnancy
+from server.models import Base, InviteCode, LabResult, LabSubmission, Patient, Pregnancy
 from server.services import accounts
 from server.timeutil import utcnow
 
@@ -191,6 +191,11 @@ ENDPOINTS = {
     "pregnancy_patch": Endpoint("nurse", "PATCH", "/api/v1/patients/{patient}/pregnancies/{pregnancy}",
                                 lambda c: {"reported_on": c.day(-400), "ended_on": c.day(-120)}),
     "erase_me": Endpoint("patient", "DELETE", "/api/v1/me", lambda c: {"password": PASSWORD}, ("password",)),
+    # corrections of a lab result: the platelet result ctx records for the world's patient
+    "lab_patch": Endpoint("nurse", "PATCH", "/api/v1/patients/{patient}/labs/{result}",
+                          lambda c: {"value": 120, "unit": "G/L", "reason": "typo"}, ("reason",)),
+    "lab_withdraw": Endpoint("nurse", "DELETE", "/api/v1/patients/{patient}/labs/{result}",
+                             lambda c: {"reason": "entered twice"}, ("reason",)),
 }
 
 
@@ -549,7 +554,7 @@ SPECIFIC = [
                  id="labs-value-missing"),
     pytest.param("labs", None, labs_with({"value": 250}), 400, "results.0.analyte", None,
                  id="labs-analyte-missing"),
-    pytest.param("labs", None, labs_with(lambda c: result(c, unit="10^9/L")), 400, "results.0.unit", None,
+    pytest.param("labs", None, labs_with(lambda c: result(c, units="10^9/L")), 400, "results.0.units", None,
                  id="labs-result-unknown-field"),
     pytest.param("labs", None, labs_with(lambda c: result(c), lambda c: result(c, value=240)), 400,
                  "results.1.analyte", None, id="labs-analyte-twice"),
@@ -557,6 +562,46 @@ SPECIFIC = [
                                          lambda c: result(c, value=-1)), 400,
                  "results.1.value", None, id="labs-second-result-bad"),
     pytest.param("labs", None, labs_with("platelets"), 400, "results.0", None, id="labs-result-string"),
+    # units and plausible values (CLINICAL.md 4.1, v2): the field is named, nothing is written
+    pytest.param("labs", None, labs_with(lambda c: result(c, analyte="creatinine", value=1.1, unit="mg/L")), 400,
+                 "results.0.unit", None, id="labs-unknown-unit"),
+    pytest.param("labs", None, labs_with(lambda c: result(c, analyte="tsh", value=2.0),
+                                         lambda c: result(c, unit="mg/dL")), 400,
+                 "results.1.unit", None, id="labs-second-result-unit-of-another-analyte"),
+    pytest.param("labs", None, labs_with(lambda c: result(c, unit=12)), 400, "results.0.unit", None,
+                 id="labs-unit-number"),
+    pytest.param("labs", None, labs_with(lambda c: result(c, unit="x" * 21)), 400, "results.0.unit", None,
+                 id="labs-unit-too-long"),
+    pytest.param("labs", None, labs_with(lambda c: result(c, analyte="urine_blood", value="positive",
+                                                          unit="mg/dL")), 400,
+                 "results.0.unit", None, id="labs-qualitative-with-unit"),
+    pytest.param("labs", None, labs_with(lambda c: result(c, analyte="creatinine", value=88, unit="mg/dL")), 400,
+                 "results.0.value", None, id="labs-implausible-after-conversion"),
+    pytest.param("labs", None, labs_with(lambda c: result(c, value=0)), 400, "results.0.value", None,
+                 id="labs-platelets-zero-implausible"),
+    pytest.param("labs", None, labs_with(lambda c: result(c, value=250000, unit="10^9/L")), 400, "results.0.value",
+                 None, id="labs-platelets-per-uL-typed-as-10^9/L"),
+    pytest.param("labs", None, labs_with(lambda c: result(c, analyte="creatinine", value=1.0, unit="mg/dL",
+                                                          ref_high=110)), 400,
+                 "results.0.ref_high", None, id="labs-implausible-reference-limit"),
+    # --- PATCH and DELETE /patients/{id}/labs/{id} (corrections, CLINICAL.md 6)
+    pytest.param("lab_patch", None, {"value": 120}, 400, "reason", None, id="lab-patch-no-reason"),
+    pytest.param("lab_patch", None, {"value": 120, "reason": "   "}, 400, "reason", None, id="lab-patch-blank-reason"),
+    pytest.param("lab_patch", None, {"unit": "mg/dL", "reason": "wrong unit"}, 400, "unit", None,
+                 id="lab-patch-unit-of-another-analyte"),
+    pytest.param("lab_patch", None, {"value": 95, "unit": "/uL", "reason": "wrong unit"}, 400, "value", None,
+                 id="lab-patch-implausible-in-the-new-unit"),
+    pytest.param("lab_patch", None, {"value": "trace", "reason": "x"}, 400, "value", None,
+                 id="lab-patch-value-word"),
+    pytest.param("lab_patch", None, lambda c: {"taken_on": c.day(1), "reason": "x"}, 400, "taken_on", None,
+                 id="lab-patch-taken-in-future"),
+    pytest.param("lab_patch", None, {"ref_low": 300, "ref_high": 200, "reason": "x"}, 400, "ref_low", None,
+                 id="lab-patch-range-reversed"),
+    pytest.param("lab_patch", "other_patient", {"value": 120, "reason": "x"}, 404, None, None,
+                 id="lab-patch-another-patients-result"),
+    pytest.param("lab_withdraw", None, {}, 400, "reason", None, id="lab-withdraw-no-reason"),
+    pytest.param("lab_withdraw", None, {"reason": ""}, 400, "reason", None, id="lab-withdraw-empty-reason"),
+    pytest.param("lab_withdraw", None, {"reason": "x" * 501}, 400, "reason", None, id="lab-withdraw-reason-too-long"),
     pytest.param("labs", None, lambda c: merge(c, "labs", taken_on=c.day(1)), 400, "taken_on", None,
                  id="labs-taken-in-future"),
     pytest.param("labs", None, lambda c: merge(c, "labs", taken_on="2026-02-30"), 400, "taken_on", None,
@@ -870,7 +915,14 @@ def ctx(world, db, app) -> Ctx:
     # a pregnancy the corrections' cases can address (ENDPOINTS["pregnancy_patch"])
     world.patient.pregnancies.append(Pregnancy(reported_on=today_madrid() - timedelta(days=400),
                                                ended_on=today_madrid() - timedelta(days=130)))
+    # a result the corrections' cases can address (ENDPOINTS["lab_patch"], ["lab_withdraw"])
+    taken = today_madrid() - timedelta(days=3)
+    lab = LabResult(patient_id=world.patient.id, analyte="platelets", value_num=95.0, unit="10^9/L",
+                    value_as_recorded=95.0, unit_as_recorded="10^9/L", taken_on=taken, patient_reported=True)
+    db.add(LabSubmission(patient_id=world.patient.id, client_id=new_client_id(), taken_on=taken,
+                         patient_reported=True, response={}, results=[lab]))
     db.commit()
+    world.patient.lab_result_id_for_tests = lab.id
     return Ctx(today=today_madrid(), world=world, code=code, extra={"used_code": used, "expired_code": expired})
 
 
@@ -878,7 +930,8 @@ def endpoint_path(ep: Endpoint, role: str, world) -> str:
     return ep.path.format(patient=world.user(role).patient_id if role == "other_patient" else world.patient.id,
                           flag=world.flag.id, family=world.users["family"].id,
                           course=world.patient.courses[0].id,
-                          pregnancy=world.patient.pregnancies[0].id if world.patient.pregnancies else 0)
+                          pregnancy=world.patient.pregnancies[0].id if world.patient.pregnancies else 0,
+                          result=getattr(world.patient, "lab_result_id_for_tests", 0))
 
 
 @pytest.mark.parametrize("endpoint,role,body,status,field,code",

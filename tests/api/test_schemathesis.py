@@ -143,7 +143,9 @@ def _real_path_parameters(label: str, world) -> dict:
     names = {parameter.name for parameter in operation.path_parameters}
     ids = {"patient_id": world.patient.id, "flag_id": world.flag.id, "course_id": world.patient.courses[0].id,
            # the world records no pregnancy: an id that names none (a 404 for everyone)
-           "pregnancy_id": 2**31 - 1}
+           "pregnancy_id": 2**31 - 1,
+           # nor a lab result: the 2xx of its corrections are tests/api/test_lab_units_and_corrections.py's
+           "result_id": 2**31 - 1}
     if "user_id" in names:
         # a family member of the patient; for disabling, another account of the clinic
         ids["user_id"] = world.users["family" if "/family/" in label else "other_patient"].id
@@ -244,6 +246,8 @@ def _valid_body(label: str):
         "POST /api/v1/patients/{patient_id}/snoozes": {
             "code": "bleed.mucosal", "until": (today + timedelta(days=7)).isoformat(), "reason": None},
         "POST /api/v1/flags/{flag_id}/resolve": {"outcome": "called_patient", "note": None},
+        "PATCH /api/v1/patients/{patient_id}/labs/{result_id}": {"value": 120, "unit": "G/L", "reason": "typo"},
+        "DELETE /api/v1/patients/{patient_id}/labs/{result_id}": {"reason": "entered twice"},
         "PUT /api/v1/patients/{patient_id}/family/{user_id}/shares": {"shares": ["lab"]},
         "POST /api/v1/patients": {"display_name": "Vera Valid", "sex": "female", "childbearing_potential": True,
                                   "breastfeeding": False, "timezone": "Europe/Madrid", "language": "es",

@@ -23,7 +23,7 @@ PASSWORD = "alemtrack-demo"
 
 #: patients of the demo's second clinic ("Other Hospital"), whose queue is otherwise empty
 #: (the last three for tests/e2e/test_logout.py, whose logouts end every session of theirs)
-E2E_PATIENTS = ("flow", "offline", "logout", "elsewhere", "fresh")
+E2E_PATIENTS = ("flow", "offline", "logout", "elsewhere", "fresh", "labs")
 
 
 def make_e2e_patients(session, config) -> None:

@@ -250,7 +250,9 @@ BAD_LABS = [
     pytest.param([lab(taken_on=...)], "labs[0].taken_on", id="missing taken_on"),
     pytest.param([lab(value=...)], "labs[0].value", id="missing value"),
     pytest.param([lab(analyte=...)], "labs[0].analyte", id="missing analyte"),
-    pytest.param([lab(unit="10^9/L")], "labs[0].unit", id="unknown lab field"),
+    pytest.param([lab(units="10^9/L")], "labs[0].units", id="unknown lab field"),
+    pytest.param([lab(unit="mg/dL")], "labs[0].unit", id="a unit platelets are not counted in (v2, 4.1)"),
+    pytest.param([lab(value=0)], "labs[0].value", id="platelets 0: below the plausible 1 (v2, 4.1)"),
     pytest.param([lab(patient_reported="yes")], "labs[0].patient_reported",
                  id="patient_reported not a boolean"),
     pytest.param(["platelets 95"], "labs[0]", id="a result not an object"),
@@ -281,13 +283,13 @@ def test_good_labs_are_parsed_and_sorted_by_date():
             lab(taken_on="2026-10-01", value=160),
             {"analyte": "urine_blood", "value": "positive", "taken_on": "2026-09-02",
              "ref_low": None, "ref_high": None},
-            lab(value=0, ref_low=140, ref_high=440, patient_reported=True),
+            lab(value=1, ref_low=140, ref_high=440, patient_reported=True),
         ],
         CONTENT,
     )
     assert [(r.analyte, r.value, r.taken_on) for r in parsed] == [
         ("urine_blood", "positive", date(2026, 9, 2)),
-        ("platelets", 0, date(2026, 9, 2)),
+        ("platelets", 1, date(2026, 9, 2)),
         ("platelets", 160, date(2026, 10, 1)),
     ]
     assert parsed[1].ref_low == 140 and parsed[1].ref_high == 440 and parsed[1].patient_reported

@@ -192,7 +192,7 @@ def timeline_flags(labs, baseline=None):
         pytest.param(
             [("cd4", 300, "2026-09-01"), ("platelets", 90, "2026-09-02")], {"platelets": 250},
             [{"rule": "platelets.low", "level": "urgent", "taken_on": "2026-09-02",
-              "analyte": "platelets", "value": 90}],
+              "analyte": "platelets", "value": 90, "unit": "10^9/L"}],
             id="platelets 90: one flag (low only), cd4 excluded",
         ),
         pytest.param(
@@ -202,14 +202,14 @@ def timeline_flags(labs, baseline=None):
             [{"rule": "kidney.urinalysis", "level": "urgent", "taken_on": "2026-05-01",
               "analyte": "urine_blood", "value": "positive"},
              {"rule": "liver.enzymes", "level": "urgent", "taken_on": "2026-05-01",
-              "analyte": "alt", "value": 130},
+              "analyte": "alt", "value": 130, "unit": "U/L"},
              {"rule": "thyroid.tsh", "level": "soon", "taken_on": "2026-06-01",
-              "analyte": "tsh", "value": 0.39}],
+              "analyte": "tsh", "value": 0.39, "unit": "mIU/L"}],
             id="flags carry rule, level, taken_on, analyte, value in date order",
         ),
         pytest.param([("creatinine", 91, "2026-05-01")], {"creatinine": 70},
                      [{"rule": "kidney.creatinine", "level": "urgent", "taken_on": "2026-05-01",
-                       "analyte": "creatinine", "value": 91}],
+                       "analyte": "creatinine", "value": 91, "unit": "umol/L"}],
                      id="baseline from the patient document reaches the rules"),
     ],
 )

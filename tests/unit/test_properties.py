@@ -78,7 +78,9 @@ def histories(draw, max_courses: int = 4):
         if analyte == "urine_blood":
             value = draw(st.sampled_from(["positive", "negative"]))
         else:
-            value = draw(st.floats(0, 900, allow_nan=False).map(lambda v: round(v, 1)))
+            least, most = CONTENT.analytes[analyte].plausible
+            value = draw(st.floats(least, min(most, 900), allow_nan=False).map(lambda v: round(v, 1)))
+            value = min(max(value, least), most)
         taken = first + timedelta(days=draw(st.integers(-60, 2500)))
         labs.append(make_lab_result(analyte, value, taken, CONTENT))
     labs.sort(key=lambda r: r.taken_on)
@@ -238,7 +240,8 @@ def accepted_documents(draw, dates: st.SearchStrategy[date] | None = None) -> di
     for _ in range(draw(st.integers(0, 8))):
         analyte = draw(st.sampled_from(sorted(CONTENT.analytes)))
         if CONTENT.analytes[analyte].kind == "number":
-            value = draw(st.floats(0, 1e9, allow_nan=False))
+            least, most = CONTENT.analytes[analyte].plausible  # beyond: refused (CLINICAL.md 4.1)
+            value = draw(st.floats(least, most, allow_nan=False))
         else:
             value = draw(st.sampled_from(["positive", "negative"]))
         labs.append({"analyte": analyte, "value": value, "taken_on": draw(dates).isoformat()})
@@ -291,3 +294,92 @@ def test_reminders_around_any_item_of_an_accepted_document_never_overflow(doc, d
         hours=data.draw(st.integers(-48, 48)))
     plan(result.items, patient.timezone, resolve_settings(doc["settings"], CONTENT), CONTENT,
          since, since + timedelta(days=2))
+
+
+# --- units (CLINICAL.md 4.1, v2) --------------------------------------------------------------
+#
+# A result converted to another accepted unit and recorded in it flags exactly as in the
+# canonical unit; and whatever a person types as a unit or a value, the engine answers or
+# refuses with its InputError, never anything else.
+
+NUMBER_ANALYTES = sorted(code for code, a in CONTENT.analytes.items() if a.kind == "number")
+
+
+@st.composite
+def canonical_results(draw):
+    """(analyte, value, ref_low, ref_high) in the canonical unit, with the few decimals labs print."""
+    analyte = draw(st.sampled_from(NUMBER_ANALYTES))
+    least, most = CONTENT.analytes[analyte].plausible
+    decimals = draw(st.integers(0, 3))
+
+    def number():
+        return draw(st.integers(int(least * 10 ** decimals), int(most * 10 ** decimals))) / 10 ** decimals
+
+    value = number()
+    limits = sorted([number(), number()])
+    ref_low, ref_high = draw(st.sampled_from([(None, None), (limits[0], None), (None, limits[1]), tuple(limits)]))
+    return analyte, value, ref_low, ref_high
+
+
+def _spelled(draw, spelling: str) -> str:
+    """``spelling`` as a person might type it: any letter case, µ or μ for u."""
+    out = []
+    for char in spelling:
+        if char == "u":
+            char = draw(st.sampled_from(["u", "U", "\u00b5", "\u03bc"]))
+        elif char.isalpha():
+            char = draw(st.sampled_from([char.lower(), char.upper()]))
+        out.append(char)
+    return "".join(out)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(canonical_results(), st.data())
+def test_a_result_in_another_accepted_unit_flags_the_same(result, data):
+    from server.engine.labs import evaluate
+    from server.engine.units import from_canonical
+
+    analyte, value, ref_low, ref_high = result
+    spelling, factor = data.draw(st.sampled_from(CONTENT.analytes[analyte].units))
+    baseline = data.draw(st.sampled_from([{}, {analyte: value * 1.5}, {analyte: value / 1.5 or 1}]))
+    settings = resolve_settings({}, CONTENT)
+    day = date(2026, 5, 1)
+
+    def flags(v, low, high, unit):
+        recorded = make_lab_result(analyte, v, day, CONTENT, low, high, unit=unit)
+        return recorded, [(f.rule, f.level) for f in evaluate(recorded, baseline, settings, CONTENT)]
+
+    def there(v):
+        return None if v is None else from_canonical(v, factor)
+
+    canonical, expected = flags(value, ref_low, ref_high, None)
+    converted, got = flags(there(value), there(ref_low), there(ref_high), _spelled(data.draw, spelling))
+    assert got == expected
+    assert (converted.value, converted.ref_low, converted.ref_high) == (value, ref_low, ref_high)
+    assert converted.unit == canonical.unit == CONTENT.analytes[analyte].unit
+    assert converted.unit_as_recorded == spelling
+
+
+ANY_UNIT = st.one_of(
+    st.none(), st.text(max_size=12), st.integers(), st.floats(), st.booleans(), st.lists(st.text(), max_size=2),
+    st.sampled_from(sorted({u for a in CONTENT.analytes.values() for u, _ in a.units})),
+)
+ANY_VALUE = st.one_of(st.none(), st.floats(), st.integers(-10**20, 10**20), st.text(max_size=10), st.booleans(),
+                      st.sampled_from(["positive", "NEGATIVE", "trace", "<0.01"]))
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.lists(st.fixed_dictionaries(
+    {"analyte": st.sampled_from(sorted(CONTENT.analytes)), "value": ANY_VALUE, "taken_on": st.just("2026-05-01")},
+    optional={"unit": ANY_UNIT, "ref_low": ANY_VALUE, "ref_high": ANY_VALUE}), min_size=1, max_size=4),
+    st.fixed_dictionaries({}, optional={"platelets": st.floats(0, 2000), "creatinine": st.floats(0, 3000)}))
+def test_no_unit_or_value_makes_the_engine_raise_anything_but_its_input_error(labs, baseline):
+    doc = {"patient": {"baseline": baseline}, "courses": [{"infusions": ["2026-01-05", "2026-01-06"]}],
+           "labs": labs}
+    try:
+        answer = timeline_document(doc, CONTENT)
+    except InputError as exc:
+        assert exc.field.startswith("labs[") or exc.field.startswith("patient.baseline"), exc
+        return
+    for flag in answer["flags"]:  # a number's flag says its canonical unit; a positive/negative one has none
+        assert flag.get("unit") == CONTENT.analytes[flag["analyte"]].unit

@@ -1,6 +1,7 @@
 // A small SVG trend chart: the values, the reference band and the baseline.
 import { h } from "../dom.js";
 import { formatDate, formatNumber, t } from "../i18n.js";
+import { showUnit } from "./labs.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 function s(tag, attrs = {}, text) {
@@ -28,7 +29,7 @@ export function chart(code, analyte, results, baseline) {
   points.forEach((p, i) => svg.append(s("circle", { cx: x(i), cy: y(p.value), r: 4 })));
   svg.append(s("text", { x: 2, y: 12 }, `${formatNumber(max)}`));
   const last = points[points.length - 1];
-  const summary = `${analyte.name}: ${formatNumber(last.value)} ${analyte.unit || ""} (${formatDate(last.taken_on)}). ` +
+  const summary = `${analyte.name}: ${formatNumber(last.value)} ${showUnit(analyte.unit)} (${formatDate(last.taken_on)}). ` +
     `${t("normal_range")}: ${analyte.low ?? "–"}–${analyte.high ?? "–"}` +
     (baseline != null ? `; ${t("your_baseline")}: ${formatNumber(baseline)}` : "");
   return h("figure", { class: "card chart" }, h("figcaption", { id: `chart-${code}` }, summary), svg,

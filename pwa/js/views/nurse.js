@@ -4,9 +4,10 @@ import { api, get } from "../api.js";
 import { h, localToday, show, uuid } from "../dom.js";
 import { ago, formatDate, t } from "../i18n.js";
 import { go, state } from "../app.js";
+import { resultsList, valueText } from "./labs.js";
 
 const OUTCOMES = ["called_patient", "lab_ordered", "referred_haematology", "referred_nephrology",
-                  "referred_endocrinology", "no_action_needed"];
+                  "referred_endocrinology", "no_action_needed", "entered_in_error"];
 
 export async function flags() {
   const { items } = await get("/flags?status=open");
@@ -26,7 +27,7 @@ export async function flag(id) {
   if (!found) return go("flags");
   const [patient, checklists, labs] = await Promise.all([get(`/patients/${found.patient_id}`),
     get(`/patients/${found.patient_id}/checklists`), get(`/patients/${found.patient_id}/labs`)]);
-  const outcome = h("select", { id: "outcome" }, OUTCOMES.map((o) => h("option", { value: o }, o.replace(/_/g, " "))));
+  const outcome = h("select", { id: "outcome" }, OUTCOMES.map((o) => h("option", { value: o }, t(`outcome_${o}`))));
   const note = h("textarea", { id: "resolve-note", rows: 2 });
   const message = h("p", { role: "status" });
   const act = async (path, body) => { await api("POST", `/flags/${id}/${path}`, body); go("flags"); };
@@ -44,7 +45,8 @@ export async function flag(id) {
       Object.entries(c.answers).filter(([, yes]) => yes).map(([code]) => code).join(", "), c.note ? ` · “${c.note}”` : ""))),
     h("h2", {}, t("recent_results")),
     h("table", {}, h("tbody", {}, labs.items.slice(-12).reverse().map((r) => h("tr", {},
-      h("td", {}, formatDate(r.taken_on)), h("td", {}, state.texts.analytes[r.analyte].name), h("td", {}, r.value ?? "—"))))));
+      h("td", {}, formatDate(r.taken_on)), h("td", {}, state.texts.analytes[r.analyte].name), h("td", {}, valueText(r)))))),
+    h("p", {}, h("a", { href: `#/patient/${found.patient_id}` }, t("correct_results"))));
 }
 
 export async function patients() {
@@ -65,8 +67,8 @@ export async function patients() {
 // Courses in date order (by first infusion), as the engine numbers them.
 const byDate = (courses) => [...courses].sort((a, b) => [...a.infusions].sort()[0].localeCompare([...b.infusions].sort()[0]));
 
-export async function patient(id) {
-  const record = await get(`/patients/${id}`);
+export async function patient(id, message) {
+  const [record, labs] = await Promise.all([get(`/patients/${id}`), get(`/patients/${id}/labs`)]);
   const dates = h("input", { id: "infusions", placeholder: "2027-01-11, 2027-01-12, 2027-01-13" });
   const status = h("select", { id: "course-status" }, h("option", { value: "planned" }, t("planned")),
     h("option", { value: "given" }, t("given")));
@@ -85,7 +87,11 @@ export async function patient(id) {
           await api("POST", `/patients/${id}/courses`, { infusions: dates.value.split(/[,\s]+/).filter(Boolean), status: status.value });
           out.textContent = t("course_saved");
         } catch (e) { out.textContent = e.message; }
-      } }, t("save"))), out));
+      } }, t("save"))), out),
+    h("section", { class: "card", "aria-labelledby": "results-title" }, h("h2", { id: "results-title" }, t("labs_title")),
+      typeof message === "string" ? h("p", { role: "status", class: "notice" }, message) : null,
+      // The care team corrects or withdraws any result (CLINICAL.md 6).
+      resultsList(id, labs.items, () => true, (done) => patient(id, done), t("entered_by_patient"))));
 }
 
 export async function enrol() {

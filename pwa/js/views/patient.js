@@ -5,6 +5,7 @@ import { LANGUAGES, formatDate, formatNumber, setLanguage, t } from "../i18n.js"
 import { loadTexts, state, flushOutbox } from "../app.js";
 import { subscribePush, unsubscribePush, pushStatus } from "../push.js";
 import { chart } from "./chart.js";
+import { labAdviceCard, resultsList, unitSelect } from "./labs.js";
 
 const pid = () => state.me.patient_id;
 const addDays = (iso, days) => { const d = new Date(iso + "T00:00:00Z"); d.setUTCDate(d.getUTCDate() + days); return d.toISOString().slice(0, 10); };
@@ -117,36 +118,52 @@ const CHARTS = ["platelets", "creatinine", "tsh", "alt", "ast", "bilirubin"];
 const ENTRY = ["platelets", "neutrophils", "lymphocytes", "creatinine", "urine_blood", "urine_protein",
                "tsh", "alt", "ast", "bilirubin"];
 
-export async function labs() {
-  const { items } = await get(`/patients/${pid()}/labs`);
+export async function labs(message) {
+  const { items, usual_units: usual } = await get(`/patients/${pid()}/labs`);
   const analytes = state.texts.analytes;
   const date = h("input", { id: "taken_on", type: "date", required: true, value: localToday(), max: localToday() });
+  const units = {};
   const inputs = ENTRY.map((code) => {
     const a = analytes[code];
     const id = `v-${code}`;
-    const input = a.kind === "qualitative"
-      ? h("select", { id, name: code }, h("option", { value: "" }, "—"),
-          h("option", { value: "negative" }, "negative"), h("option", { value: "positive" }, "positive"))
-      : h("input", { id, name: code, type: "number", inputmode: "decimal", min: 0, step: "any" });
-    return h("div", {}, h("label", { for: id }, `${a.name}${a.unit ? ` (${a.unit})` : ""}`), input);
+    if (a.kind === "qualitative") {
+      return h("div", { class: "entry" }, h("label", { for: id }, a.name),
+        h("select", { id, name: code }, h("option", { value: "" }, "—"),
+          h("option", { value: "negative" }, t("negative")), h("option", { value: "positive" }, t("positive"))));
+    }
+    // The unit the lab printed (CLINICAL.md 4.1), the clinic's usual one first.
+    units[code] = unitSelect(code, `u-${code}`, usual?.[code] || a.unit, t("unit_of", { name: a.name }));
+    return h("div", { class: "entry" }, h("label", { for: id }, a.name),
+      h("div", { class: "value-unit" },
+        h("input", { id, name: code, type: "number", inputmode: "decimal", min: 0, step: "any" }), units[code]));
   });
   const status = h("div", { "aria-live": "polite" });
   const button = h("button", { type: "submit" }, t("send"));
-  const form = h("form", {}, h("label", { for: "taken_on" }, t("taken_on")), date, inputs, h("p", {}, button), status);
+  const form = h("form", {}, h("label", { for: "taken_on" }, t("taken_on")), date,
+    h("p", { class: "muted" }, t("unit_hint")), inputs, h("p", {}, button), status);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const results = ENTRY.map((code) => [code, form.elements[code].value]).filter(([, v]) => v !== "")
-      .map(([code, v]) => ({ analyte: code, value: analytes[code].kind === "qualitative" ? v : Number(v) }));
+      .map(([code, v]) => analytes[code].kind === "qualitative" ? { analyte: code, value: v }
+        : { analyte: code, value: Number(v), unit: units[code].value });
     if (!results.length) return;
     button.disabled = true;
     await submitThroughOutbox(`/patients/${pid()}/labs`, { client_id: uuid(), taken_on: date.value, results },
-      () => { labs(); }, status, button);
+      (answer) => {
+        // An urgent or emergency result: the advice at once, before anything else.
+        if (answer.advice) return show(h("h1", {}, t("labs_title")), labAdviceCard(answer.advice, answer.flags),
+          h("p", {}, h("a", { class: "button secondary", href: "#/labs", onclick: (e) => { e.preventDefault(); labs(); } }, t("back_to_results"))));
+        labs(t("result_saved"));
+      }, status, button);
   });
   const trends = CHARTS.map((code) => chart(code, analytes[code], items.filter((r) => r.analyte === code),
     state.patient.baseline?.[code])).filter(Boolean);
   show(h("h1", {}, t("labs_title")),
-    h("h2", {}, t("trends")), trends.length ? trends : h("p", {}, t("no_results")),
-    h("h2", {}, t("record_result")), form);
+    typeof message === "string" ? h("p", { role: "status", class: "notice" }, message) : null,
+    h("h2", {}, t("record_result")), form,
+    h("h2", {}, t("your_results")),
+    resultsList(pid(), items, (r) => r.patient_reported, (done) => labs(done), t("entered_by_you")),
+    h("h2", {}, t("trends")), trends.length ? trends : h("p", {}, t("no_results")));
 }
 
 export async function timeline(view = "list", month) {

@@ -28,6 +28,7 @@ run: $(STAMP)
 test: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || { apt-get install -y -q chromium >/dev/null 2>&1 || \
 	  { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n auto
 
 bench: $(STAMP)

@@ -32,12 +32,11 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def start_server(folder: Path):
-    from tests.e2e.conftest import LiveServer, make_e2e_patients  # the same server the browser tests use
-
     from server import create_app
     from server.db import database, make_engine
     from server.demo import seed
     from server.migrations import upgrade
+    from tests.e2e.conftest import LiveServer, make_e2e_patients  # the same server the browser tests use
 
     url = f"sqlite:///{folder / 'pwa.sqlite'}"
     upgrade(make_engine(url))
@@ -121,7 +120,8 @@ def lighthouse(base: str) -> None:
     audits = report["audits"]
     print(f"lighthouse (mobile): performance {scores.get('performance')}, accessibility {scores.get('accessibility')} "
           f"(targets 95 and 100); FCP {audits['first-contentful-paint']['displayValue']}, "
-          f"LCP {audits['largest-contentful-paint']['displayValue']}, TBT {audits['total-blocking-time']['displayValue']}")
+          f"LCP {audits['largest-contentful-paint']['displayValue']}, "
+          f"TBT {audits['total-blocking-time']['displayValue']}")
 
 
 def main() -> None:

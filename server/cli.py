@@ -121,7 +121,6 @@ def _server_command(argv: list[str]) -> int:
     from flask.cli import FlaskGroup
 
     from . import create_app
-
     from .config import ConfigError
 
     group = FlaskGroup(create_app=create_app)

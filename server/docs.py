@@ -18,7 +18,8 @@ docs_bp = APIBlueprint("docs", __name__, enable_openapi=False)
 STYLE = """
 body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
 code{background:#f2f2f2;padding:.1rem .3rem;border-radius:3px}
-table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.4rem;border-bottom:1px solid #ddd;vertical-align:top}
+table{border-collapse:collapse;width:100%}
+td,th{text-align:left;padding:.4rem;border-bottom:1px solid #ddd;vertical-align:top}
 .m{font-weight:700;font-family:monospace}
 """
 #: no script at all, the style above, and the links of the page itself

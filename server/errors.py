@@ -14,8 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from .engine.errors import InputError
-from .services.errors import (Conflict, DomainError, Forbidden, InvalidInput, NotAuthenticated, NotFound,
-                              RateLimited)
+from .services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotAuthenticated, NotFound, RateLimited
 
 log = logging.getLogger(__name__)
 

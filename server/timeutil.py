@@ -1,6 +1,6 @@
 """The one place the server reads the clock: aware UTC instants, local dates.
 
-Tests freeze time by patching :func:`utcnow` (the ``clock`` fixture of tests/api/test_submissions.py).
+Tests freeze time by patching :func:`utcnow` (the ``frozen_time`` fixture of tests/conftest.py).
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ rolled back (SQLAlchemy's "joining a session into an external transaction").
 from __future__ import annotations
 
 import os
+import sys
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -109,3 +112,28 @@ def db(app):
     session = database(app).sessions()
     yield session
     session.close()
+
+
+@pytest.fixture
+def frozen_time(monkeypatch):
+    """``frozen_time(instant_or_date)`` freezes server.timeutil.utcnow everywhere the server imported it.
+
+    A date means 10:00 that day in Europe/Madrid (the test world's time zone).
+    Returns the frozen instant, in UTC; call it again to move the clock.
+    """
+    import server.timeutil as timeutil
+
+    original = timeutil.utcnow
+    holders = [module for name, module in list(sys.modules.items())
+               if (name == "server" or name.startswith("server.")) and getattr(module, "utcnow", None) is original]
+    assert timeutil in holders and len(holders) > 3
+
+    def freeze(when):
+        if isinstance(when, date) and not isinstance(when, datetime):
+            when = datetime.combine(when, time(10, 0), ZoneInfo("Europe/Madrid"))
+        instant = when.astimezone(timezone.utc)
+        for module in holders:
+            monkeypatch.setattr(module, "utcnow", lambda: instant)
+        return instant
+
+    return freeze

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from flask import current_app, request, session as cookie_session
+from flask import current_app, request
+from flask import session as cookie_session
 from flask_login import login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from .. import auth, csrf as csrf_guard
+from .. import auth
+from .. import csrf as csrf_guard
 from ..db import get_session
 from ..errors import api_error
 from ..schemas import CsrfOut, LoginIn, LoginOut, PasswordIn, RegisterIn, UserOut

@@ -6,7 +6,8 @@ from .. import auth
 from ..db import get_session
 from ..errors import api_error
 from ..schemas import FamilyListOut, FamilyMemberOut, InviteOut, SharesIn
-from ..services import accounts, family as service
+from ..services import accounts
+from ..services import family as service
 from ..timeutil import utcnow
 from . import bp, content, iso
 

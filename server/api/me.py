@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app, session as cookie_session
+from flask import current_app
+from flask import session as cookie_session
 from flask_login import logout_user
 
 from .. import auth

@@ -8,10 +8,11 @@ from ..db import get_session
 from ..errors import api_error
 from ..models import Clinic, Flag, Patient, User
 from ..schemas import (
+    CorrectedPregnancyOut,
     CourseIn,
+    CourseOut,
     CoursePatchIn,
     ExportOut,
-    CourseOut,
     InviteOut,
     PageQuery,
     PatientCreatedOut,
@@ -19,7 +20,6 @@ from ..schemas import (
     PatientListOut,
     PatientOut,
     PatientPatchIn,
-    CorrectedPregnancyOut,
     PregnancyPatchIn,
     TimelineOut,
     TimelineQuery,

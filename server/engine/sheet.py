@@ -470,7 +470,8 @@ def _lab_rules_section(w: _Words) -> Section:
     weekly = c.weekly_cbc
     starters = [rule.code for rule in c.rules if rule.weekly_cbc]
     series_item = next((item.code for item in c.items if item.weekly_series), "")
-    notes = ({"text": w("weekly_cbc", analyte=w.analyte(weekly.analyte), rules=w.join(starters, "list_or"), item=series_item,
+    notes = ({"text": w("weekly_cbc", analyte=w.analyte(weekly.analyte), rules=w.join(starters, "list_or"),
+                        item=series_item,
                         interval=w.count(weekly.interval_days, "day"), stop=weekly.normal_results_to_stop,
                         restart=w.join(weekly.restart_rules, "list_or"), fall=w.percent(weekly.restart_fall)),
               "source": _sources(weekly.source), "data": plain(weekly)},)

@@ -8,9 +8,9 @@ or a result means calling it again.
 from __future__ import annotations
 
 from bisect import bisect_right
-from operator import itemgetter
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import itemgetter
 from typing import Any, Mapping, NamedTuple
 
 from .dates import add_months

@@ -19,10 +19,26 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..models import (CalendarFeed, Checklist, Course, Delivery, FamilyLink, Flag, InviteCode, LabResult,
-                      LabSubmission, Patient, Pregnancy, PushSubscription, Reminder, Snooze, User)
+from ..models import (
+    CalendarFeed,
+    Checklist,
+    Course,
+    Delivery,
+    FamilyLink,
+    Flag,
+    InviteCode,
+    LabResult,
+    LabSubmission,
+    Patient,
+    Pregnancy,
+    PushSubscription,
+    Reminder,
+    Snooze,
+    User,
+)
 from . import accounts, audit
 from .errors import Forbidden
+
 
 def erase(session: Session, account: User, now: datetime) -> None:
     """Erase ``account``: a patient with her health data, a family member with

@@ -7,19 +7,34 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Iterator, Mapping
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from zoneinfo import ZoneInfo
-
 from ..engine import inputs as engine_inputs
-from ..engine.protocol import Content
 from ..engine.dates import parse_date
+from ..engine.protocol import Content
 from ..engine.timeline import Item, Timeline, item_to_json, monitoring_end, timeline, warning_to_json
-from ..models import (AuditEvent, CalendarFeed, Checklist, Clinic, Course, Delivery, FamilyLink, Flag, InviteCode,
-                      LabResult, Patient, Pregnancy, PushSubscription, Reminder, Snooze, User)
+from ..models import (
+    AuditEvent,
+    CalendarFeed,
+    Checklist,
+    Clinic,
+    Course,
+    Delivery,
+    FamilyLink,
+    Flag,
+    InviteCode,
+    LabResult,
+    Patient,
+    Pregnancy,
+    PushSubscription,
+    Reminder,
+    Snooze,
+    User,
+)
 from ..timeutil import local_today, utcnow
 from . import accounts
 from .errors import Conflict, InvalidInput, NotFound

@@ -238,7 +238,8 @@ def _recipients(session: Session, patient_ids: list[int]) -> dict[int, list[tupl
     family member's chosen kinds otherwise. One query per batch of reminders.
     """
     own = session.execute(
-        select(User.patient_id, User.id, PushSubscription.id).join(PushSubscription, PushSubscription.user_id == User.id)
+        select(User.patient_id, User.id, PushSubscription.id)
+        .join(PushSubscription, PushSubscription.user_id == User.id)
         .where(User.patient_id.in_(patient_ids), User.active.is_(True)))
     family = session.execute(
         select(FamilyLink.patient_id, User.id, PushSubscription.id, FamilyLink.shares)

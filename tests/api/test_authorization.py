@@ -27,7 +27,6 @@ from datetime import timedelta
 from typing import Any, Callable
 
 import pytest
-
 from sqlalchemy import select
 
 from server.models import FamilyLink, LabResult, LabSubmission, Patient, Pregnancy, PushSubscription, User
@@ -272,14 +271,24 @@ def check_erased(ctx: Ctx, role: str, response) -> None:
 # --- the table ----------------------------------------------------------------------
 
 P = "/api/v1/patients/<int:patient_id>"
-patient_args: Callable[[Ctx], dict[str, int]] = lambda c: {"patient_id": c.pid}
-flag_args: Callable[[Ctx], dict[str, int]] = lambda c: {"flag_id": c.world.flag.id}
-course_args: Callable[[Ctx], dict[str, int]] = lambda c: {"patient_id": c.pid,
-                                                          "course_id": c.world.patient.courses[0].id}
-pregnancy_args: Callable[[Ctx], dict[str, int]] = lambda c: {"patient_id": c.pid,
-                                                             "pregnancy_id": c.world.patient.pregnancies[0].id}
-lab_args: Callable[[Ctx], dict[str, int]] = lambda c: {"patient_id": c.pid,
-                                                       "result_id": c.world.patient.lab_result_id_for_tests}
+def patient_args(c: Ctx) -> dict[str, int]:
+    return {"patient_id": c.pid}
+
+
+def flag_args(c: Ctx) -> dict[str, int]:
+    return {"flag_id": c.world.flag.id}
+
+
+def course_args(c: Ctx) -> dict[str, int]:
+    return {"patient_id": c.pid, "course_id": c.world.patient.courses[0].id}
+
+
+def pregnancy_args(c: Ctx) -> dict[str, int]:
+    return {"patient_id": c.pid, "pregnancy_id": c.world.patient.pregnancies[0].id}
+
+
+def lab_args(c: Ctx) -> dict[str, int]:
+    return {"patient_id": c.pid, "result_id": c.world.patient.lab_result_id_for_tests}
 
 ROUTES: dict[tuple[str, str], Route] = {
     #                                          anon  pat  o_pat fam  rev_f nurse o_nur admin

@@ -22,8 +22,18 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from server.engine.protocol import default_content
-from server.models import (AuditEvent, Base, Delivery, Flag, InviteCode, LoginAttempt, Patient, PushSubscription,
-                           Reminder, User)
+from server.models import (
+    AuditEvent,
+    Base,
+    Delivery,
+    Flag,
+    InviteCode,
+    LoginAttempt,
+    Patient,
+    PushSubscription,
+    Reminder,
+    User,
+)
 from server.services import accounts, calendar, reminders
 from server.timeutil import utcnow
 

@@ -138,8 +138,8 @@ def test_init_db_makes_an_existing_database_private(tmp_path, open_umask):
     folder = tmp_path / "instance"
     folder.mkdir()
     first = sqlite_app(folder)
-    from server.migrations import upgrade
     from server.db import database
+    from server.migrations import upgrade
 
     upgrade(database(first).engine)
     database(first).engine.dispose()

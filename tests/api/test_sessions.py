@@ -18,7 +18,6 @@ from server.timeutil import utcnow
 
 from ..conftest import TEST_CONFIG, join_test_transaction
 from .conftest import PASSWORD, Client, new_client_id, today_madrid
-from .test_submissions import clock  # noqa: F401  (the frozen-time fixture)
 
 COOKIE = "alemtrack_session"
 NEW_PASSWORD = "a brand new passphrase"
@@ -427,45 +426,38 @@ def test_a_second_app_instance_refuses_what_the_first_counted(app, world, connec
     assert int(blocked.headers["Retry-After"]) >= 1
 
 
-def test_logins_work_again_after_the_window(app, world, monkeypatch):
-    import server.api.auth as auth_api
-
-    assert auth_api.utcnow is utcnow  # the name the login view reads the clock through
+def test_logins_work_again_after_the_window(app, world, frozen_time):
     limit = app.config["LOGIN_MAX_PER_ACCOUNT"]
     window = app.config["LOGIN_WINDOW_SECONDS"]
     email = world.users["patient"].email
-    start = utcnow()
-    monkeypatch.setattr(auth_api, "utcnow", lambda: start)
+    start = frozen_time(utcnow())
     for _ in range(limit):
         assert Client(app).login(email, "not the password").status_code == 401
 
-    monkeypatch.setattr(auth_api, "utcnow", lambda: start + timedelta(seconds=window // 2))
+    frozen_time(start + timedelta(seconds=window // 2))
     blocked = Client(app).login(email, PASSWORD)
     assert_error(blocked, 429, "rate_limited")
     retry = int(blocked.headers["Retry-After"])
     assert window // 2 - 1 <= retry <= window // 2 + 1
 
     # Just before the window ends: still blocked; once it has passed: the right password works.
-    monkeypatch.setattr(auth_api, "utcnow", lambda: start + timedelta(seconds=window - 1))
+    frozen_time(start + timedelta(seconds=window - 1))
     assert_error(Client(app).login(email, PASSWORD), 429, "rate_limited")
-    monkeypatch.setattr(auth_api, "utcnow", lambda: start + timedelta(seconds=window + 1))
+    frozen_time(start + timedelta(seconds=window + 1))
     client = Client(app)
     response = client.login(email, PASSWORD)
     assert response.status_code == 200, response.json
     assert client.get("/api/v1/me").status_code == 200
 
 
-def test_an_address_block_also_ends_after_the_window(app, world, monkeypatch):
-    import server.api.auth as auth_api
-
+def test_an_address_block_also_ends_after_the_window(app, world, frozen_time):
     limit = app.config["LOGIN_MAX_PER_ADDRESS"]
     window = app.config["LOGIN_WINDOW_SECONDS"]
-    start = utcnow()
-    monkeypatch.setattr(auth_api, "utcnow", lambda: start)
+    start = frozen_time(utcnow())
     for i in range(limit):
         assert Client(app).login(f"someone{i}@nowhere.test", "wrong password").status_code == 401
     assert_error(Client(app).login(world.users["nurse"].email, PASSWORD), 429, "rate_limited")
-    monkeypatch.setattr(auth_api, "utcnow", lambda: start + timedelta(seconds=window + 1))
+    frozen_time(start + timedelta(seconds=window + 1))
     assert Client(app).login(world.users["nurse"].email, PASSWORD).status_code == 200
 
 
@@ -643,8 +635,8 @@ def register(client: Client, code: str, email: str = "nina@a.test", password: st
     return client.post("/api/v1/auth/register", json={"code": code, "email": email, "password": password})
 
 
-def test_refused_registrations_are_throttled_per_address(app, world, db, clock):
-    start = clock(utcnow())
+def test_refused_registrations_are_throttled_per_address(app, world, db, frozen_time):
+    start = frozen_time(utcnow())
     limit = app.config["REGISTER_MAX_PER_ADDRESS"]
     window = app.config["LOGIN_WINDOW_SECONDS"]
     code = _newcomer_code(db, world)
@@ -666,7 +658,7 @@ def test_refused_registrations_are_throttled_per_address(app, world, db, clock):
     assert register(elsewhere, code, email="nina.elsewhere@a.test").status_code == 201
 
     # Once the window has passed, the address may register again.
-    clock(start + timedelta(seconds=window + 1))
+    frozen_time(start + timedelta(seconds=window + 1))
     second = _newcomer_code(db, world)
     assert register(guesser, second, email="nina2@a.test").status_code == 201
 
@@ -749,21 +741,21 @@ def test_a_trusted_proxy_says_the_request_came_over_https(app, world, connection
 # --- session lifetimes (server.sessions), with the clock frozen --------------------------------
 
 
-def test_a_staff_session_ends_after_30_minutes_without_a_request(app, client_for, clock):
-    start = clock(utcnow())
+def test_a_staff_session_ends_after_30_minutes_without_a_request(app, client_for, frozen_time):
+    start = frozen_time(utcnow())
     nurse = client_for("nurse")
     copy = session_cookie(nurse)
     idle = app.config["STAFF_SESSION_IDLE_SECONDS"]
     assert idle == 30 * 60
 
-    clock(start + timedelta(seconds=idle - 1))
+    frozen_time(start + timedelta(seconds=idle - 1))
     assert nurse.get("/api/v1/me").status_code == 200
     last = start + timedelta(seconds=idle - 1)  # each request starts the idle time again
-    clock(last + timedelta(seconds=idle - 1))
+    frozen_time(last + timedelta(seconds=idle - 1))
     assert nurse.get("/api/v1/flags").status_code == 200
     last += timedelta(seconds=idle - 1)
 
-    clock(last + timedelta(seconds=idle))
+    frozen_time(last + timedelta(seconds=idle))
     assert_error(nurse.get("/api/v1/me"), 401, "session_expired")
     # The answer emptied the cookie: from now on the client is simply logged out ...
     assert_logged_out(nurse.get("/api/v1/me"))
@@ -771,46 +763,46 @@ def test_a_staff_session_ends_after_30_minutes_without_a_request(app, client_for
     assert_error(replay(app, copy), 401, "session_expired")
 
 
-def test_a_staff_session_ends_12_hours_after_its_login_however_busy(app, client_for, clock):
-    start = clock(utcnow())
+def test_a_staff_session_ends_12_hours_after_its_login_however_busy(app, client_for, frozen_time):
+    start = frozen_time(utcnow())
     admin = client_for("admin")
     most = app.config["STAFF_SESSION_MAX_SECONDS"]
     assert most == 12 * 3600
     at = start
     while at + timedelta(minutes=20) < start + timedelta(seconds=most):
         at += timedelta(minutes=20)
-        clock(at)
+        frozen_time(at)
         assert admin.get("/api/v1/me").status_code == 200
-    clock(start + timedelta(seconds=most - 1))
+    frozen_time(start + timedelta(seconds=most - 1))
     assert admin.get("/api/v1/me").status_code == 200
-    clock(start + timedelta(seconds=most))
+    frozen_time(start + timedelta(seconds=most))
     assert_error(admin.get("/api/v1/me"), 401, "session_expired")
 
 
 @pytest.mark.parametrize("role", ["patient", "family"])
-def test_a_patient_or_family_session_lasts_30_days_without_a_request(app, client_for, clock, role):
-    start = clock(utcnow())
+def test_a_patient_or_family_session_lasts_30_days_without_a_request(app, client_for, frozen_time, role):
+    start = frozen_time(utcnow())
     person = client_for(role)
     idle = app.config["PERSONAL_SESSION_IDLE_SECONDS"]
     assert idle == 30 * 24 * 3600
 
     # Longer than any staff limit, without a request in between: still logged in.
-    clock(start + timedelta(hours=13))
+    frozen_time(start + timedelta(hours=13))
     assert person.get("/api/v1/me").status_code == 200
     last = start + timedelta(hours=13)
-    clock(last + timedelta(seconds=idle - 1))
+    frozen_time(last + timedelta(seconds=idle - 1))
     assert person.get("/api/v1/me").status_code == 200
     last += timedelta(seconds=idle - 1)
 
-    clock(last + timedelta(seconds=idle))
+    frozen_time(last + timedelta(seconds=idle))
     assert_error(person.get("/api/v1/me"), 401, "session_expired")
     assert_logged_out(person.get("/api/v1/me"))
 
 
-def test_an_ended_session_refuses_state_changes_and_writes_nothing(app, world, db, client_for, clock):
-    start = clock(utcnow())
+def test_an_ended_session_refuses_state_changes_and_writes_nothing(app, world, db, client_for, frozen_time):
+    start = frozen_time(utcnow())
     patient = client_for("patient")
-    clock(start + timedelta(seconds=app.config["PERSONAL_SESSION_IDLE_SECONDS"]))
+    frozen_time(start + timedelta(seconds=app.config["PERSONAL_SESSION_IDLE_SECONDS"]))
     before = db.scalar(select(func.count()).select_from(Checklist))
     response = patient.post(f"/api/v1/patients/{world.patient.id}/checklists",
                             json={"client_id": new_client_id(), "answered_on": today_madrid().isoformat(),
@@ -820,11 +812,11 @@ def test_an_ended_session_refuses_state_changes_and_writes_nothing(app, world, d
     assert db.scalar(select(func.count()).select_from(Checklist)) == before
 
 
-def test_after_an_ended_session_the_login_page_works_at_once(app, world, client_for, clock):
+def test_after_an_ended_session_the_login_page_works_at_once(app, world, client_for, frozen_time):
     """A CSRF token and the login itself need no session: they go on anonymously."""
-    start = clock(utcnow())
+    start = frozen_time(utcnow())
     nurse = client_for("nurse")
-    clock(start + timedelta(hours=13))
+    frozen_time(start + timedelta(hours=13))
     csrf = nurse.get("/api/v1/auth/csrf")
     assert csrf.status_code == 200 and csrf.json["csrf_token"]
     nurse.csrf = csrf.json["csrf_token"]
@@ -834,26 +826,26 @@ def test_after_an_ended_session_the_login_page_works_at_once(app, world, client_
     assert nurse.get("/api/v1/me").status_code == 200  # a new login: its own 12 hours
 
 
-def test_a_login_with_the_old_expired_session_cookie_starts_a_new_session(app, world, client_for, clock):
-    start = clock(utcnow())
+def test_a_login_with_the_old_expired_session_cookie_starts_a_new_session(app, world, client_for, frozen_time):
+    start = frozen_time(utcnow())
     nurse = client_for("nurse")
-    clock(start + timedelta(hours=13))
+    frozen_time(start + timedelta(hours=13))
     # Straight to the login, with the token of the session that has ended.
     again = nurse.login(world.users["nurse"].email)
     assert again.status_code == 200, again.json
     assert nurse.get("/api/v1/me").status_code == 200
 
 
-def test_a_password_change_is_a_new_login_for_the_absolute_limit(app, world, client_for, clock):
-    start = clock(utcnow())
+def test_a_password_change_is_a_new_login_for_the_absolute_limit(app, world, client_for, frozen_time):
+    start = frozen_time(utcnow())
     nurse = client_for("nurse")
     for minutes in range(20, 12 * 60, 20):  # busy until 11:40 after the login
-        clock(start + timedelta(minutes=minutes))
+        frozen_time(start + timedelta(minutes=minutes))
         assert nurse.get("/api/v1/me").status_code == 200
     response = change_password(nurse, PASSWORD, "another new passphrase")
     assert response.status_code == 200, response.json
     nurse.csrf = response.json["csrf_token"]
-    clock(start + timedelta(hours=12, minutes=5))  # past the first login's 12 hours
+    frozen_time(start + timedelta(hours=12, minutes=5))  # past the first login's 12 hours
     assert nurse.get("/api/v1/me").status_code == 200
 
 

@@ -5,15 +5,14 @@ rules), section 2.2 (item statuses, adherence), section 6 (family, audit) and th
 table of API.md section 2.
 
 Dates are either relative to the patient's local today (the world's course
-started 120 days ago) or fixed, with "today" frozen through ``clock``.
+started 120 days ago) or fixed, with "today" frozen through ``frozen_time`` (tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sys
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,27 +33,6 @@ MADRID = ZoneInfo("Europe/Madrid")
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """``clock(instant_or_local_date)`` freezes server.timeutil.utcnow everywhere it was imported by name."""
-    import server.timeutil as timeutil
-
-    original = timeutil.utcnow
-    holders = [module for name, module in list(sys.modules.items())
-               if (name == "server" or name.startswith("server.")) and getattr(module, "utcnow", None) is original]
-    assert timeutil in holders and len(holders) > 3
-
-    def freeze(when):
-        if isinstance(when, date) and not isinstance(when, datetime):
-            when = datetime.combine(when, time(10, 0), MADRID)
-        instant = when.astimezone(timezone.utc)
-        for module in holders:
-            monkeypatch.setattr(module, "utcnow", lambda: instant)
-        return instant
-
-    return freeze
 
 
 def world_course(world_today: date) -> tuple[date, date]:
@@ -308,11 +286,11 @@ def test_a_planned_course_does_not_make_fever_urgent(world, client_for):
     pytest.param("Pacific/Kiritimati", True, id="already-tomorrow-at-UTC+14"),
     pytest.param("Europe/Madrid", False, id="still-today-in-madrid"),
 ])
-def test_answer_and_sample_dates_are_the_patients_local_dates(tz, accepted, world, db, client_for, clock):
+def test_answer_and_sample_dates_are_the_patients_local_dates(tz, accepted, world, db, client_for, frozen_time):
     """At 2026-03-01 12:00 UTC it is already 2 March on Kiritimati, still 1 March in Madrid."""
     world.patient.timezone = tz
     db.commit()
-    clock(datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc))
+    frozen_time(datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc))
     tomorrow = date(2026, 3, 2)
     sent = send_checklist(client_for("patient"), world.patient.id, {}, tomorrow)
     labs = send_labs(client_for("nurse"), world.patient.id, [("tsh", 2.0)], tomorrow)
@@ -644,33 +622,33 @@ STATUSES = [
 
 
 @pytest.mark.parametrize("code,on,today,recorded,status", STATUSES)
-def test_timeline_item_status(code, on, today, recorded, status, timeline_patient, world, client_for, clock):
+def test_timeline_item_status(code, on, today, recorded, status, timeline_patient, world, client_for, frozen_time):
     pid, patient = timeline_patient
     if recorded is not None:
-        clock(recorded[1])
+        frozen_time(recorded[1])
         if recorded[0] == "lab":
             assert send_labs(client_for("nurse"), pid, [("platelets", recorded[2])], recorded[1]).status_code == 201
         else:
             sent = send_checklist(patient, pid, {}, recorded[1])
             assert sent.status_code == 201, sent.json
-    clock(today)
+    frozen_time(today)
     for client in (patient, client_for("nurse")):
         response = client.get(f"{API}/patients/{pid}/timeline")
         assert response.status_code == 200, response.json
         assert _find(response.json["items"], code, on)["status"] == status
 
 
-def test_timeline_statuses_are_those_of_the_api(timeline_patient, clock):
+def test_timeline_statuses_are_those_of_the_api(timeline_patient, frozen_time):
     pid, patient = timeline_patient
-    clock(date(2026, 6, 1))
+    frozen_time(date(2026, 6, 1))
     items = patient.get(f"{API}/patients/{pid}/timeline").json["items"]
     assert {i["status"] for i in items} <= {"upcoming", "due", "done", "overdue", "missed"}
     assert {i["status"] for i in items} >= {"upcoming", "done", "overdue", "missed"}
 
 
-def test_timeline_from_and_to(timeline_patient, clock):
+def test_timeline_from_and_to(timeline_patient, frozen_time):
     pid, patient = timeline_patient
-    clock(date(2026, 6, 1))
+    frozen_time(date(2026, 6, 1))
     items = patient.get(f"{API}/patients/{pid}/timeline?from=2026-03-01&to=2026-03-31").json["items"]
     assert items
     for item in items:
@@ -681,7 +659,7 @@ def test_timeline_from_and_to(timeline_patient, clock):
 # --- the flag queue -------------------------------------------------------------------------
 
 
-def test_flag_queue_is_most_severe_first_then_oldest_first(world, db, client_for, clock):
+def test_flag_queue_is_most_severe_first_then_oldest_first(world, db, client_for, frozen_time):
     """Flags made out of time order: the queue follows created_at, not the order of their ids."""
     nurse = client_for("nurse")
     patty, quinn = world.patient.id, world.other_patient.id
@@ -689,13 +667,13 @@ def test_flag_queue_is_most_severe_first_then_oldest_first(world, db, client_for
     made = {}
 
     def lab(name, pid, results, minutes):
-        clock(t0 + timedelta(minutes=minutes))
+        frozen_time(t0 + timedelta(minutes=minutes))
         sent = send_labs(nurse, pid, results, today_madrid_at(t0 + timedelta(minutes=minutes)))
         assert sent.status_code == 201 and sent.json["flag_id"], sent.json
         made[name] = sent.json["flag_id"]
 
     def checklist(name, role, pid, minutes):
-        instant = clock(t0 + timedelta(minutes=minutes))
+        instant = frozen_time(t0 + timedelta(minutes=minutes))
         sent = send_checklist(client_for(role), pid, {"emergency.neuro": True}, today_madrid_at(instant))
         assert sent.status_code == 201 and sent.json["flag_id"], sent.json
         made[name] = sent.json["flag_id"]

@@ -222,7 +222,8 @@ def test_urgent_flags_reach_every_nurse_at_once_and_again_when_unacknowledged(ap
     subscribe(world.users["admin"], "admin-phone")
     subscribe(world.users["other_nurse"], "other-clinic")
     world.flag.status = "resolved"  # the world's own urgent flag is not this test's
-    flag = flag_service.raise_flag(db, world.patient.id, world.clinic.id, "urgent", "checklist", 0, ["bleed.mucosal"], NOW, CONTENT)
+    flag = flag_service.raise_flag(db, world.patient.id, world.clinic.id, "urgent", "checklist", 0, ["bleed.mucosal"],
+                                   NOW, CONTENT)
     db.commit()
     tick(app, NOW, pusher, plan_limit=0)
     assert sorted(m.device for m in push_service.received) == ["admin-phone", "nurse-phone"]
@@ -243,7 +244,8 @@ def test_urgent_flags_reach_every_nurse_at_once_and_again_when_unacknowledged(ap
 def test_an_acknowledged_urgent_flag_is_not_escalated(app, db, world, push_service, subscribe, pusher):
     subscribe(world.users["nurse"], "nurse-phone")
     world.flag.status = "resolved"
-    flag = flag_service.raise_flag(db, world.patient.id, world.clinic.id, "urgent", "checklist", 0, ["bleed.mucosal"], NOW, CONTENT)
+    flag = flag_service.raise_flag(db, world.patient.id, world.clinic.id, "urgent", "checklist", 0, ["bleed.mucosal"],
+                                   NOW, CONTENT)
     db.commit()
     tick(app, NOW, pusher, plan_limit=0)
     flag_service.acknowledge(flag, world.users["nurse"], NOW + timedelta(minutes=5))

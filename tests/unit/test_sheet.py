@@ -20,8 +20,17 @@ import pytest
 from server.engine.documents import timeline_document
 from server.engine.errors import ContentError
 from server.engine.protocol import DEFAULT_CONTENT_DIR, LANGUAGES, ClosedBy, Offset, load_content
-from server.engine.sheet import (FORMATS, SECTIONS, SHEET_LABELS, _Words, build_sheet, content_version,
-                                 item_timing, render, sheet_to_json)
+from server.engine.sheet import (
+    FORMATS,
+    SECTIONS,
+    SHEET_LABELS,
+    _Words,
+    build_sheet,
+    content_version,
+    item_timing,
+    render,
+    sheet_to_json,
+)
 
 from .test_cli import alemtrack, assert_bad_input
 

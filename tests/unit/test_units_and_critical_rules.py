@@ -166,8 +166,10 @@ LITERAL = [  # the numbers a person copies from a printed report
     pytest.param("creatinine", 1.25, "mg/dL", {"kidney.creatinine": "urgent"},
                  id="4.1 creatinine 1.25 mg/dL is 110.5 umol/L, above 110"),
     pytest.param("creatinine", 1.24, "mg/dl", {}, id="4.1 creatinine 1.24 mg/dl is 109.6 umol/L"),
-    pytest.param("bilirubin", 1.23, "mg/dL", {"liver.enzymes": "soon"}, id="4.1 bilirubin 1.23 mg/dL is 21.03, above 21"),
-    pytest.param("bilirubin", 2.46, "mg/dL", {"liver.enzymes": "urgent"}, id="4.1 bilirubin 2.46 mg/dL is 42.07, above 2x21"),
+    pytest.param("bilirubin", 1.23, "mg/dL", {"liver.enzymes": "soon"},
+                 id="4.1 bilirubin 1.23 mg/dL is 21.03, above 21"),
+    pytest.param("bilirubin", 2.46, "mg/dL", {"liver.enzymes": "urgent"},
+                 id="4.1 bilirubin 2.46 mg/dL is 42.07, above 2x21"),
     pytest.param("alt", 2.01, "µkat/L", {"liver.enzymes": "urgent"}, id="4.1 ALT 2.01 ukat/L is 120.6 U/L, above 3x40"),
     pytest.param("alt", 2, "ukat/L", {"liver.enzymes": "soon"}, id="4.1 ALT 2 ukat/L is 120 U/L, not above 3x40"),
     pytest.param("cd4", 0.21, "10^9/L", {"cd4.recovered": "none"}, id="4.1 CD4 0.21 x10^9/L is 210 cells/uL"),
@@ -276,7 +278,8 @@ def test_the_command_line_exits_2_naming_the_unit_field():
                           input=json.dumps(doc).encode(), timeout=120)
     assert done.returncode == 2 and done.stdout == b""
     line = done.stderr.decode()
-    assert line.count("\n") == 1 and line.startswith("alemtrack timeline: labs[1].unit: ") and "check the value and its unit" in line
+    assert line.count("\n") == 1 and line.startswith("alemtrack timeline: labs[1].unit: ")
+    assert "check the value and its unit" in line
 
 
 # --- 4.2: weekly blood counts (v2: stop rule) --------------------------------------------------

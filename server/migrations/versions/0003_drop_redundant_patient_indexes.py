@@ -11,7 +11,6 @@ Create Date: 2026-12-01 14:30:00
 """
 from alembic import op
 
-
 revision = '0003'
 down_revision = '0002'
 branch_labels = None

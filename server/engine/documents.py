@@ -11,7 +11,6 @@ from typing import Any, Mapping
 from .dates import parse_date
 from .errors import InputError
 from .inputs import parse_courses, parse_labs, parse_patient, resolve_settings
-from .labs import finding_to_json
 from .protocol import Content
 from .timeline import timeline, timeline_to_json
 from .triage import triage
@@ -39,10 +38,7 @@ def timeline_document(doc: Any, content: Content) -> dict[str, Any]:
         resolve_settings(doc.get("settings", {}), content),
         content,
     )
-    out = timeline_to_json(result, content, patient.language)
-    # API.md (v2): flags carry the canonical unit and what was recorded (labs.finding_to_json).
-    out["flags"] = [finding_to_json(f) for f in result.flags]
-    return out
+    return timeline_to_json(result, content, patient.language)
 
 
 def triage_document(doc: Any, content: Content) -> dict[str, Any]:

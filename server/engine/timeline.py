@@ -15,7 +15,7 @@ from typing import Any, Mapping, NamedTuple
 
 from .dates import add_months
 from .inputs import Course, LabResult, Patient, pregnancy_spans
-from .labs import Finding, evaluate_all, weekly_cbc_spans
+from .labs import Finding, evaluate_all, finding_to_json, weekly_cbc_spans
 from .protocol import Content, ItemRule, Offset, WarningRule
 
 
@@ -375,16 +375,6 @@ def warning_to_json(warning: CourseWarning, content: Content, language: str) -> 
     """API.md: {"code": "course.too_soon", "course": 2}, plus its short text."""
     return {"code": warning.code, "course": warning.course,
             "text": content.text(language, "warnings", warning.code, "text")}
-
-
-def finding_to_json(finding: Finding) -> dict[str, Any]:
-    return {
-        "rule": finding.rule,
-        "level": finding.level,
-        "taken_on": finding.taken_on.isoformat(),
-        "analyte": finding.analyte,
-        "value": finding.value,
-    }
 
 
 def timeline_to_json(result: Timeline, content: Content, language: str) -> dict[str, Any]:

@@ -1082,9 +1082,9 @@ def _load_texts(root: Path, required: dict[str, set[str]],
     return MappingProxyType({lang: _freeze(doc) for lang, doc in texts.items()})
 
 
-#: text sections whose entries may hold a list of short texts (the checklist's
-#: signs: "any of these?" and one short item each, shown as a list)
-TEXT_LIST_SECTIONS = ("questions", "levels")
+#: text sections whose entries may hold a list of short texts (emergency signs:
+#: a short lead, "any of these?", and one short item each, shown as a list)
+TEXT_LIST_SECTIONS = ("questions", "levels", "items")
 
 
 def _check_text_list(name: str, key: str, value: Any, english: list | None) -> None:

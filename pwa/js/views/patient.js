@@ -12,10 +12,12 @@ const addDays = (iso, days) => { const d = new Date(iso + "T00:00:00Z"); d.setUT
 
 function helpCard() {
   const clinic = state.patient.clinic;
-  const signs = state.texts.items["safety.post_infusion"].detail;
+  const safety = state.texts.items["safety.post_infusion"];
   return h("section", { class: "card help", "aria-labelledby": "help-title" },
     h("h2", { id: "help-title" }, t("help_title")),
-    h("p", {}, signs),
+    h("p", {}, safety.lead),
+    h("ul", { class: "signs" }, safety.signs.map((sign) => h("li", {}, sign))),
+    h("p", {}, safety.later),
     telLink(clinic.emergency_number, t("call_emergency", { number: clinic.emergency_number })),
     telLink(clinic.phone, t("call_team", { phone: clinic.phone })));
 }

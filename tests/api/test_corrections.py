@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, insert, select, update
@@ -29,6 +30,7 @@ from server.timeutil import utcnow
 from .conftest import today_madrid
 
 P = "/api/v1/patients/{}"
+MADRID = ZoneInfo("Europe/Madrid")
 
 
 def days(*offsets: int) -> list[str]:
@@ -98,6 +100,51 @@ def test_a_wrong_correction_is_refused_and_changes_nothing(world, db, client_for
     assert response.status_code == 400, response.json
     assert response.json["error"]["field"].split("[")[0] == field, response.json
     assert stored_courses(db, pid) == before
+
+
+COURSE_CODES = {"safety.post_infusion", "med.aciclovir", "diet.bland", "med.antihistamine", "lab.pregnancy_test"}
+
+
+def _course_reminders(db, pid: int) -> set[tuple[str, str, str]]:
+    """Pending reminders of the course's own items: (code, step, Madrid date of due_at)."""
+    rows = db.execute(select(Reminder.codes, Reminder.step, Reminder.due_at).where(
+        Reminder.patient_id == pid, Reminder.status == "pending")).all()
+    return {(code, step, due_at.astimezone(MADRID).date().isoformat())
+            for codes, step, due_at in rows for code in codes if code in COURSE_CODES}
+
+
+def test_a_corrected_course_moves_every_reminder_it_had_planned(world, db, client_for):
+    """CLINICAL.md 6 (v2): a corrected course is recomputed; every reminder of its
+    items moves with it, and none stays at the old dates."""
+    pid = world.patient.id
+    nurse = client_for("nurse")
+    planned = nurse.post(P.format(pid) + "/courses", json={"infusions": days(5, 6, 7), "status": "planned"})
+    assert planned.status_code == 201
+    now = utcnow()
+    reminders.sync_patients(db, [db.get(Patient, pid)], now, default_content(), timedelta(days=40))
+    db.commit()
+    before = _course_reminders(db, pid)
+    assert {code for code, _, _ in before} >= {"safety.post_infusion", "med.aciclovir"}
+
+    moved = nurse.patch(P.format(pid) + f"/courses/{planned.json['id']}", json={"infusions": days(12, 13, 14)})
+    assert moved.status_code == 200, moved.json
+    db.expire_all()
+    reminders.sync_patients(db, [db.get(Patient, pid)], now, default_content(), timedelta(days=40))
+    db.commit()
+    after = _course_reminders(db, pid)
+
+    def shifted(day: str) -> str:
+        return (date.fromisoformat(day) + timedelta(days=7)).isoformat()
+
+    # Compared where both plans reach (planning looks 40 days ahead): each reminder
+    # of the course is now 7 days later ...
+    first, last = days(1, 32)
+    assert {(code, step, shifted(day)) for code, step, day in before if first <= day <= last} == \
+        {(code, step, day) for code, step, day in after if shifted(first) <= day <= shifted(last)}
+    # ... and none is left on the old infusion days (the pregnancy test's
+    # "a week before" reminder of the new first day falls on one of them).
+    old_days = set(days(5, 6, 7))
+    assert {r for r in after if r[2] in old_days} == {("lab.pregnancy_test", "week_before", days(5)[0])}
 
 
 def test_removing_a_course_cancels_the_reminders_it_had_planned(app, world, db, client_for):

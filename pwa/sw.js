@@ -5,7 +5,7 @@
  */
 importScripts("/js/outbox-core.js");
 
-const VERSION = "v4";  // v4: checklist v2, course warnings, protocol sheet (issue 14)
+const VERSION = "v5";  // v5: v2 screens (issue 14)
 const SHELL = `alemtrack-shell-${VERSION}`;
 const DATA = `alemtrack-data-${VERSION}`;
 const SHELL_FILES = [

@@ -24,6 +24,7 @@ def set_language(page, language: str) -> None:
     page.locator("#language").select_option(language)
     page.get_by_role("button", name="Save", exact=True).click()
     page.locator(f"html[lang='{language}']").wait_for(state="attached")
+    page.locator("#settings-saved:not(:empty)").wait_for()
 
 
 def test_a_result_in_the_labs_unit_gives_the_advice_at_once_and_can_be_withdrawn(browser, live):

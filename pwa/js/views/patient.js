@@ -209,9 +209,11 @@ export async function settings() {
     h("option", { value: code, selected: code === p.language }, name)));
   const saved = h("p", { role: "status" });
   const save = async () => {
+    const here = location.hash;
     state.patient = await api("PATCH", `/patients/${pid()}`, { detailed_notifications: detailed.checked, language: language.value });
     setLanguage(state.patient.language);
     await loadTexts(state.patient.language);
+    if (location.hash !== here) return;  // she has moved on: a late redraw must not pull her back
     await settings();
     document.querySelector("#settings-saved").textContent = t("saved");
   };

@@ -1,6 +1,7 @@
 // Interface words in English, Spanish, German and Italian. Clinical text (item
 // titles, questions, advice) comes from content/ through the API instead.
 import { LAB_WORDS } from "./i18n-labs.js";
+import { CARE_WORDS } from "./i18n-care.js";
 
 export const LANGUAGES = { en: "English", es: "Español", de: "Deutsch", it: "Italiano" };
 
@@ -211,7 +212,7 @@ const UI = {
   },
 };
 
-for (const [code, words] of Object.entries(LAB_WORDS)) Object.assign(UI[code], words);
+for (const table of [LAB_WORDS, CARE_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
 
 let current = "en";
 export function setLanguage(language) { current = UI[language] ? language : "en"; document.documentElement.lang = current; }
@@ -219,6 +220,11 @@ export function language() { return current; }
 export function t(key, values = {}) {
   const text = (UI[current] && UI[current][key]) || UI.en[key] || key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : `{${name}}`));
+}
+/** ``key`` with a number: its "_one" or "_other" form as the language's plural rules say, {n} filled in. */
+export function tn(key, n, values = {}) {
+  const form = new Intl.PluralRules(current).select(n) === "one" ? "one" : "other";
+  return t(`${key}_${form}`, { ...values, n: formatNumber(n) });
 }
 export function formatDate(iso, options = { day: "numeric", month: "long", year: "numeric" }) {
   if (!iso) return "";

@@ -19,6 +19,7 @@ from .conftest import PASSWORD, screenshot
 from .test_accessibility import serious
 
 SIZES = {390: {"width": 390, "height": 844}, 1366: {"width": 1366, "height": 900}}
+NARROW = {"width": 320, "height": 640}
 LOCALES = {"en": "en-GB", "es": "es-ES", "de": "de-DE", "it": "it-IT"}
 #: the page's own words, as the nurse reads them (pwa/js/i18n-care.js and i18n.js)
 WORDS = {
@@ -54,7 +55,10 @@ def course(first: date, days: int, language: str) -> str:
 
 
 def shots(page, name: str) -> None:
+    """No sideways scrolling at 320, 390 or 1366 px; a screenshot at 390 and 1366 px."""
     here = page.viewport_size
+    page.set_viewport_size(NARROW)
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, f"{name} at 320 px"
     for width, size in SIZES.items():
         page.set_viewport_size(size)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

@@ -216,7 +216,8 @@ export async function enrol() {
   sex.addEventListener("change", cervical.describe);
   const listeria = listeriaInput(null);
   const tz = h("input", { id: "tz", value: Intl.DateTimeFormat().resolvedOptions().timeZone });
-  const lang = h("select", { id: "lang" }, Object.entries(LANGUAGES).map(([code, label]) => h("option", { value: code }, label)));
+  const lang = h("select", { id: "lang" }, Object.entries(LANGUAGES).map(([code, label]) =>
+    h("option", { value: code, selected: code === language() }, label)));  // the nurse's own, most often hers too
   const platelets = h("input", { id: "bp", type: "number", min: 0, step: "any" });
   const creatinine = h("input", { id: "bc", type: "number", min: 0, step: "any" });
   const out = h("div", { "aria-live": "polite" });

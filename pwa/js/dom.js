@@ -17,7 +17,8 @@ export function h(tag, attrs = {}, ...children) {
 
 export function show(...nodes) {
   const main = document.getElementById("main");
-  main.replaceChildren(...nodes.flat());
+  // Like h(): a left-out part (null, undefined, false) is no node (replaceChildren would write "null").
+  main.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined && n !== false));
   const heading = main.querySelector("h1");
   document.title = heading ? `${heading.textContent} · Alemtrack` : "Alemtrack";
   main.focus({ preventScroll: true });
@@ -28,7 +29,9 @@ export function banner(...nodes) {
 }
 
 export function telLink(number, label) {
-  return h("a", { class: "tel", href: `tel:${String(number).replace(/[^+\d]/g, "")}` }, label);
+  // The number never wraps between its groups of digits (a phone number cut over two lines misleads).
+  const shown = String(label).split(String(number)).join(String(number).replace(/ /g, "\u00a0"));
+  return h("a", { class: "tel", href: `tel:${String(number).replace(/[^+\d]/g, "")}` }, shown);
 }
 
 export function uuid() {

@@ -1,6 +1,7 @@
 // Interface words in English, Spanish, German and Italian. Clinical text (item
 // titles, questions, advice) comes from content/ through the API instead.
 import { LAB_WORDS } from "./i18n-labs.js";
+import { CARE_WORDS } from "./i18n-care.js";
 
 export const LANGUAGES = { en: "English", es: "Español", de: "Deutsch", it: "Italiano" };
 
@@ -47,7 +48,7 @@ const UI = {
     unreachable: "no working reminder channel", open_flags: "open flags",
     enrol_title: "Enrol a patient", name: "Name", sex: "Sex", female: "Female", male: "Male", other: "Other",
     childbearing: "Could become pregnant", breastfeeding_label: "Breastfeeding", timezone: "Time zone",
-    baseline_platelets: "Platelets before treatment (10^9/L)", baseline_creatinine: "Creatinine before treatment (µmol/L)",
+    baseline_platelets: "Platelets before treatment (10⁹/L)", baseline_creatinine: "Creatinine before treatment (µmol/L)",
     enrol: "Enrol", enrolment_code: "Enrolment code for the patient (valid until {date}):",
     record_course: "Record a course", infusions: "Infusion dates", given: "Given", planned: "Planned",
     course_saved: "Course saved.", family_title: "Reminders for {name}",
@@ -98,7 +99,7 @@ const UI = {
     unreachable: "sin canal de recordatorios", open_flags: "avisos abiertos",
     enrol_title: "Dar de alta a un paciente", name: "Nombre", sex: "Sexo", female: "Mujer", male: "Hombre", other: "Otro",
     childbearing: "Puede quedarse embarazada", breastfeeding_label: "Dando el pecho", timezone: "Zona horaria",
-    baseline_platelets: "Plaquetas antes del tratamiento (10^9/L)", baseline_creatinine: "Creatinina antes del tratamiento (µmol/L)",
+    baseline_platelets: "Plaquetas antes del tratamiento (10⁹/L)", baseline_creatinine: "Creatinina antes del tratamiento (µmol/L)",
     enrol: "Dar de alta", enrolment_code: "Código de alta para el paciente (válido hasta el {date}):",
     record_course: "Anotar un ciclo", infusions: "Fechas de perfusión", given: "Administrado", planned: "Previsto",
     course_saved: "Ciclo guardado.", family_title: "Recordatorios de {name}",
@@ -149,7 +150,7 @@ const UI = {
     unreachable: "kein funktionierender Erinnerungsweg", open_flags: "offene Hinweise",
     enrol_title: "Patienten aufnehmen", name: "Name", sex: "Geschlecht", female: "Weiblich", male: "Männlich", other: "Divers",
     childbearing: "Kann schwanger werden", breastfeeding_label: "Stillt", timezone: "Zeitzone",
-    baseline_platelets: "Blutplättchen vor der Behandlung (10^9/L)", baseline_creatinine: "Kreatinin vor der Behandlung (µmol/L)",
+    baseline_platelets: "Blutplättchen vor der Behandlung (10⁹/L)", baseline_creatinine: "Kreatinin vor der Behandlung (µmol/L)",
     enrol: "Aufnehmen", enrolment_code: "Aufnahme-Code für den Patienten (gültig bis {date}):",
     record_course: "Behandlungsphase eintragen", infusions: "Infusionstage", given: "Gegeben", planned: "Geplant",
     course_saved: "Behandlungsphase gespeichert.", family_title: "Erinnerungen für {name}",
@@ -200,7 +201,7 @@ const UI = {
     unreachable: "nessun canale di promemoria funzionante", open_flags: "segnalazioni aperte",
     enrol_title: "Iscrivi un paziente", name: "Nome", sex: "Sesso", female: "Donna", male: "Uomo", other: "Altro",
     childbearing: "Può rimanere incinta", breastfeeding_label: "Allatta", timezone: "Fuso orario",
-    baseline_platelets: "Piastrine prima della terapia (10^9/L)", baseline_creatinine: "Creatinina prima della terapia (µmol/L)",
+    baseline_platelets: "Piastrine prima della terapia (10⁹/L)", baseline_creatinine: "Creatinina prima della terapia (µmol/L)",
     enrol: "Iscrivi", enrolment_code: "Codice di iscrizione per il paziente (valido fino al {date}):",
     record_course: "Registra un ciclo", infusions: "Date delle infusioni", given: "Somministrato", planned: "Previsto",
     course_saved: "Ciclo salvato.", family_title: "Promemoria per {name}",
@@ -211,7 +212,7 @@ const UI = {
   },
 };
 
-for (const [code, words] of Object.entries(LAB_WORDS)) Object.assign(UI[code], words);
+for (const table of [LAB_WORDS, CARE_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
 
 let current = "en";
 export function setLanguage(language) { current = UI[language] ? language : "en"; document.documentElement.lang = current; }
@@ -219,6 +220,11 @@ export function language() { return current; }
 export function t(key, values = {}) {
   const text = (UI[current] && UI[current][key]) || UI.en[key] || key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : `{${name}}`));
+}
+/** ``key`` with a number: its "_one" or "_other" form as the language's plural rules say, {n} filled in. */
+export function tn(key, n, values = {}) {
+  const form = new Intl.PluralRules(current).select(n) === "one" ? "one" : "other";
+  return t(`${key}_${form}`, { ...values, n: formatNumber(n) });
 }
 export function formatDate(iso, options = { day: "numeric", month: "long", year: "numeric" }) {
   if (!iso) return "";

@@ -1,8 +1,8 @@
 // The care team: the flag queue, a flag next to the patient's answers and results,
 // the clinic's patients with adherence and reachability, enrolment and courses.
-import { api, get } from "../api.js";
-import { h, localToday, show, uuid } from "../dom.js";
-import { ago, formatDate, t } from "../i18n.js";
+import { ApiError, api, get } from "../api.js";
+import { h, localToday, show } from "../dom.js";
+import { LANGUAGES, ago, formatDate, language, t, tn } from "../i18n.js";
 import { go, state } from "../app.js";
 import { resultsList, valueText } from "./labs.js";
 
@@ -58,8 +58,8 @@ export async function patients() {
       h("tbody", {}, items.map((p) => h("tr", {},
         h("td", {}, h("a", { href: `#/patient/${p.id}` }, p.display_name)),
         h("td", {}, p.adherence.rate === null ? "—" : `${Math.round(p.adherence.rate * 100)}%`,
-          p.adherence.overdue_labs ? h("div", {}, `${p.adherence.overdue_labs} ${t("overdue_labs")}`) : null,
-          p.adherence.missed_checklists ? h("div", {}, `${p.adherence.missed_checklists} ${t("missed_checklists")}`) : null,
+          p.adherence.overdue_labs ? h("div", {}, tn("overdue_labs", p.adherence.overdue_labs)) : null,
+          p.adherence.missed_checklists ? h("div", {}, tn("missed_checklists", p.adherence.missed_checklists)) : null,
           reach[p.id] && !reach[p.id].reachable ? h("div", {}, `⚠ ${t("unreachable")}`) : null),
         h("td", {}, p.open_flags))))));
 }
@@ -67,59 +67,183 @@ export async function patients() {
 // Courses in date order (by first infusion), as the engine numbers them.
 const byDate = (courses) => [...courses].sort((a, b) => [...a.infusions].sort()[0].localeCompare([...b.infusions].sort()[0]));
 
-export async function patient(id, message) {
-  const [record, labs] = await Promise.all([get(`/patients/${id}`), get(`/patients/${id}/labs`)]);
-  const dates = h("input", { id: "infusions", placeholder: "2027-01-11, 2027-01-12, 2027-01-13" });
+/** A refused request in the nurse's words, saying what to do: the server's message is
+ * English, so its field (and status) choose a translated line. */
+function errorText(error) {
+  if (!(error instanceof ApiError)) return t("err_network");
+  if (error.status === 403 || error.status === 404) return t("err_forbidden");
+  const key = `err_${(error.field || "").replace(/\[\d+\]$/, "")}`;
+  return error.field && t(key) !== key ? t(key) : t("err_generic");
+}
+
+/** The infusion dates typed, as ISO dates: 2027-01-11 anywhere, 11.01.2027 (and
+ * 11/01/2027 outside English, where it could be read month first) as day, month, year. */
+function typedDates(text) {
+  const local = language() === "en" ? /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/ : /^(\d{1,2})[./](\d{1,2})[./](\d{4})$/;
+  return text.split(/[,;\s]+/).filter(Boolean).map((d) => {
+    const m = local.exec(d);
+    return m ? `${m[3]}-${m[2].padStart(2, "0")}-${m[1].padStart(2, "0")}` : d;
+  });
+}
+
+/** A course's dates: "2–6 October 2025" when they are consecutive days, else each date. */
+function courseDates(infusions) {
+  const days = [...infusions].sort();
+  const utc = (iso) => new Date(`${iso}T00:00:00Z`);
+  const consecutive = days.every((d, i) => i === 0 || utc(d) - utc(days[i - 1]) === 86400000);
+  if (days.length > 1 && consecutive) {
+    return new Intl.DateTimeFormat(language(), { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" })
+      .formatRange(utc(days[0]), utc(days[days.length - 1]));
+  }
+  return days.map((d) => formatDate(d)).join(", ");
+}
+
+/** Cervical screening as three choices: the default by sex (null), yes, no. The default
+ * is CLINICAL.md 1: true when sex is female, else false; ``sexOf`` reads the sex shown. */
+function cervicalChoice(value, sexOf) {
+  const current = value === null || value === undefined ? "default" : value ? "yes" : "no";
+  const defaultLabel = h("span", {});
+  const describe = () => defaultLabel.replaceChildren(t("cervical_default",
+    { sex: t(sexOf()), answer: t(sexOf() === "female" ? "yes" : "no") }));
+  describe();
+  const option = (v, label) => h("label", {}, h("input", { type: "radio", name: "cervical", value: v, checked: v === current }), label);
+  const fieldset = h("fieldset", { "aria-describedby": "cervical-hint" },
+    h("legend", {}, t("cervical_title")),
+    h("p", { id: "cervical-hint", class: "hint" }, t("cervical_hint")),
+    h("div", { class: "choices" }, option("default", defaultLabel), option("yes", t("yes")), option("no", t("no"))));
+  const read = () => ({ default: null, yes: true, no: false })[fieldset.querySelector("input:checked").value];
+  return { fieldset, read, describe };
+}
+
+/** The later end of the listeria diet: a date, empty for none. */
+function listeriaInput(value) {
+  return h("input", { id: "listeria-until", type: "date", value: value || "", min: "1900-01-01", max: "2100-12-31",
+                      "aria-describedby": "listeria-hint" });
+}
+
+/** A notice that a screen reader reads and a sighted nurse finds where she acted. */
+function notice(text, kind = "notice") {
+  return text ? h("p", { class: kind, role: kind === "error" ? "alert" : "status", tabindex: "-1" }, text) : null;
+}
+
+export async function patient(id, message, notices = {}) {
+  const [record, labs, timeline] = await Promise.all([get(`/patients/${id}`), get(`/patients/${id}/labs`),
+    get(`/patients/${id}/timeline`).catch(() => null)]);
+  const warnings = record.warnings || [];
+  const warningText = (w) => (state.texts.warnings && state.texts.warnings[w.code] && state.texts.warnings[w.code].text) || w.text;
+
+  // The care team's decisions (CLINICAL.md 1, v2), saved with PATCH; the page is drawn
+  // again from the server's answer, so what it shows is what is stored.
+  const cervical = cervicalChoice(record.cervical_screening, () => record.sex);
+  const listeria = listeriaInput(record.listeria_until);
+  const diets = (timeline?.items || []).filter((i) => i.code === "diet.listeria" && i.end);
+  const latestDiet = diets.sort((a, b) => a.start.localeCompare(b.start))[diets.length - 1];
+  const careOut = h("div", { "aria-live": "polite" });
+  const saveCare = async (body) => {
+    try {
+      await api("PATCH", `/patients/${id}`, body);
+      await patient(id, undefined, { care: t("care_saved") });
+    } catch (e) { careOut.replaceChildren(notice(errorText(e), "error")); }
+  };
+  const care = h("section", { class: "card", "aria-labelledby": "care-title" }, h("h2", { id: "care-title" }, t("care_title")),
+    cervical.fieldset,
+    h("label", { for: "listeria-until" }, t("listeria_title")),
+    h("p", { id: "listeria-hint", class: "hint" }, t("listeria_hint")),
+    h("div", { class: "row" }, listeria,
+      // Removing the date saves at once, with the choice above as it stands (nothing chosen is lost).
+      record.listeria_until ? h("button", { type: "button", class: "secondary", onclick: () => {
+        listeria.value = "";
+        saveCare({ cervical_screening: cervical.read(), listeria_until: null });
+      } }, t("listeria_clear")) : null),
+    latestDiet ? h("p", { class: "muted" }, t("listeria_now", { date: formatDate(latestDiet.end) })) : null,
+    h("p", {}, h("button", { type: "button", id: "save-care", onclick: () => {
+      if (listeria.validity.badInput) return careOut.replaceChildren(notice(t("err_listeria_until"), "error"));
+      saveCare({ cervical_screening: cervical.read(), listeria_until: listeria.value || null });
+    } }, t("save_care"))),
+    careOut, notice(notices.care));
+
+  const dates = h("input", { id: "infusions", "aria-describedby": "infusions-hint", autocomplete: "off" });
   const status = h("select", { id: "course-status" }, h("option", { value: "planned" }, t("planned")),
     h("option", { value: "given" }, t("given")));
-  const out = h("p", { role: "status" });
+  const courseOut = h("div", { "aria-live": "polite" });
+  const saveCourse = async () => {
+    const infusions = typedDates(dates.value);
+    const refuse = (key) => { courseOut.replaceChildren(notice(t(key), "error")); dates.focus(); };
+    if (!infusions.length) return refuse("err_infusions_empty");
+    if (!infusions.every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d))) return refuse("err_infusions");
+    if (status.value === "given" && infusions.some((d) => d > localToday())) return refuse("err_course_future");
+    try {
+      await api("POST", `/patients/${id}/courses`, { infusions, status: status.value });
+      await patient(id, undefined, { course: t("course_saved") });
+    } catch (e) {
+      if (e instanceof ApiError && (e.field || "").startsWith("infusions")) {
+        refuse(e.code === "invalid_request" ? "err_infusions" : "err_course");
+      } else courseOut.replaceChildren(notice(errorText(e), "error"));
+    }
+  };
+
   show(h("h1", {}, record.display_name),
-    h("p", {}, record.monitoring_ends ? `→ ${formatDate(record.monitoring_ends)}` : ""),
-    h("ul", { class: "items" }, byDate(record.courses).map((c, n) => h("li", {},
-      `${n + 1}: ${c.infusions.map((d) => formatDate(d)).join(", ")} (${t(c.status)})`,
-      // Warnings on a planned course (CLINICAL.md 2.3), in the nurse's language; k counts courses by date.
-      (record.warnings || []).filter((w) => w.course === n + 1).map((w) => h("div", { class: "warning" },
-        `⚠ ${(state.texts.warnings && state.texts.warnings[w.code] && state.texts.warnings[w.code].text) || w.text}`))))),
-    h("section", { class: "card" }, h("h2", {}, t("record_course")),
-      h("label", { for: "infusions" }, t("infusions")), dates, h("label", { for: "course-status" }, t("sex") && "Status"), status,
-      h("p", {}, h("button", { type: "button", onclick: async () => {
-        try {
-          await api("POST", `/patients/${id}/courses`, { infusions: dates.value.split(/[,\s]+/).filter(Boolean), status: status.value });
-          out.textContent = t("course_saved");
-        } catch (e) { out.textContent = e.message; }
-      } }, t("save"))), out),
+    record.monitoring_ends ? h("p", {}, t("monitoring_until", { date: formatDate(record.monitoring_ends) })) : null,
+    h("section", { class: "card", "aria-labelledby": "courses-title" }, h("h2", { id: "courses-title" }, t("courses_title")),
+      warnings.length ? h("p", { class: "warning" }, h("span", { "aria-hidden": "true" }, "⚠ "), tn("warnings", warnings.length)) : null,
+      h("ul", { class: "items courses" }, byDate(record.courses).map((c, n) => h("li", {},
+        h("strong", {}, t("course_n", { n: n + 1 })), " ", h("span", { class: `badge status-${c.status}` }, t(c.status)), h("br"),
+        h("span", {}, courseDates(c.infusions)),
+        // Warnings on a planned course (CLINICAL.md 2.3), in the nurse's language; k counts courses by date.
+        warnings.filter((w) => w.course === n + 1).map((w) => h("p", { class: "warning", "data-warning": w.code },
+          h("span", { "aria-hidden": "true" }, "⚠ "), `${t("warning")}: ${warningText(w)}`))))),
+      notice(notices.course)),
+    care,
+    h("section", { class: "card", "aria-labelledby": "course-title" }, h("h2", { id: "course-title" }, t("record_course")),
+      h("label", { for: "infusions" }, t("infusions")), h("p", { id: "infusions-hint", class: "hint" }, t("infusions_hint")), dates,
+      h("label", { for: "course-status" }, t("course_status")), status,
+      h("p", {}, h("button", { type: "button", id: "save-course", onclick: saveCourse }, t("save_course"))), courseOut),
     h("section", { class: "card", "aria-labelledby": "results-title" }, h("h2", { id: "results-title" }, t("labs_title")),
       typeof message === "string" ? h("p", { role: "status", class: "notice" }, message) : null,
       // The care team corrects or withdraws any result (CLINICAL.md 6).
       resultsList(id, labs.items, () => true, (done) => patient(id, done), t("entered_by_patient"))));
+  // The confirmation where the nurse acted, read out and in view.
+  const shown = document.querySelector("main .notice[tabindex]");
+  if (shown) { shown.focus({ preventScroll: true }); shown.scrollIntoView({ block: "center" }); }
 }
 
 export async function enrol() {
   const f = (id, label, input) => [h("label", { for: id }, label), input];
-  const name = h("input", { id: "name", required: true });
+  const name = h("input", { id: "name", required: true, "aria-required": "true" });
   const sex = h("select", { id: "sex" }, ["female", "male", "other"].map((s) => h("option", { value: s }, t(s))));
   const childbearing = h("input", { id: "childbearing", type: "checkbox" });
+  const cervical = cervicalChoice(null, () => sex.value);
+  sex.addEventListener("change", cervical.describe);
+  const listeria = listeriaInput(null);
   const tz = h("input", { id: "tz", value: Intl.DateTimeFormat().resolvedOptions().timeZone });
-  const language = h("select", { id: "lang" }, ["en", "es", "de", "it"].map((l) => h("option", { value: l }, l)));
-  const platelets = h("input", { id: "bp", type: "number", min: 0 });
-  const creatinine = h("input", { id: "bc", type: "number", min: 0 });
+  const lang = h("select", { id: "lang" }, Object.entries(LANGUAGES).map(([code, label]) =>
+    h("option", { value: code, selected: code === language() }, label)));  // the nurse's own, most often hers too
+  const platelets = h("input", { id: "bp", type: "number", min: 0, step: "any" });
+  const creatinine = h("input", { id: "bc", type: "number", min: 0, step: "any" });
   const out = h("div", { "aria-live": "polite" });
-  const form = h("form", {}, f("name", t("name"), name), f("sex", t("sex"), sex),
+  const form = h("form", { novalidate: true }, f("name", t("name"), name), f("sex", t("sex"), sex),
     h("label", { for: "childbearing", class: "row" }, childbearing, t("childbearing")),
-    f("tz", t("timezone"), tz), f("lang", t("language"), language),
+    cervical.fieldset,
+    h("label", { for: "listeria-until" }, t("listeria_title")), h("p", { id: "listeria-hint", class: "hint" }, t("listeria_hint")), listeria,
+    f("tz", t("timezone"), tz), f("lang", t("language"), lang),
     f("bp", t("baseline_platelets"), platelets), f("bc", t("baseline_creatinine"), creatinine),
     h("p", {}, h("button", { type: "submit" }, t("enrol"))), out);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const refuse = (key, field) => { out.replaceChildren(notice(t(key), "error")); field.focus(); };
+    if (!name.value.trim()) return refuse("err_display_name", name);
+    if (listeria.validity.badInput) return refuse("err_listeria_until", listeria);
+    if (platelets.validity.badInput || creatinine.validity.badInput) return refuse("err_baseline", platelets);
     const baseline = {};
     if (platelets.value) baseline.platelets = Number(platelets.value);
     if (creatinine.value) baseline.creatinine = Number(creatinine.value);
     try {
-      const created = await api("POST", "/patients", { display_name: name.value, sex: sex.value,
-        childbearing_potential: childbearing.checked, breastfeeding: false, timezone: tz.value, language: language.value, baseline });
+      const created = await api("POST", "/patients", { display_name: name.value.trim(), sex: sex.value,
+        childbearing_potential: childbearing.checked, breastfeeding: false, timezone: tz.value, language: lang.value, baseline,
+        cervical_screening: cervical.read(), listeria_until: listeria.value || null });
       out.replaceChildren(h("p", {}, t("enrolment_code", { date: formatDate(created.enrollment_code_expires_at) })),
         h("p", {}, h("strong", {}, created.enrollment_code)), h("p", {}, h("a", { href: `#/patient/${created.id}` }, created.display_name)));
-    } catch (e) { out.replaceChildren(h("p", { class: "error", role: "alert" }, e.message)); }
+    } catch (e) { out.replaceChildren(notice(errorText(e), "error")); }
   });
   show(h("h1", {}, t("enrol_title")), form);
 }

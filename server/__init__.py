@@ -20,7 +20,7 @@ from . import auth, csrf, errors, sessions
 from .config import load_config
 from .csrf import STATE_CHANGING
 from .db import Database
-from .engine.protocol import default_content, load_content
+from .engine.content.loading import default_content, load_content
 from .errors import api_error
 
 #: gzip/brotli for the app shell and JSON: a cheap phone on a slow network loads a fraction

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from flask import Flask
 
 from .db import database
-from .engine.protocol import Content
+from .engine.content.model import Content
 from .errors import log_unexpected
 from .push import PushClient, Pusher, PushResult, load_private_key
 from .services import reminders

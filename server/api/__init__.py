@@ -10,7 +10,7 @@ from apiflask import APIBlueprint
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
-from ..engine.protocol import Content
+from ..engine.content.model import Content
 from ..errors import api_error
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1")

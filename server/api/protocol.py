@@ -16,7 +16,7 @@ from apiflask.validators import OneOf
 from flask import Response, current_app
 
 from .. import auth
-from ..engine.protocol import LANGUAGES
+from ..engine.content.model import LANGUAGES
 from ..engine.sheet import FORMATS, HTML_STYLE, build_sheet, render, sheet_to_json
 from . import bp, content, sent_as_is
 

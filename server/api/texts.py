@@ -5,7 +5,7 @@ from apiflask.fields import Dict, String
 from apiflask.validators import OneOf
 from flask import jsonify
 
-from ..engine.protocol import LANGUAGES
+from ..engine.content.model import LANGUAGES
 from ..engine.units import accepted_units
 from . import bp, content
 

@@ -24,7 +24,8 @@ from datetime import date, time
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
-from .protocol import LANGUAGES, UNIT_SETTING_PREFIX, Content, ItemRule, LabRule, LabTest, Offset
+from .content.model import LANGUAGES, Content, ItemRule, LabRule, LabTest, Offset
+from .content.settings import UNIT_SETTING_PREFIX
 
 FORMATS = ("html", "markdown", "json")
 

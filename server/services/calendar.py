@@ -15,7 +15,7 @@ from icalendar import Alarm, Calendar, Event
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..engine.protocol import Content
+from ..engine.content.model import Content
 from ..models import CalendarFeed, Patient, User
 from .family import active_link
 from .patients import clinic_settings, load_history, timeline_with_status

@@ -8,8 +8,8 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..engine.content.model import Content
 from ..engine.dates import add_months
-from ..engine.protocol import Content
 from ..models import Flag, Patient, Snooze, User
 from . import notify
 from .errors import Conflict, InvalidInput

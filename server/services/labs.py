@@ -14,11 +14,12 @@ from typing import Any, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..engine.content.model import Content
+from ..engine.content.settings import UNIT_SETTING_PREFIX
 from ..engine.errors import InputError
 from ..engine.inputs import LabResult as EngineResult
 from ..engine.inputs import make_lab_result
 from ..engine.labs import Finding, evaluate, finding_to_json
-from ..engine.protocol import UNIT_SETTING_PREFIX, Content
 from ..engine.units import find_unit, from_canonical
 from ..models import Flag, LabResult, LabSubmission, Patient, User
 from . import flags as flag_service

@@ -38,7 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
-from ..engine.protocol import Content
+from ..engine.content.model import Content
 from ..engine.reminders import PlannedReminder, plan
 from ..models import (
     Checklist,

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from server.clock import tick
-from server.engine.protocol import LANGUAGES, default_content
+from server.engine.content.loading import default_content
+from server.engine.content.model import LANGUAGES
 from server.models import Delivery, Flag, LabResult, LabSubmission, PushSubscription, Reminder
 from server.services import flags as flag_service
 

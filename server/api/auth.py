@@ -6,14 +6,14 @@ from flask_login import login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from .. import auth
-from .. import csrf as csrf_guard
 from ..db import get_session
 from ..errors import api_error
-from ..schemas import CsrfOut, LoginIn, LoginOut, PasswordIn, RegisterIn, UserOut
 from ..services import accounts, family, push_endpoints
 from ..services.errors import DomainError, InvalidInput, NotAuthenticated
 from ..timeutil import utcnow
+from ..web import csrf as csrf_guard
 from . import bp
+from .schemas import CsrfOut, LoginIn, LoginOut, PasswordIn, RegisterIn, UserOut
 
 ERRORS = [400, 401, 403, 409, 413, 429]
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from .. import auth
 from ..db import get_session
-from ..schemas import ChecklistIn, ChecklistListOut, ChecklistResultOut, CurrentChecklistOut
 from ..services import checklists as service
 from ..timeutil import local_today, utcnow
 from . import bp, content, iso, sent_as_is
+from .schemas import ChecklistIn, ChecklistListOut, ChecklistResultOut, CurrentChecklistOut
 
 ERRORS = [400, 401, 403, 404, 409, 413]
 

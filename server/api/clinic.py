@@ -4,9 +4,9 @@ from .. import auth
 from ..db import get_session
 from ..engine.inputs import resolve_settings
 from ..models import Clinic
-from ..schemas import AuditListOut, AuditQuery, ClinicOut, ClinicPatchIn, SettingsIn, SettingsOut
 from ..services import audit, clinics
 from . import bp, content, iso
+from .schemas import AuditListOut, AuditQuery, ClinicOut, ClinicPatchIn, SettingsIn, SettingsOut
 
 STAFF = ("nurse", "admin")
 

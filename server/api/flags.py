@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from .. import auth
 from ..db import get_session
-from ..schemas import FlagListOut, FlagOut, FlagQuery, ResolveIn, SnoozeIn, SnoozeListOut, SnoozeOut
 from ..services import flags as service
 from ..timeutil import local_today, utcnow
 from . import bp, content, iso, sent_as_is
+from .schemas import FlagListOut, FlagOut, FlagQuery, ResolveIn, SnoozeIn, SnoozeListOut, SnoozeOut
 
 STAFF = ("nurse", "admin")
 

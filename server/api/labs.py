@@ -6,11 +6,11 @@ from .. import auth
 from ..db import get_session
 from ..errors import api_error
 from ..models import LabResult
-from ..schemas import LabCorrectedOut, LabCorrectionIn, LabIn, LabListOut, LabQuery, LabResultOut, LabWithdrawIn
 from ..services import labs as service
 from ..services.patients import lab_results_of
 from ..timeutil import local_today, utcnow
 from . import bp, content, iso, sent_as_is
+from .schemas import LabCorrectedOut, LabCorrectionIn, LabIn, LabListOut, LabQuery, LabResultOut, LabWithdrawIn
 
 ERRORS = [400, 401, 403, 404, 409, 413]
 #: who records, corrects and withdraws results (a patient: only those she entered herself)

@@ -9,11 +9,11 @@ from flask_login import logout_user
 from .. import auth
 from ..db import get_session
 from ..models import User
-from ..schemas import EraseIn
 from ..services import accounts, erasure
 from ..services.errors import InvalidInput
 from ..timeutil import utcnow
 from . import bp
+from .schemas import EraseIn
 
 
 @bp.delete("/me")

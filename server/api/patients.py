@@ -7,7 +7,12 @@ from .. import auth
 from ..db import get_session
 from ..errors import api_error
 from ..models import Clinic, Flag, Patient, User
-from ..schemas import (
+from ..services import accounts
+from ..services import patients as service
+from ..services.patients import load_history
+from ..timeutil import utcnow
+from . import bp, content, iso, sent_as_is
+from .schemas import (
     CorrectedPregnancyOut,
     CourseIn,
     CourseOut,
@@ -24,11 +29,6 @@ from ..schemas import (
     TimelineOut,
     TimelineQuery,
 )
-from ..services import accounts
-from ..services import patients as service
-from ..services.patients import load_history
-from ..timeutil import utcnow
-from . import bp, content, iso, sent_as_is
 
 STAFF = ("nurse", "admin")
 ERRORS = [400, 401, 403, 404, 409, 413]

@@ -3,10 +3,14 @@ from __future__ import annotations
 from flask import current_app, request
 
 from .. import auth
+from ..clock.push import application_server_key, load_private_key
 from ..db import get_session
 from ..errors import api_error
-from ..push import application_server_key, load_private_key
-from ..schemas import (
+from ..services import calendar, push_endpoints, reminders
+from ..services.patients import page_of_patients
+from ..timeutil import utcnow
+from . import bp, iso, sent_as_is
+from .schemas import (
     CalendarFeedOut,
     DeliveryListOut,
     PageQuery,
@@ -15,10 +19,6 @@ from ..schemas import (
     SubscriptionOut,
     VapidKeyOut,
 )
-from ..services import calendar, push_endpoints, reminders
-from ..services.patients import page_of_patients
-from ..timeutil import utcnow
-from . import bp, iso, sent_as_is
 
 
 @bp.get("/push/vapid-public-key")

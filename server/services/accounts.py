@@ -44,7 +44,7 @@ def check_password_rules(password: str, field: str = "password") -> None:
 
 def normalise_email(email: str) -> str:
     """The form an address is stored and compared in: NFKC (full-width and other
-    compatibility forms folded), trimmed, lower case; server.schemas.Email gives
+    compatibility forms folded), trimmed, lower case; server.api.schemas.Email gives
     the same and refuses what is not then printable ASCII."""
     from unicodedata import normalize
     return normalize("NFKC", email).strip().lower()

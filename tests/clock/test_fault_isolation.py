@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import insert, select
 
-from server.clock import tick
+from server.clock.process import tick
 from server.db import make_engine
 from server.engine.content.loading import default_content
 from server.models import Clinic, Course, Delivery, Patient, Pregnancy, PushSubscription, Reminder, User

@@ -21,7 +21,7 @@ import secrets
 
 from flask import Flask, request, session
 
-from .errors import api_error
+from ..errors import api_error
 
 HEADER = "X-CSRF-Token"
 #: where the session keeps its token

@@ -20,10 +20,10 @@ from apiflask.fields import UUID, Boolean, Date, Dict, Field, Integer, List, Nes
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError, validates_schema
 
-from .engine.content.model import LANGUAGES
-from .engine.dates import parse_date
-from .engine.errors import InputError
-from .engine.inputs import MAX_NUMBER, SEXES
+from ..engine.content.model import LANGUAGES
+from ..engine.dates import parse_date
+from ..engine.errors import InputError
+from ..engine.inputs import MAX_NUMBER, SEXES
 
 
 class StrictBoolean(Boolean):
@@ -201,7 +201,7 @@ class PregnancyIn(Schema):
 
 
 def _check_baseline(data) -> None:
-    from .engine.content.loading import default_content
+    from ..engine.content.loading import default_content
     analytes = default_content().analytes
     for name in data.get("baseline") or {}:
         if name not in analytes or analytes[name].kind != "number":
@@ -643,7 +643,7 @@ class ResolveIn(Schema):
 
     @validates_schema
     def _outcome(self, data, **kwargs):
-        from .services.flags import OUTCOMES
+        from ..services.flags import OUTCOMES
         if data.get("outcome") not in OUTCOMES:
             raise ValidationError(f"Must be one of: {', '.join(OUTCOMES)}.", "outcome")
 

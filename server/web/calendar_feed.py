@@ -7,11 +7,11 @@ import re
 from apiflask import APIBlueprint
 from flask import Response, current_app
 
-from .db import get_session, separate_transaction
-from .errors import api_error
-from .models import Patient
-from .services import calendar
-from .timeutil import local_today, utcnow
+from ..db import get_session, separate_transaction
+from ..errors import api_error
+from ..models import Patient
+from ..services import calendar
+from ..timeutil import local_today, utcnow
 
 calendar_bp = APIBlueprint("calendar", __name__, enable_openapi=False)
 TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")

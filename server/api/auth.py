@@ -1,3 +1,5 @@
+"""Logins and accounts: CSRF token, login, logout, register, password change, who am I."""
+
 from __future__ import annotations
 
 from flask import current_app, request
@@ -7,7 +9,6 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import auth
 from ..db import get_session
-from ..errors import api_error
 from ..services import accounts, family, push_endpoints
 from ..services.errors import DomainError, InvalidInput, NotAuthenticated
 from ..timeutil import utcnow
@@ -85,7 +86,7 @@ def register(body):
         session.commit()
     except IntegrityError:
         _count_refused_registration(session, address, now)
-        raise api_error(409, "email_taken", "An account with this email exists. Log in instead.", "email") from None
+        raise accounts.email_taken() from None  # the race at commit: the same refusal
     except DomainError:
         _count_refused_registration(session, address, now)
         raise

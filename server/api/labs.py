@@ -1,6 +1,6 @@
-from __future__ import annotations
+"""Lab results: recording a sample, listing, correcting and withdrawing results."""
 
-from sqlalchemy import select
+from __future__ import annotations
 
 from .. import auth
 from ..db import get_session
@@ -52,8 +52,7 @@ def list_labs(patient_id, query):
     if analyte is not None and analyte not in content().analytes:
         raise api_error(400, "unknown_code", f"unknown analyte {analyte!r}", "analyte")
     session = get_session()
-    corrects = dict(session.execute(select(LabResult.replaced_by_id, LabResult.id).where(
-        LabResult.patient_id == patient.id, LabResult.replaced_by_id.is_not(None))).all())
+    corrects = service.corrected_ids(session, patient.id)
     items = [row_json(r, corrects.get(r.id)) for r in lab_results_of(session, patient.id, analyte)]
     usual = service.usual_units(patient, content())
     session.commit()

@@ -8,7 +8,6 @@ from flask_login import logout_user
 
 from .. import auth
 from ..db import get_session
-from ..models import User
 from ..services import accounts, erasure
 from ..services.errors import InvalidInput
 from ..timeutil import utcnow
@@ -25,7 +24,7 @@ from .schemas import EraseIn
 def erase_me(body):
     who = auth.require_role("patient", "family")  # staff: disabled by an admin, never erased
     session = get_session()
-    account = session.get_one(User, who.id)
+    account = who
     now = utcnow()
     try:
         accounts.confirm_password(session, account, body["password"], auth.client_address(), now,

@@ -24,6 +24,7 @@ from ..engine.content.model import LANGUAGES
 from ..engine.dates import parse_date
 from ..engine.errors import InputError
 from ..engine.inputs import MAX_NUMBER, SEXES
+from ..models.flags import OUTCOMES
 
 
 class StrictBoolean(Boolean):
@@ -643,7 +644,6 @@ class ResolveIn(Schema):
 
     @validates_schema
     def _outcome(self, data, **kwargs):
-        from ..services.flags import OUTCOMES
         if data.get("outcome") not in OUTCOMES:
             raise ValidationError(f"Must be one of: {', '.join(OUTCOMES)}.", "outcome")
 

@@ -1,3 +1,5 @@
+"""The staff's clinic: its details, site settings, audit log and disabling accounts."""
+
 from __future__ import annotations
 
 from .. import auth

@@ -1,3 +1,5 @@
+"""A patient's family: invites, who sees what, revoking access."""
+
 from __future__ import annotations
 
 from flask import current_app

@@ -9,7 +9,7 @@ from ..models import LabResult
 from ..services import labs as service
 from ..services.patients import lab_results_of
 from ..timeutil import local_today, utcnow
-from . import bp, content, iso, sent_as_is
+from . import bp, content, iso, large_list
 from .schemas import LabCorrectedOut, LabCorrectionIn, LabIn, LabListOut, LabQuery, LabResultOut, LabWithdrawIn
 
 ERRORS = [400, 401, 403, 404, 409, 413]
@@ -56,7 +56,7 @@ def list_labs(patient_id, query):
     items = [row_json(r, corrects.get(r.id)) for r in lab_results_of(session, patient.id, analyte)]
     usual = service.usual_units(patient, content())
     session.commit()
-    return sent_as_is({"items": items, "usual_units": usual})
+    return large_list({"items": items, "usual_units": usual})
 
 
 # Corrections (issue 14, CLINICAL.md section 6): a result entered in error is corrected

@@ -12,7 +12,7 @@ from ..services import accounts, clinics, flags
 from ..services import patients as service
 from ..services.patients import load_history
 from ..timeutil import utcnow
-from . import bp, content, iso, sent_as_is
+from . import bp, content, iso, large_list
 from .schemas import (
     CorrectedPregnancyOut,
     CourseIn,
@@ -118,7 +118,7 @@ def list_patients(query):
               **service.patient_summary(session, patient, now, content())} for patient in patients]
     auth.record_access(nurse, "patients.list", None)
     session.commit()
-    return sent_as_is({"items": items, "page": page, "per_page": per_page, "total": total})
+    return large_list({"items": items, "page": page, "per_page": per_page, "total": total})
 
 
 @bp.get("/patients/<int:patient_id>")
@@ -251,7 +251,7 @@ def get_timeline(patient_id, query):
     body = {"items": items, "monitoring_ends": iso(result.monitoring_ends)}
     if who.role in STAFF:  # the care team sees the warnings on her planned courses (CLINICAL.md 2.3)
         body["warnings"] = service.warnings_json(result, content(), patient.language)
-    return sent_as_is(body)
+    return large_list(body)
 
 
 @bp.get("/patients/<int:patient_id>/export")
@@ -262,6 +262,6 @@ def export_patient(patient_id):
     session = get_session()
     body = service.export(session, patient)
     body["patient"] = patient_json(session, patient)
-    response = sent_as_is(body)
+    response = large_list(body)
     response.headers["Content-Disposition"] = f'attachment; filename="alemtrack-{patient.id}.json"'
     return response

@@ -24,6 +24,7 @@ from ..engine.content.model import LANGUAGES
 from ..engine.dates import parse_date
 from ..engine.errors import InputError
 from ..engine.inputs import MAX_NUMBER, SEXES
+from ..engine.sheet import FORMATS
 from ..models.flags import OUTCOMES
 
 
@@ -779,3 +780,33 @@ class AuditEventOut(Schema):
 
 class AuditListOut(Schema):
     items = List(Nested(AuditEventOut), required=True)
+
+
+class ProtocolQuery(Schema):
+    language = String(load_default="en", validate=OneOf(LANGUAGES))
+    format = String(load_default="json", validate=OneOf(FORMATS))
+
+
+class ProtocolOut(Schema):
+    protocol = String(required=True)
+    protocol_name = String(required=True)
+    language = String(required=True)
+    content_version = String(required=True, metadata={"description": "sha256 of every rule and text"})
+    labels = Dict(required=True)
+    sections = List(Dict(), required=True)
+
+
+class TextsQuery(Schema):
+    lang = String(load_default="en", validate=OneOf(LANGUAGES))
+
+
+class TextsOut(Schema):
+    language = String(required=True)
+    items = Dict(required=True)
+    levels = Dict(required=True)
+    kinds = Dict(required=True)
+    groups = Dict(required=True)
+    analytes = Dict(required=True)
+    rules = Dict(required=True)
+    #: warnings on planned courses (CLINICAL.md 2.3): code -> {text}, for the care team's screens
+    warnings = Dict(required=True)

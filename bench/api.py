@@ -132,7 +132,6 @@ def build_database(url: str, patients: int) -> dict:
     from sqlalchemy import insert
 
     from server.db import make_engine
-    from server.demo import PASSWORD
     from server.engine.dates import add_months
     from server.migrations import upgrade
     from server.models import (
@@ -146,6 +145,7 @@ def build_database(url: str, patients: int) -> dict:
         User,
     )
     from server.services.accounts import hasher
+    from server.services.demo import PASSWORD
     from server.timeutil import local_today, utcnow
 
     engine = make_engine(url)
@@ -225,9 +225,9 @@ def mint_sessions(app, user_ids: list[int], path: Path) -> None:
     (Flask-Login's login_user, whose signal also stamps the session's limits)."""
     from flask_login import login_user
 
-    from server.csrf import token as csrf_token
     from server.db import get_session
     from server.models import User
+    from server.web.csrf import token as csrf_token
 
     serializer = app.session_interface.get_signing_serializer(app)
     with app.app_context():

@@ -111,10 +111,10 @@ def main() -> None:
     from sqlalchemy import func, insert, select
 
     from server import create_app
-    from server.clock import tick
+    from server.clock.process import tick
+    from server.clock.push import Pusher, generate_keys
     from server.db import database
     from server.models import PushSubscription, Reminder
-    from server.push import Pusher, generate_keys
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "INSTANCE_DIR": str(work)})
     sessions = database(app).sessions

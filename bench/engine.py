@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from server.engine.content.loading import default_content  # noqa: E402
 from server.engine.inputs import (  # noqa: E402
     Patient,
     check_courses,
@@ -33,7 +34,6 @@ from server.engine.inputs import (  # noqa: E402
     make_lab_result,
     resolve_settings,
 )
-from server.engine.protocol import default_content  # noqa: E402
 from server.engine.timeline import timeline  # noqa: E402
 
 CONTENT = default_content()

@@ -34,8 +34,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 def start_server(folder: Path):
     from server import create_app
     from server.db import database, make_engine
-    from server.demo import seed
     from server.migrations import upgrade
+    from server.services.demo import seed
     from tests.e2e.conftest import LiveServer, make_e2e_patients  # the same server the browser tests use
 
     url = f"sqlite:///{folder / 'pwa.sqlite'}"

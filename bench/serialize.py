@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import timeit
 
-from server.schemas import ChecklistResultOut, TimelineOut
+from server.api.schemas import ChecklistResultOut, TimelineOut
 
 
 def per_call(function, number: int) -> float:

@@ -16,12 +16,13 @@ from flask import current_app, request
 from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, csrf, errors, sessions
+from . import auth, errors
 from .config import load_config
-from .csrf import STATE_CHANGING
 from .db import Database
-from .engine.protocol import default_content, load_content
+from .engine.content.loading import default_content, load_content
 from .errors import api_error
+from .web import csrf, sessions
+from .web.csrf import STATE_CHANGING
 
 #: gzip/brotli for the app shell and JSON: a cheap phone on a slow network loads a fraction
 compress = Compress()
@@ -81,9 +82,9 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     app.after_request(_security_headers)
 
     from .api import bp
-    from .calendar_feed import calendar_bp
-    from .docs import docs_bp
-    from .pwa import pwa_bp
+    from .web.calendar_feed import calendar_bp
+    from .web.docs import docs_bp
+    from .web.pwa import pwa_bp
     app.register_blueprint(bp)
     app.register_blueprint(docs_bp)
     app.register_blueprint(calendar_bp)

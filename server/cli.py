@@ -17,9 +17,10 @@ import json
 import sys
 from typing import Callable
 
+from .engine.content.loading import default_content
+from .engine.content.model import LANGUAGES
 from .engine.documents import timeline_document, triage_document
 from .engine.errors import ContentError, InputError
-from .engine.protocol import LANGUAGES, default_content
 from .engine.sheet import FORMATS, build_sheet, render
 
 COMMANDS: dict[str, tuple[Callable, str]] = {

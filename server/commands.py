@@ -93,7 +93,7 @@ def create_user(clinic_id: int, role: str, email: str, password: str | None) -> 
 @click.command("seed-demo")
 def seed_demo() -> None:
     """A demo clinic with staff, a dozen patients and a family member; prints the logins."""
-    from .demo import seed
+    from .services.demo import seed
     logins = seed(get_session(), current_app.config)
     get_session().commit()
     click.echo("Demo clinic ready. Logins (password for all: %s):" % logins.pop("password"))
@@ -109,7 +109,7 @@ def clock(once: bool, now_text: str | None) -> None:
     """Run the clock process (the Procfile's clock line; exactly one per deployment)."""
     import logging
 
-    from . import clock as clock_process
+    from .clock import process as clock_process
     from .timeutil import utcnow
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -141,7 +141,7 @@ def vapid_keys(force: bool) -> None:
     """Generate the VAPID key pair for Web Push into the instance folder."""
     from pathlib import Path
 
-    from .push import application_server_key, generate_keys
+    from .clock.push import application_server_key, generate_keys
     folder = Path(current_app.config["INSTANCE_DIR"])
     existing = folder / "vapid_private.pem"
     if existing.exists() and not force:

@@ -58,7 +58,7 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
         # Registrations refused (unknown code, taken email, weak password) per address
         # in the same window: codes cannot be guessed nor emails probed at speed.
         "REGISTER_MAX_PER_ADDRESS": int(env.get("ALEMTRACK_REGISTER_MAX_PER_ADDRESS", "10")),
-        # Session lifetimes (ASVS V3.3, server.sessions): staff sessions end 12 hours after
+        # Session lifetimes (ASVS V3.3, server.web.sessions): staff sessions end 12 hours after
         # the login or 30 minutes after the last request; patients' and family members' after
         # 30 days without a request.
         "STAFF_SESSION_MAX_SECONDS": int(env.get("ALEMTRACK_STAFF_SESSION_MAX_SECONDS", str(12 * 3600))),

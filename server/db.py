@@ -94,9 +94,9 @@ def _sqlite_private_file(_dialect, _record, cargs, _cparams) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-def _sqlite_connect(dbapi_connection, _record) -> None:
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
+def _sqlite_connect(sqlite_connection, _record) -> None:
+    sqlite_connection.isolation_level = None
+    cursor = sqlite_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

@@ -10,7 +10,7 @@ from apiflask import APIBlueprint
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
-from ..engine.protocol import Content
+from ..engine.content.model import Content
 from ..errors import api_error
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
@@ -37,14 +37,15 @@ def content() -> Content:
     return current_app.extensions["alemtrack_content"]
 
 
-def sent_as_is(body: dict, status: int = 200):
-    """A JSON answer sent as is, not dumped through its @output schema again.
+def large_list(body: dict, status: int = 200):
+    """One of the few largest answers, sent as built rather than dumped through its @output schema.
 
-    APIFlask would dump it through marshmallow once more, which costs more
-    than computing a timeline of hundreds of items, and for the checklist
-    result (the most frequent request) more than its triage. The @output
-    schema still documents it, and the schemathesis test checks the answers
-    conform.
+    Only a timeline, the flag queue, lab results, checklists, the patient
+    list, deliveries and the export take this path: lists of up to hundreds
+    of rows, where marshmallow's second pass costs more than building them
+    (bench/serialize.py; docs/decisions.md, "Responses"). Every other answer
+    goes through its schema. The schema still documents these, and the
+    schemathesis test checks that the answers conform to it.
     """
     response = jsonify(body)
     response.status_code = status

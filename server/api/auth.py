@@ -1,3 +1,5 @@
+"""Logins and accounts: CSRF token, login, logout, register, password change, who am I."""
+
 from __future__ import annotations
 
 from flask import current_app, request
@@ -6,14 +8,13 @@ from flask_login import login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from .. import auth
-from .. import csrf as csrf_guard
 from ..db import get_session
-from ..errors import api_error
-from ..schemas import CsrfOut, LoginIn, LoginOut, PasswordIn, RegisterIn, UserOut
 from ..services import accounts, family, push_endpoints
 from ..services.errors import DomainError, InvalidInput, NotAuthenticated
 from ..timeutil import utcnow
+from ..web import csrf as csrf_guard
 from . import bp
+from .schemas import CsrfOut, LoginIn, LoginOut, PasswordIn, RegisterIn, UserOut
 
 ERRORS = [400, 401, 403, 409, 413, 429]
 
@@ -85,7 +86,7 @@ def register(body):
         session.commit()
     except IntegrityError:
         _count_refused_registration(session, address, now)
-        raise api_error(409, "email_taken", "An account with this email exists. Log in instead.", "email") from None
+        raise accounts.email_taken() from None  # the race at commit: the same refusal
     except DomainError:
         _count_refused_registration(session, address, now)
         raise

@@ -1,11 +1,13 @@
+"""The monthly symptom checklist: this month's questions, sending one, past ones."""
+
 from __future__ import annotations
 
 from .. import auth
 from ..db import get_session
-from ..schemas import ChecklistIn, ChecklistListOut, ChecklistResultOut, CurrentChecklistOut
 from ..services import checklists as service
 from ..timeutil import local_today, utcnow
-from . import bp, content, iso, sent_as_is
+from . import bp, content, iso, large_list
+from .schemas import ChecklistIn, ChecklistListOut, ChecklistResultOut, CurrentChecklistOut
 
 ERRORS = [400, 401, 403, 404, 409, 413]
 
@@ -29,7 +31,7 @@ def submit_checklist(patient_id, body):
     response, created = service.submit(session, patient, who, dict(body), local_today(patient.timezone),
                                        utcnow(), content())
     session.commit()
-    return sent_as_is(response, 201 if created else 200)
+    return response, 201 if created else 200
 
 
 @bp.get("/patients/<int:patient_id>/checklists")
@@ -44,4 +46,4 @@ def list_checklists(patient_id):
         for c in service.listing(session, patient.id)
     ]
     session.commit()
-    return sent_as_is({"items": items})
+    return large_list({"items": items})

@@ -1,12 +1,14 @@
+"""The staff's clinic: its details, site settings, audit log and disabling accounts."""
+
 from __future__ import annotations
 
 from .. import auth
 from ..db import get_session
 from ..engine.inputs import resolve_settings
 from ..models import Clinic
-from ..schemas import AuditListOut, AuditQuery, ClinicOut, ClinicPatchIn, SettingsIn, SettingsOut
 from ..services import audit, clinics
 from . import bp, content, iso
+from .schemas import AuditListOut, AuditQuery, ClinicOut, ClinicPatchIn, SettingsIn, SettingsOut
 
 STAFF = ("nurse", "admin")
 

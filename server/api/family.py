@@ -1,3 +1,5 @@
+"""A patient's family: invites, who sees what, revoking access."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -5,11 +7,11 @@ from flask import current_app
 from .. import auth
 from ..db import get_session
 from ..errors import api_error
-from ..schemas import FamilyListOut, FamilyMemberOut, InviteOut, SharesIn
 from ..services import accounts
 from ..services import family as service
 from ..timeutil import utcnow
 from . import bp, content, iso
+from .schemas import FamilyListOut, FamilyMemberOut, InviteOut, SharesIn
 
 
 @bp.post("/patients/<int:patient_id>/family-invites")

@@ -1,11 +1,13 @@
+"""The care team's flag queue: acknowledge, resolve, and snoozes of a question."""
+
 from __future__ import annotations
 
 from .. import auth
 from ..db import get_session
-from ..schemas import FlagListOut, FlagOut, FlagQuery, ResolveIn, SnoozeIn, SnoozeListOut, SnoozeOut
 from ..services import flags as service
 from ..timeutil import local_today, utcnow
-from . import bp, content, iso, sent_as_is
+from . import bp, content, iso, large_list
+from .schemas import FlagListOut, FlagOut, FlagQuery, ResolveIn, SnoozeIn, SnoozeListOut, SnoozeOut
 
 STAFF = ("nurse", "admin")
 
@@ -30,7 +32,7 @@ def list_flags(query):
     items = [flag_json(f) for f in service.queue(session, nurse.clinic_id, query.get("status"), query["limit"])]
     auth.record_access(nurse, "flags.list", None)
     session.commit()
-    return sent_as_is({"items": items})
+    return large_list({"items": items})
 
 
 @bp.post("/flags/<int:flag_id>/ack")

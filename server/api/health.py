@@ -1,3 +1,5 @@
+"""GET /health: liveness, the web process answers (no database access)."""
+
 from __future__ import annotations
 
 from apiflask import Schema

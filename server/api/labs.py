@@ -1,16 +1,16 @@
-from __future__ import annotations
+"""Lab results: recording a sample, listing, correcting and withdrawing results."""
 
-from sqlalchemy import select
+from __future__ import annotations
 
 from .. import auth
 from ..db import get_session
 from ..errors import api_error
 from ..models import LabResult
-from ..schemas import LabCorrectedOut, LabCorrectionIn, LabIn, LabListOut, LabQuery, LabResultOut, LabWithdrawIn
 from ..services import labs as service
 from ..services.patients import lab_results_of
 from ..timeutil import local_today, utcnow
-from . import bp, content, iso, sent_as_is
+from . import bp, content, iso, large_list
+from .schemas import LabCorrectedOut, LabCorrectionIn, LabIn, LabListOut, LabQuery, LabResultOut, LabWithdrawIn
 
 ERRORS = [400, 401, 403, 404, 409, 413]
 #: who records, corrects and withdraws results (a patient: only those she entered herself)
@@ -52,12 +52,11 @@ def list_labs(patient_id, query):
     if analyte is not None and analyte not in content().analytes:
         raise api_error(400, "unknown_code", f"unknown analyte {analyte!r}", "analyte")
     session = get_session()
-    corrects = dict(session.execute(select(LabResult.replaced_by_id, LabResult.id).where(
-        LabResult.patient_id == patient.id, LabResult.replaced_by_id.is_not(None))).all())
+    corrects = service.corrected_ids(session, patient.id)
     items = [row_json(r, corrects.get(r.id)) for r in lab_results_of(session, patient.id, analyte)]
     usual = service.usual_units(patient, content())
     session.commit()
-    return sent_as_is({"items": items, "usual_units": usual})
+    return large_list({"items": items, "usual_units": usual})
 
 
 # Corrections (issue 14, CLINICAL.md section 6): a result entered in error is corrected

@@ -8,12 +8,11 @@ from flask_login import logout_user
 
 from .. import auth
 from ..db import get_session
-from ..models import User
-from ..schemas import EraseIn
 from ..services import accounts, erasure
 from ..services.errors import InvalidInput
 from ..timeutil import utcnow
 from . import bp
+from .schemas import EraseIn
 
 
 @bp.delete("/me")
@@ -25,7 +24,7 @@ from . import bp
 def erase_me(body):
     who = auth.require_role("patient", "family")  # staff: disabled by an admin, never erased
     session = get_session()
-    account = session.get_one(User, who.id)
+    account = who
     now = utcnow()
     try:
         accounts.confirm_password(session, account, body["password"], auth.client_address(), now,

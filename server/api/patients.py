@@ -1,13 +1,19 @@
+"""Patient records: enrolment, the record, courses, pregnancies, timeline and export."""
+
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import func, select
 
 from .. import auth
 from ..db import get_session
 from ..errors import api_error
-from ..models import Clinic, Flag, Patient, User
-from ..schemas import (
+from ..models import Patient
+from ..services import accounts, clinics, flags
+from ..services import patients as service
+from ..services.patients import load_history
+from ..timeutil import utcnow
+from . import bp, content, iso, large_list
+from .schemas import (
     CorrectedPregnancyOut,
     CourseIn,
     CourseOut,
@@ -24,11 +30,6 @@ from ..schemas import (
     TimelineOut,
     TimelineQuery,
 )
-from ..services import accounts
-from ..services import patients as service
-from ..services.patients import load_history
-from ..timeutil import utcnow
-from . import bp, content, iso, sent_as_is
 
 STAFF = ("nurse", "admin")
 ERRORS = [400, 401, 403, 404, 409, 413]
@@ -75,7 +76,7 @@ def patient_json(session, patient: Patient, staff: bool = False) -> dict:
         "clinic": {"id": clinic.id, "name": clinic.name, "phone": clinic.phone,
                    "emergency_number": clinic.emergency_number},
         "monitoring_ends": iso(ends),
-        "has_account": session.scalar(select(User.id).where(User.patient_id == patient.id)) is not None,
+        "has_account": accounts.has_account(session, patient.id),
         "detailed_notifications": patient.detailed_notifications,
     }
     if staff:
@@ -92,7 +93,7 @@ def patient_json(session, patient: Patient, staff: bool = False) -> dict:
 def create_patient(body):
     nurse = auth.require_role(*STAFF)
     session = get_session()
-    clinic = session.get(Clinic, nurse.clinic_id)
+    clinic = clinics.clinic_of(session, nurse)
     patient, code, expires = service.create_patient(session, clinic, body, nurse, utcnow(), current_app.config)
     auth.record_access(nurse, "patient.create", patient.id)
     session.commit()
@@ -109,10 +110,7 @@ def list_patients(query):
     session = get_session()
     page, per_page = query["page"], query["per_page"]
     patients, total = service.page_of_patients(session, nurse.clinic_id, page, per_page)
-    open_flags = dict(session.execute(
-        select(Flag.patient_id, func.count()).where(Flag.patient_id.in_([p.id for p in patients]),
-                                                    Flag.status != "resolved").group_by(Flag.patient_id)
-    ).all())
+    open_flags = flags.open_counts(session, [p.id for p in patients])
     now = utcnow()
     # One patient whose record the engine cannot use is listed with null figures and
     # a status_error; the others as always (docs/decisions.md, "One broken row").
@@ -120,7 +118,7 @@ def list_patients(query):
               **service.patient_summary(session, patient, now, content())} for patient in patients]
     auth.record_access(nurse, "patients.list", None)
     session.commit()
-    return sent_as_is({"items": items, "page": page, "per_page": per_page, "total": total})
+    return large_list({"items": items, "page": page, "per_page": per_page, "total": total})
 
 
 @bp.get("/patients/<int:patient_id>")
@@ -159,10 +157,8 @@ def patch_patient(patient_id, body):
 def new_enrollment_code(patient_id):
     nurse, patient = auth.patient_for(patient_id, STAFF, "patient.enrollment_code")
     session = get_session()
-    if session.scalar(select(User.id).where(User.patient_id == patient.id)) is not None:
-        raise api_error(409, "has_account", "This patient already has an account.")
-    code, expires = accounts.issue_code(session, patient, "enrollment", nurse, utcnow(),
-                                        current_app.config["ENROLLMENT_CODE_DAYS"])
+    code, expires = accounts.issue_enrollment_code(session, patient, nurse, utcnow(),
+                                                   current_app.config["ENROLLMENT_CODE_DAYS"])
     session.commit()
     return {"code": code, "expires_at": iso(expires)}, 201
 
@@ -255,7 +251,7 @@ def get_timeline(patient_id, query):
     body = {"items": items, "monitoring_ends": iso(result.monitoring_ends)}
     if who.role in STAFF:  # the care team sees the warnings on her planned courses (CLINICAL.md 2.3)
         body["warnings"] = service.warnings_json(result, content(), patient.language)
-    return sent_as_is(body)
+    return large_list(body)
 
 
 @bp.get("/patients/<int:patient_id>/export")
@@ -266,6 +262,6 @@ def export_patient(patient_id):
     session = get_session()
     body = service.export(session, patient)
     body["patient"] = patient_json(session, patient)
-    response = sent_as_is(body)
+    response = large_list(body)
     response.headers["Content-Disposition"] = f'attachment; filename="alemtrack-{patient.id}.json"'
     return response

@@ -10,15 +10,12 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from apiflask import Schema
-from apiflask.fields import Dict, List, String
-from apiflask.validators import OneOf
 from flask import Response, current_app
 
 from .. import auth
-from ..engine.protocol import LANGUAGES
-from ..engine.sheet import FORMATS, HTML_STYLE, build_sheet, render, sheet_to_json
-from . import bp, content, sent_as_is
+from ..engine.sheet import HTML_STYLE, build_sheet, render, sheet_to_json
+from . import bp, content
+from .schemas import ProtocolOut, ProtocolQuery
 
 #: the printable page needs only its own inline style: no script, nothing fetched
 HTML_POLICY = (
@@ -27,20 +24,6 @@ HTML_POLICY = (
     + "'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 MEDIA_TYPES = {"html": "text/html", "markdown": "text/markdown", "json": "application/json"}
-
-
-class ProtocolQuery(Schema):
-    language = String(load_default="en", validate=OneOf(LANGUAGES))
-    format = String(load_default="json", validate=OneOf(FORMATS))
-
-
-class ProtocolOut(Schema):
-    protocol = String(required=True)
-    protocol_name = String(required=True)
-    language = String(required=True)
-    content_version = String(required=True, metadata={"description": "sha256 of every rule and text"})
-    labels = Dict(required=True)
-    sections = List(Dict(), required=True)
 
 
 def _sheet(language: str, fmt: str) -> str | dict:
@@ -70,7 +53,7 @@ def protocol_sheet(query):
     fmt = query["format"]
     body = _sheet(query["language"], fmt)
     if fmt == "json":
-        return sent_as_is(body)
+        return body
     response = Response(body, mimetype=MEDIA_TYPES[fmt])
     response.headers["Content-Security-Policy"] = HTML_POLICY
     return response

@@ -1,12 +1,18 @@
+"""Reaching patients: Web Push subscriptions, calendar feeds and the delivery overview."""
+
 from __future__ import annotations
 
 from flask import current_app, request
 
 from .. import auth
+from ..clock.push import application_server_key, load_private_key
 from ..db import get_session
 from ..errors import api_error
-from ..push import application_server_key, load_private_key
-from ..schemas import (
+from ..services import calendar, push_endpoints, reminders
+from ..services.patients import page_of_patients
+from ..timeutil import utcnow
+from . import bp, iso, large_list
+from .schemas import (
     CalendarFeedOut,
     DeliveryListOut,
     PageQuery,
@@ -15,10 +21,6 @@ from ..schemas import (
     SubscriptionOut,
     VapidKeyOut,
 )
-from ..services import calendar, push_endpoints, reminders
-from ..services.patients import page_of_patients
-from ..timeutil import utcnow
-from . import bp, iso, sent_as_is
 
 
 @bp.get("/push/vapid-public-key")
@@ -99,4 +101,4 @@ def delivery_view(query):
              for p in patients]
     auth.record_access(nurse, "delivery.list", None)
     session.commit()
-    return sent_as_is({"items": items, "page": page, "per_page": per_page, "total": total})
+    return large_list({"items": items, "page": page, "per_page": per_page, "total": total})

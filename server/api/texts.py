@@ -1,29 +1,10 @@
+"""GET /content/texts: the clinical texts of content/ in one language, for the app (public)."""
+
 from __future__ import annotations
 
-from apiflask import Schema
-from apiflask.fields import Dict, String
-from apiflask.validators import OneOf
-from flask import jsonify
-
-from ..engine.protocol import LANGUAGES
 from ..engine.units import accepted_units
 from . import bp, content
-
-
-class TextsQuery(Schema):
-    lang = String(load_default="en", validate=OneOf(LANGUAGES))
-
-
-class TextsOut(Schema):
-    language = String(required=True)
-    items = Dict(required=True)
-    levels = Dict(required=True)
-    kinds = Dict(required=True)
-    groups = Dict(required=True)
-    analytes = Dict(required=True)
-    rules = Dict(required=True)
-    #: warnings on planned courses (CLINICAL.md 2.3): code -> {text}, for the care team's screens
-    warnings = Dict(required=True)
+from .schemas import TextsOut, TextsQuery
 
 
 def _plain(node):
@@ -56,6 +37,4 @@ def texts(query):
         "rules": {rule.code: dict(t["rules"][rule.code]) for rule in c.rules},
         "warnings": {warning.code: dict(t["warnings"][warning.code]) for warning in c.warnings},
     }
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    return response
+    return body, 200, {"Cache-Control": "public, max-age=3600"}

@@ -4,8 +4,9 @@ Nothing here imports Flask or SQLAlchemy or reads the clock; ``today`` and
 ``now`` are arguments. tests/unit/test_engine_purity.py enforces it.
 """
 
+from .content.loading import default_content, load_content
+from .content.model import Content
 from .errors import ContentError, InputError
-from .protocol import Content, default_content, load_content
 from .timeline import Item, Timeline, timeline
 from .triage import TriageResult, triage
 

@@ -43,7 +43,7 @@ def add_months(start: date, months: int) -> date:
 def parse_date(value: object, field: str) -> date:
     """A ``YYYY-MM-DD`` string as a date from FIRST_DATE to LAST_DATE; anything
     else is an InputError on ``field``. The one date rule of the engine's
-    documents and of the API (server.schemas.LocalDate).
+    documents and of the API (server.api.schemas.LocalDate).
 
     ``date.fromisoformat`` alone would also take ``20260105`` and week dates, which
     no client of ours sends on purpose, so the shape is checked first.

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .content.model import Content
 from .dates import parse_date
 from .errors import InputError
 from .inputs import parse_courses, parse_labs, parse_patient, resolve_settings
-from .protocol import Content
 from .timeline import timeline, timeline_to_json
 from .triage import triage
 

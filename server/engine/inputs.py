@@ -15,9 +15,10 @@ from types import MappingProxyType
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .content.model import LANGUAGES, Content
+from .content.settings import check_setting_value
 from .dates import add_months, parse_date
 from .errors import InputError
-from .protocol import LANGUAGES, Content, check_setting_value
 from .units import convert
 
 SEXES = ("female", "male", "other")

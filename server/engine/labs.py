@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable, Mapping, NamedTuple
 
+from .content.model import Content, LabTest
 from .inputs import LabResult
-from .protocol import Content, LabTest
 
 
 class Finding(NamedTuple):

@@ -16,8 +16,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable, Mapping, NamedTuple
 from zoneinfo import ZoneInfo
 
+from .content.model import Content, ReminderStep
 from .dates import add_months
-from .protocol import Content, ReminderStep
 from .timeline import Item
 
 #: one-day items remind from 7 days before to 14 days after their date

@@ -24,12 +24,13 @@ from datetime import date, time
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
-from .protocol import LANGUAGES, UNIT_SETTING_PREFIX, Content, ItemRule, LabRule, LabTest, Offset
+from .content.model import LANGUAGES, Content, ItemRule, LabRule, LabTest, Offset
+from .content.settings import UNIT_SETTING_PREFIX
 
 FORMATS = ("html", "markdown", "json")
 
 #: the flat labels of texts.*.toml [sheet] (its sub-tables are keyed by content
-#: codes; protocol.py checks both when content/ is loaded)
+#: codes; engine/content/texts.py checks both when content/ is loaded)
 SHEET_LABELS = frozenset("""
 title subtitle protocol language version version_note contents monitoring
 items_title items_intro questions_title questions_intro checklist_rules_title note_rule

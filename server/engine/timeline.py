@@ -13,10 +13,10 @@ from datetime import date, timedelta
 from operator import itemgetter
 from typing import Any, Mapping, NamedTuple
 
+from .content.model import Content, ItemRule, Offset, WarningRule
 from .dates import add_months
 from .inputs import Course, LabResult, Patient, pregnancy_spans
 from .labs import Finding, evaluate_all, finding_to_json, weekly_cbc_spans
-from .protocol import Content, ItemRule, Offset, WarningRule
 
 
 class Item(NamedTuple):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Mapping, NamedTuple
 
+from .content.model import Content, Question
 from .dates import add_months
 from .errors import InputError
 from .inputs import Course, Patient
-from .protocol import Content, Question
 
 
 class TriageResult(NamedTuple):

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import InputError
 
-if TYPE_CHECKING:  # protocol imports this module for ``normalise``
-    from .protocol import Analyte
+if TYPE_CHECKING:  # content/loading.py imports this module for ``normalise``
+    from .content.model import Analyte
 
 #: the micro sign and the Greek small letter mu, both written "u" in the units of content/
 _MICRO = {ord("\u00b5"): "u", ord("\u03bc"): "u"}

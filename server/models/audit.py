@@ -1,3 +1,5 @@
+"""The audit log: who of the staff read or changed what."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,3 +1,5 @@
+"""Monthly symptom checklists as answered, with their triage, and snoozed questions."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,3 +1,5 @@
+"""Flags raised for the care team to triage, and the outcomes that close them."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,6 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
 from ..timeutil import utcnow
+
+#: how a nurse closes a flag: the outcomes a resolved flag records
+OUTCOMES = (
+    "called_patient",
+    "lab_ordered",
+    "referred_haematology",
+    "referred_nephrology",
+    "referred_endocrinology",
+    "no_action_needed",
+    # the result it came from was withdrawn or corrected (CLINICAL.md section 6)
+    "entered_in_error",
+)
 
 FLAG_STATUSES = ("open", "acknowledged", "resolved")
 
@@ -33,6 +47,7 @@ class Flag(Base):
     acknowledged_at: Mapped[datetime | None]
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None]
+    #: one of OUTCOMES once resolved
     outcome: Mapped[str | None] = mapped_column(String(30))
     note: Mapped[str | None] = mapped_column(Text)
     #: an urgent flag still unacknowledged after urgent_ack_hours is pushed again

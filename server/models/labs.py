@@ -1,3 +1,5 @@
+"""Lab results and the submissions (samples) they came in."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

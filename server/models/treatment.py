@@ -1,3 +1,5 @@
+"""Treatment courses: the infusion dates, given or planned."""
+
 from __future__ import annotations
 
 from datetime import datetime

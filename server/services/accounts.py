@@ -44,7 +44,7 @@ def check_password_rules(password: str, field: str = "password") -> None:
 
 def normalise_email(email: str) -> str:
     """The form an address is stored and compared in: NFKC (full-width and other
-    compatibility forms folded), trimmed, lower case; server.schemas.Email gives
+    compatibility forms folded), trimmed, lower case; server.api.schemas.Email gives
     the same and refuses what is not then printable ASCII."""
     from unicodedata import normalize
     return normalize("NFKC", email).strip().lower()
@@ -193,6 +193,23 @@ def record_registration_refused(session: Session, address: str, now: datetime) -
     session.add(LoginAttempt(key=_registration_key(address), at=now))
 
 
+def email_taken() -> Conflict:
+    """The refusal of an email that names an account already (also when a race at commit finds it)."""
+    return Conflict("email_taken", "An account with this email exists. Log in instead.", "email")
+
+
+def has_account(session: Session, patient_id: int) -> bool:
+    return session.scalar(select(User.id).where(User.patient_id == patient_id)) is not None
+
+
+def issue_enrollment_code(session: Session, patient: Patient, creator: User, now: datetime,
+                          days: int) -> tuple[str, datetime]:
+    """A new enrollment code for a patient who has no account yet (Conflict otherwise)."""
+    if has_account(session, patient.id):
+        raise Conflict("has_account", "This patient already has an account.")
+    return issue_code(session, patient, "enrollment", creator, now, days)
+
+
 def new_code() -> str:
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
     return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
@@ -234,7 +251,7 @@ def register(session: Session, code: str, email: str, password: str, now: dateti
     check_password_rules(password)
     email = normalise_email(email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("email_taken", "An account with this email exists. Log in instead.", "email")
+        raise email_taken()
     patient = session.get(Patient, invite.patient_id)
     if invite.kind == "enrollment":
         if session.scalar(select(User.id).where(User.patient_id == patient.id)) is not None:

@@ -15,8 +15,9 @@ from icalendar import Alarm, Calendar, Event
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..engine.protocol import Content
+from ..engine.content.model import Content
 from ..models import CalendarFeed, Patient, User
+from ..timeutil import local_today
 from .family import active_link
 from .patients import clinic_settings, load_history, timeline_with_status
 
@@ -83,8 +84,10 @@ def render(patient: Patient, items: list[dict], today: date, content: Content, n
     return calendar.to_ical()
 
 
-def feed_for(session: Session, feed: CalendarFeed, today: date, content: Content, now: datetime) -> bytes:
+def feed_for(session: Session, feed: CalendarFeed, content: Content, now: datetime) -> bytes:
+    """The feed's calendar as of ``now``, from the patient's today in her time zone."""
     patient = session.get(Patient, feed.patient_id)
+    today = local_today(patient.timezone, now)
     user = session.get(User, feed.user_id)
     alarm_at = clinic_settings(patient.clinic, content)["reminder_time"]
     kinds = None

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..engine.protocol import Content
+from ..engine.content.model import Content
 from ..engine.timeline import checklist_month
 from ..engine.triage import asked_questions, check_answers, triage
 from ..models import Checklist, Flag, Patient, User

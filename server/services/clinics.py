@@ -6,8 +6,8 @@ from typing import Any, Mapping
 
 from sqlalchemy.orm import Session
 
+from ..engine.content.model import Content
 from ..engine.inputs import resolve_settings
-from ..engine.protocol import Content
 from ..models import Clinic, User
 from . import accounts, reminders
 from .errors import Conflict, NotFound

@@ -5,26 +5,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..engine.content.model import Content
 from ..engine.dates import add_months
-from ..engine.protocol import Content
 from ..models import Flag, Patient, Snooze, User
 from . import notify
 from .errors import Conflict, InvalidInput
 
-#: how a nurse closes a flag: the outcomes a resolved flag records
-OUTCOMES = (
-    "called_patient",
-    "lab_ordered",
-    "referred_haematology",
-    "referred_nephrology",
-    "referred_endocrinology",
-    "no_action_needed",
-    # the result it came from was withdrawn or corrected (CLINICAL.md section 6)
-    "entered_in_error",
-)
+
+def open_counts(session: Session, patient_ids: Iterable[int]) -> dict[int, int]:
+    """Patient id -> her flags not yet resolved (patients without any are left out)."""
+    return dict(session.execute(
+        select(Flag.patient_id, func.count()).where(Flag.patient_id.in_(list(patient_ids)), Flag.status != "resolved")
+        .group_by(Flag.patient_id)).all())
+
+
 def raises_flag(level: str, content: Content) -> bool:
     """Flags are raised from content's flag_from level up ("routine" stays on the record)."""
     return content.level_rank(level) >= content.level_rank(content.care_team.flag_from)

@@ -14,11 +14,12 @@ from typing import Any, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..engine.content.model import Content
+from ..engine.content.settings import UNIT_SETTING_PREFIX
 from ..engine.errors import InputError
 from ..engine.inputs import LabResult as EngineResult
 from ..engine.inputs import make_lab_result
 from ..engine.labs import Finding, evaluate, finding_to_json
-from ..engine.protocol import UNIT_SETTING_PREFIX, Content
 from ..engine.units import find_unit, from_canonical
 from ..models import Flag, LabResult, LabSubmission, Patient, User
 from . import flags as flag_service
@@ -286,3 +287,9 @@ def reflag(session: Session, patient: Patient, submission_id: int, who: User, re
             flag_id = flag_service.raise_flag(session, patient.id, patient.clinic_id, level, "lab", submission_id,
                                               reasons, now, content).id
     return {"flags": [finding_to_json(f) for f in findings if f.level != "none"], "flag_id": flag_id}
+
+
+def corrected_ids(session: Session, patient_id: int) -> dict[int, int]:
+    """Result id -> the id of the result it corrects, for the patient's corrections."""
+    return dict(session.execute(select(LabResult.replaced_by_id, LabResult.id).where(
+        LabResult.patient_id == patient_id, LabResult.replaced_by_id.is_not(None))).all())

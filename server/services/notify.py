@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..engine.protocol import Content
+from ..engine.content.model import Content
 from ..models import Delivery, Flag, PushSubscription, User
 
 #: care-team pushes live a day; the flag stays in the queue whatever happens

@@ -14,8 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..engine import inputs as engine_inputs
+from ..engine.content.model import Content
 from ..engine.dates import parse_date
-from ..engine.protocol import Content
 from ..engine.timeline import Item, Timeline, item_to_json, monitoring_end, timeline, warning_to_json
 from ..models import (
     AuditEvent,

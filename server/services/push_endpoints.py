@@ -8,7 +8,7 @@ name push services beyond that rule (``PUSH_ALLOWED_ORIGINS``: a closed
 network's own, the tests' local one); nothing else relaxes it.
 
 The rule is checked when a device subscribes (``check_endpoint``) and again
-before each send and when its connection is made (``server.push``): DNS
+before each send and when its connection is made (``server.clock.push``): DNS
 answers change, and a subscription may have been stored before the rule.
 Redirects are never followed. The keys are checked when a device subscribes:
 ``p256dh`` an uncompressed P-256 point, ``auth`` 16 bytes, both base64url.

@@ -38,7 +38,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
-from ..engine.protocol import Content
+from ..clock.push import PushResult
+from ..engine.content.model import Content
 from ..engine.reminders import PlannedReminder, plan
 from ..models import (
     Checklist,
@@ -53,7 +54,6 @@ from ..models import (
     Reminder,
     User,
 )
-from ..push import PushResult
 from . import flags as flag_service
 from .notify import notify_care_team, topic_for
 from .patients import History, clinic_settings, compute_timeline

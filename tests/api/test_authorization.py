@@ -231,7 +231,7 @@ def check_calendar(ctx: Ctx, role: str, response) -> None:
 
 
 def check_vapid_key(ctx: Ctx, role: str, response) -> None:
-    from server.push import application_server_key
+    from server.clock.push import application_server_key
 
     assert response.json == {"key": application_server_key(vapid_private_pem())}
 
@@ -294,7 +294,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     #                                          anon  pat  o_pat fam  rev_f nurse o_nur admin
     # --- liveness (server/api/health.py; not in API.md): public, no database
     ("GET", "/api/v1/health"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200)),
-    # --- the app itself (server/pwa.py) and the clinical texts it shows: public, no patient data
+    # --- the app itself (server/web/pwa.py) and the clinical texts it shows: public, no patient data
     ("GET", "/"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200), check=check_app_shell),
     ("GET", "/<asset:filename>"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200),
                                        lambda c: {"filename": "sw.js"}, check=check_worker),

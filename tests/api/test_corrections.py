@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from server.engine.protocol import default_content
+from server.engine.content.loading import default_content
 from server.models import AuditEvent, Course, Patient, Pregnancy, Reminder
 from server.services import reminders
 from server.services.patients import NO_ADHERENCE, RECORD_NEEDS_CORRECTION

@@ -21,7 +21,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from server.engine.protocol import default_content
+from server.engine.content.loading import default_content
 from server.models import (
     AuditEvent,
     Base,

@@ -14,8 +14,8 @@ import pytest
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from server.api.schemas import Email
 from server.models import User
-from server.schemas import Email
 from server.services import accounts
 from server.timeutil import utcnow
 

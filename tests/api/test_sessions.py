@@ -738,7 +738,7 @@ def test_a_trusted_proxy_says_the_request_came_over_https(app, world, connection
     assert_error(refused, 403, "cross_origin")
 
 
-# --- session lifetimes (server.sessions), with the clock frozen --------------------------------
+# --- session lifetimes (server.web.sessions), with the clock frozen --------------------------------
 
 
 def test_a_staff_session_ends_after_30_minutes_without_a_request(app, client_for, frozen_time):

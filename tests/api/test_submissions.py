@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from server.engine.dates import add_months
 from server.models import AuditEvent, Course, Delivery, Flag, LabResult, LabSubmission, Patient, Snooze, User
-from server.services.flags import OUTCOMES
+from server.models.flags import OUTCOMES
 from server.timeutil import utcnow
 
 from .conftest import PASSWORD, Client, new_client_id, today_madrid

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from server.db import Database, ReadOnlySessionError, get_session, separate_transaction
-from server.engine.protocol import default_content
+from server.engine.content.loading import default_content
 from server.models import AuditEvent, Checklist, Clinic, LabSubmission
 from server.services import checklists, labs
 from server.services.errors import Conflict, InvalidInput

@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import text
 
+from server.clock.push import Pusher, generate_keys
 from server.db import make_engine
 from server.migrations import upgrade
 from server.models import PushSubscription
-from server.push import Pusher, generate_keys
 
 from ..api.conftest import make_world  # noqa: F401  (the same small world)
 from ..conftest import POSTGRES_URL

@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import insert, select
 
-from server.clock import tick
+from server.clock.process import tick
 from server.db import make_engine
-from server.engine.protocol import default_content
+from server.engine.content.loading import default_content
 from server.models import Clinic, Course, Delivery, Patient, Pregnancy, PushSubscription, Reminder, User
 from server.services import flags as flag_service
 

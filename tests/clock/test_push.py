@@ -9,8 +9,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from server.clock import tick
-from server.engine.protocol import LANGUAGES, default_content
+from server.clock.process import tick
+from server.engine.content.loading import default_content
+from server.engine.content.model import LANGUAGES
 from server.models import Delivery, Flag, LabResult, LabSubmission, PushSubscription, Reminder
 from server.services import flags as flag_service
 
@@ -164,7 +165,7 @@ def test_a_413_is_a_bug_logged_and_not_retried(app, db, world, push_service, sub
     subscribe(world.users["patient"], "phone")
     push_service.script("phone", 413)
     due_reminder(db, world.patient)
-    with caplog.at_level(logging.ERROR, logger="server.push"):
+    with caplog.at_level(logging.ERROR, logger="server.clock.push"):
         report = tick(app, NOW, pusher, plan_limit=0)
     assert report.pushes == {"failed": 1}
     assert "too large" in caplog.text

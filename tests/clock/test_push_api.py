@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
+from server.clock.push import application_server_key
 from server.models import PushSubscription
-from server.push import application_server_key
 
 from ..api.conftest import Client
 from ..push_service import Device, b64url

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from server.clock import tick
+from server.clock.process import tick
+from server.engine.content.loading import default_content
 from server.engine.inputs import resolve_settings
-from server.engine.protocol import default_content
 from server.engine.reminders import out_of_quiet_hours, plan, to_instant
 from server.engine.timeline import Item
 from server.models import Reminder

@@ -77,10 +77,10 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live(tmp_path_factory):
     from server import create_app
+    from server.clock.push import generate_keys
     from server.db import database, make_engine
-    from server.demo import seed
     from server.migrations import upgrade
-    from server.push import generate_keys
+    from server.services.demo import seed
 
     folder = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{folder / 'e2e.sqlite'}"

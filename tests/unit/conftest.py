@@ -1,6 +1,6 @@
 import pytest
 
-from server.engine.protocol import default_content
+from server.engine.content.loading import default_content
 
 
 @pytest.fixture(scope="session")

@@ -14,10 +14,11 @@ from datetime import date
 
 import pytest
 
+from server.engine.content.loading import DEFAULT_CONTENT_DIR, default_content, load_content
+from server.engine.content.model import LANGUAGES
 from server.engine.documents import triage_document
 from server.engine.errors import ContentError, InputError
 from server.engine.inputs import Patient, parse_courses
-from server.engine.protocol import DEFAULT_CONTENT_DIR, LANGUAGES, default_content, load_content
 from server.engine.triage import asked_questions, triage
 
 from .test_cli import alemtrack, assert_bad_input

@@ -14,9 +14,10 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
+from server.engine.content.loading import default_content
+from server.engine.content.model import LANGUAGES
 from server.engine.documents import timeline_document
 from server.engine.inputs import parse_courses, parse_labs, parse_patient, resolve_settings
-from server.engine.protocol import LANGUAGES, default_content
 from server.engine.reminders import plan
 from server.engine.timeline import timeline
 

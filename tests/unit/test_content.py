@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from server.engine.content.loading import DEFAULT_CONTENT_DIR, load_content
+from server.engine.content.model import LANGUAGES
 from server.engine.errors import ContentError
-from server.engine.protocol import DEFAULT_CONTENT_DIR, LANGUAGES, load_content
 
 CLINICAL_ITEM_CODES = {
     "diet.listeria", "diet.bland", "med.aciclovir", "med.antihistamine",

@@ -12,6 +12,7 @@ from datetime import date
 
 import pytest
 
+from server.engine.content.loading import default_content
 from server.engine.dates import add_months, parse_date
 from server.engine.documents import timeline_document
 from server.engine.errors import InputError
@@ -22,7 +23,6 @@ from server.engine.inputs import (
     parse_patient,
     resolve_settings,
 )
-from server.engine.protocol import default_content
 
 CONTENT = default_content()
 

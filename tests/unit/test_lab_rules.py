@@ -12,10 +12,10 @@ from datetime import date
 
 import pytest
 
+from server.engine.content.loading import default_content
 from server.engine.documents import timeline_document
 from server.engine.inputs import make_lab_result, resolve_settings
 from server.engine.labs import evaluate
-from server.engine.protocol import default_content
 
 CONTENT = default_content()
 TAKEN = date(2026, 3, 10)

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from server.engine.content.loading import default_content
 from server.engine.dates import FIRST_DATE, LAST_DATE, add_months
 from server.engine.documents import timeline_document, triage_document
 from server.engine.errors import InputError
@@ -26,7 +27,6 @@ from server.engine.inputs import (
     parse_patient,
     resolve_settings,
 )
-from server.engine.protocol import default_content
 from server.engine.reminders import plan
 from server.engine.timeline import checklist_month, timeline
 

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from server.engine.content.loading import DEFAULT_CONTENT_DIR, load_content
+from server.engine.content.model import LANGUAGES, ClosedBy, Offset
 from server.engine.documents import timeline_document
 from server.engine.errors import ContentError
-from server.engine.protocol import DEFAULT_CONTENT_DIR, LANGUAGES, ClosedBy, Offset, load_content
 from server.engine.sheet import (
     FORMATS,
     SECTIONS,

@@ -14,8 +14,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from server.engine.content.loading import default_content
 from server.engine.documents import timeline_document
-from server.engine.protocol import default_content
 
 CONTENT = default_content()
 

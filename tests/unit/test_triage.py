@@ -9,9 +9,9 @@ from datetime import date
 
 import pytest
 
+from server.engine.content.loading import default_content
 from server.engine.errors import InputError
 from server.engine.inputs import parse_courses, parse_patient
-from server.engine.protocol import default_content
 from server.engine.triage import TriageResult, asked_questions, triage
 
 CONTENT = default_content()

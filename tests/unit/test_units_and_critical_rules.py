@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
+from server.engine.content.loading import default_content
 from server.engine.documents import timeline_document
 from server.engine.errors import InputError
 from server.engine.inputs import make_lab_result, parse_labs, resolve_settings
 from server.engine.labs import evaluate, evaluate_all, weekly_cbc_spans
-from server.engine.protocol import default_content
 from server.engine.units import accepted_units, from_canonical, normalise
 
 CONTENT = default_content()

@@ -29,11 +29,11 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 
-from .db import database
-from .engine.protocol import Content
-from .errors import log_unexpected
+from ..db import database
+from ..engine.content.model import Content
+from ..errors import log_unexpected
+from ..services import reminders
 from .push import PushClient, Pusher, PushResult, load_private_key
-from .services import reminders
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
@@ -203,7 +203,7 @@ def run(app: Flask) -> None:
     """Run forever: a tick now and then every minute (BlockingScheduler)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from .timeutil import utcnow
+    from ..timeutil import utcnow
 
     pusher = make_pusher(app)
 

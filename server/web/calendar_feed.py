@@ -7,11 +7,10 @@ import re
 from apiflask import APIBlueprint
 from flask import Response, current_app
 
-from .db import get_session, separate_transaction
-from .errors import api_error
-from .models import Patient
-from .services import calendar
-from .timeutil import local_today, utcnow
+from ..db import get_session, separate_transaction
+from ..errors import api_error
+from ..services import calendar
+from ..timeutil import utcnow
 
 calendar_bp = APIBlueprint("calendar", __name__, enable_openapi=False)
 TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
@@ -23,10 +22,8 @@ def feed(token: str):
     found = calendar.find_feed(session, token) if TOKEN.fullmatch(token) else None
     if found is None:
         raise api_error(404, "not_found", "No such calendar.")
-    patient = session.get(Patient, found.patient_id)
     now = utcnow()
-    body = calendar.feed_for(session, found, local_today(patient.timezone, now),
-                             current_app.extensions["alemtrack_content"], now)
+    body = calendar.feed_for(session, found, current_app.extensions["alemtrack_content"], now)
     with separate_transaction() as writer:  # a GET reads in a read-only transaction
         calendar.mark_fetched(writer, found.id, now)
     return Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=900"})

@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
 from pywebpush import WebPusher, WebPushException
 
-from .services.push_endpoints import RefusedEndpoint, addresses_refusal, check_form, origin_of
+from ..services.push_endpoints import RefusedEndpoint, addresses_refusal, check_form, origin_of
 
 log = logging.getLogger(__name__)
 

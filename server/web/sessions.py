@@ -29,8 +29,8 @@ from __future__ import annotations
 from flask import Flask, current_app, request, session
 from flask_login import user_logged_in
 
-from .errors import api_error
-from .timeutil import utcnow
+from ..errors import api_error
+from ..timeutil import utcnow
 
 #: keys of Flask's session: instants as whole seconds since the epoch (UTC)
 LOGIN_AT = "login_at"

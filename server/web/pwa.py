@@ -15,9 +15,9 @@ from flask import Response, request
 from werkzeug.routing import PathConverter
 from werkzeug.security import safe_join
 
-from .errors import api_error
+from ..errors import api_error
 
-PWA_DIR = Path(__file__).resolve().parents[1] / "pwa"
+PWA_DIR = Path(__file__).resolve().parents[2] / "pwa"
 pwa_bp = APIBlueprint("pwa", __name__, enable_openapi=False)
 
 #: files a browser must check with the server on each load (ETag, 304 if unchanged)

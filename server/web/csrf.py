@@ -10,8 +10,8 @@ and signed, and the API answers no other origin. The Origin check of
 It replaces flask-wtf's CSRFProtect, whose check was the same comparison
 behind a second signature: it verified a signed copy of the session's token
 (an HMAC and a JSON decode) and parsed the body as a form looking for a field,
-90 µs of the 1.4 ms a checklist submission costs. The session cookie is
-already signed, so the copy's signature protected nothing more.
+on every write. The session cookie is already signed, so the copy's
+signature protected nothing more.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import secrets
 
 from flask import Flask, request, session
 
-from .errors import api_error
+from ..errors import api_error
 
 HEADER = "X-CSRF-Token"
 #: where the session keeps its token

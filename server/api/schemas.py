@@ -20,10 +20,12 @@ from apiflask.fields import UUID, Boolean, Date, Dict, Field, Integer, List, Nes
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError, validates_schema
 
-from .engine.dates import parse_date
-from .engine.errors import InputError
-from .engine.inputs import MAX_NUMBER, SEXES
-from .engine.protocol import LANGUAGES
+from ..engine.content.model import LANGUAGES
+from ..engine.dates import parse_date
+from ..engine.errors import InputError
+from ..engine.inputs import MAX_NUMBER, SEXES
+from ..engine.sheet import FORMATS
+from ..models.flags import OUTCOMES
 
 
 class StrictBoolean(Boolean):
@@ -201,7 +203,7 @@ class PregnancyIn(Schema):
 
 
 def _check_baseline(data) -> None:
-    from .engine.protocol import default_content
+    from ..engine.content.loading import default_content
     analytes = default_content().analytes
     for name in data.get("baseline") or {}:
         if name not in analytes or analytes[name].kind != "number":
@@ -643,7 +645,6 @@ class ResolveIn(Schema):
 
     @validates_schema
     def _outcome(self, data, **kwargs):
-        from .services.flags import OUTCOMES
         if data.get("outcome") not in OUTCOMES:
             raise ValidationError(f"Must be one of: {', '.join(OUTCOMES)}.", "outcome")
 
@@ -779,3 +780,33 @@ class AuditEventOut(Schema):
 
 class AuditListOut(Schema):
     items = List(Nested(AuditEventOut), required=True)
+
+
+class ProtocolQuery(Schema):
+    language = String(load_default="en", validate=OneOf(LANGUAGES))
+    format = String(load_default="json", validate=OneOf(FORMATS))
+
+
+class ProtocolOut(Schema):
+    protocol = String(required=True)
+    protocol_name = String(required=True)
+    language = String(required=True)
+    content_version = String(required=True, metadata={"description": "sha256 of every rule and text"})
+    labels = Dict(required=True)
+    sections = List(Dict(), required=True)
+
+
+class TextsQuery(Schema):
+    lang = String(load_default="en", validate=OneOf(LANGUAGES))
+
+
+class TextsOut(Schema):
+    language = String(required=True)
+    items = Dict(required=True)
+    levels = Dict(required=True)
+    kinds = Dict(required=True)
+    groups = Dict(required=True)
+    analytes = Dict(required=True)
+    rules = Dict(required=True)
+    #: warnings on planned courses (CLINICAL.md 2.3): code -> {text}, for the care team's screens
+    warnings = Dict(required=True)

@@ -15,12 +15,12 @@ from typing import Any, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .engine.dates import add_months
-from .engine.protocol import default_content
-from .models import Checklist, Clinic, FamilyLink, Patient, User
-from .services import accounts, checklists, labs, patients
-from .services.patients import load_history
-from .timeutil import local_today, utcnow
+from ..engine.content.loading import default_content
+from ..engine.dates import add_months
+from ..models import Checklist, Clinic, FamilyLink, Patient, User
+from ..timeutil import local_today, utcnow
+from . import accounts, checklists, labs, patients
+from .patients import load_history
 
 PASSWORD = "alemtrack-demo"
 DOMAIN = "demo.alemtrack.test"

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from server.db import database
-from server.engine.protocol import default_content
+from server.engine.content.loading import default_content
 
 from .conftest import PASSWORD, screenshot
 from .test_accessibility import serious

@@ -32,7 +32,8 @@ WORDS = {
            "yes": "Sí", "no": "No", "default": "Por defecto según el sexo (Mujer): Sí", "remove": "Quitar la fecha",
            "bad_dates": "Revise las fechas de perfusión", "future": "Hay una fecha en el futuro"},
     "de": {"enrol": "Aufnehmen", "saved": "Gespeichert. Zeitplan und Erinnerungen folgen jetzt diesen Entscheidungen.",
-           "course_saved": "Behandlungsphase gespeichert.", "warning": "Warnung", "planned": "Geplant", "given": "Gegeben",
+           "course_saved": "Behandlungsphase gespeichert.", "warning": "Warnung", "planned": "Geplant",
+           "given": "Gegeben",
            "yes": "Ja", "no": "Nein", "default": "Standard nach Geschlecht (Weiblich): Ja", "remove": "Datum entfernen",
            "bad_dates": "Prüfen Sie die Infusionstage", "future": "Ein Datum liegt in der Zukunft"},
     "it": {"enrol": "Iscrivi", "saved": "Salvato. Il calendario e i promemoria ora seguono queste scelte.",
@@ -143,8 +144,8 @@ def test_the_nurse_sets_the_v2_attributes_and_sees_a_too_soon_course(browser, li
         assert page.locator("#listeria-until").input_value() == until.isoformat()
         assert page.get_by_label(words["no"], exact=True).is_checked()
         # The diet of the latest (planned) course now ends on that date, at once.
-        shown = page.evaluate(f"new Intl.DateTimeFormat('{language}', {{day: 'numeric', month: 'long', year: 'numeric', "
-                              f"timeZone: 'UTC'}}).format(new Date('{until.isoformat()}T00:00:00Z'))")
+        shown = page.evaluate(f"new Intl.DateTimeFormat('{language}', {{day: 'numeric', month: 'long', "
+                              f"year: 'numeric', timeZone: 'UTC'}}).format(new Date('{until.isoformat()}T00:00:00Z'))")
         assert shown in page.locator("#care-title + fieldset ~ p.muted").inner_text()
         shots(page, f"{language}-nurse-patient-care-saved")
         problems = serious(page)

@@ -500,9 +500,10 @@ def _analytes_section(w: _Words) -> Section:
         others = [f"{spelling} (× {w.number(factor)})" for spelling, factor in analyte.units[1:]]
         plausible = _range(w, *analyte.plausible) if analyte.plausible else "—"
         rows.append(Row(
-            cells={"code": code, "analyte": w.analyte(code), "unit": analyte.unit or "—", "range": default,
+            cells={"code": code, "analyte": [w.analyte(code), f"LOINC {analyte.loinc}"],
+                   "unit": [analyte.unit, f"UCUM {analyte.ucum}"] if analyte.unit else "—", "range": default,
                    "units": others or "—", "plausible": plausible,
-                   "source": _sources(analyte.source + analyte.units_source)},
+                   "source": _sources(analyte.source + analyte.units_source + analyte.codes_source)},
             data=plain(analyte),
         ))
     return Section("analytes", w("analytes_title"), (w("analytes_intro"),),

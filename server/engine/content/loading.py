@@ -175,6 +175,8 @@ def _load_analytes(doc: Reader, sources: Mapping[str, str]) -> Mapping[str, Anal
                 unit_index=index,
                 plausible=_plausible(entry),
                 units_source=sources_of(entry, sources, "units_source"),
+                ucum=entry.get("ucum", str),
+                **_codes(entry, sources),
             )
             if analyte.low is None and analyte.high is None:
                 entry.fail("a number analyte needs a default 'low', 'high' or both")
@@ -191,6 +193,7 @@ def _load_analytes(doc: Reader, sources: Mapping[str, str]) -> Mapping[str, Anal
                 kind=kind,
                 normal=entry.choice("normal", QUALITATIVE_VALUES),
                 source=sources_of(entry, sources),
+                **_codes(entry, sources),
             )
         entry.done()
         analytes[code] = analyte
@@ -216,6 +219,17 @@ def _load_units(entry: Reader, code: str, canonical: str) -> tuple[tuple[tuple[s
                        "once case and the micro sign are ignored")
         index[key] = Unit(spelling, factor)
     return tuple(units), MappingProxyType(index)
+
+
+def _codes(entry: Reader, sources: Mapping[str, str]) -> dict[str, Any]:
+    """The analyte's LOINC code (``loinc = {code, display}``) and where it comes from."""
+    loinc = entry.child("loinc")
+    code = loinc.get("code", str)
+    if not re.fullmatch(r"\d{1,7}-\d", code):
+        loinc.fail(f"'code' {code!r} is not a LOINC code (digits, a hyphen, a check digit)")
+    display = loinc.get("display", str)
+    loinc.done()
+    return {"loinc": code, "loinc_display": display, "codes_source": sources_of(entry, sources, "codes_source")}
 
 
 def _plausible(entry: Reader) -> tuple[float, float]:

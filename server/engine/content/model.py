@@ -180,6 +180,13 @@ class Analyte:
     plausible: tuple[float, float] | None = None
     #: where the conversion factors come from
     units_source: tuple[str, ...] = ()
+    #: the LOINC code and its display name, for records that leave or enter the system
+    loinc: str | None = None
+    loinc_display: str | None = None
+    #: the UCUM spelling of the canonical unit (number analytes)
+    ucum: str | None = None
+    #: where the codes come from
+    codes_source: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

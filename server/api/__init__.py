@@ -18,7 +18,8 @@ bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_ID = 2**31 - 1
 #: the endpoints anyone may call; every other one needs a logged-in user
-PUBLIC = {"api.csrf", "api.login", "api.register", "api.health", "api.vapid_public_key", "api.texts"}
+PUBLIC = {"api.csrf", "api.login", "api.register", "api.health", "api.vapid_public_key", "api.texts",
+          "api.fhir_questionnaire"}
 
 
 @bp.before_request
@@ -57,4 +58,4 @@ def iso(value) -> str | None:
 
 
 # Registers the views on ``bp``.
-from . import auth, checklists, clinic, family, flags, health, labs, me, patients, protocol, push, texts  # noqa: E402,F401,E501
+from . import auth, checklists, clinic, family, fhir, flags, health, labs, me, patients, protocol, push, texts  # noqa: E402,F401,E501

@@ -8,7 +8,7 @@ from .. import auth
 from ..db import get_session
 from ..errors import api_error
 from ..models import Patient
-from ..services import accounts, clinics, flags
+from ..services import accounts, clinics, fhir, flags
 from ..services import patients as service
 from ..services.patients import load_history
 from ..timeutil import utcnow
@@ -19,6 +19,8 @@ from .schemas import (
     CourseOut,
     CoursePatchIn,
     ExportOut,
+    ExportQuery,
+    FhirResourceOut,
     InviteOut,
     PageQuery,
     PatientCreatedOut,
@@ -32,6 +34,7 @@ from .schemas import (
 )
 
 STAFF = ("nurse", "admin")
+FHIR_JSON = "application/fhir+json"
 ERRORS = [400, 401, 403, 404, 409, 413]
 #: what a patient may change on her own record (the rest is the care team's)
 SELF_FIELDS = {"timezone", "language", "detailed_notifications"}
@@ -254,12 +257,31 @@ def get_timeline(patient_id, query):
     return large_list(body)
 
 
+#: the export's two answers: JSON (ExportOut) or, with format=fhir, a FHIR R4 Bundle
+EXPORT_RESPONSES = {200: {"description": "The export: JSON, or with format=fhir a FHIR R4 Bundle of type collection",
+                          "content": {"application/json": {"schema": ExportOut},
+                                      "application/fhir+json": {"schema": FhirResourceOut}}},
+                    400: "format is neither json nor fhir", 401: "Not logged in",
+                    403: "The role may not export this patient", 404: "No such patient"}
+
+
 @bp.get("/patients/<int:patient_id>/export")
+@bp.input(ExportQuery, location="query", arg_name="query")
 @bp.output(ExportOut)
-@bp.doc(summary="Everything recorded about the patient, as JSON (the patient only)", responses=[401, 403, 404])
-def export_patient(patient_id):
-    _, patient = auth.patient_for(patient_id, ("patient",), "patient.export")
+@bp.doc(summary="Everything recorded about the patient: as JSON (the patient only), or as a FHIR R4 Bundle "
+                "(format=fhir: the patient and her care team)", responses=EXPORT_RESPONSES)
+def export_patient(patient_id, query):
     session = get_session()
+    if query["format"] == "fhir":
+        # The care team's read of her whole record is in the audit log like every staff read (patient_for).
+        _, patient = auth.patient_for(patient_id, ("patient", *STAFF), "patient.export_fhir")
+        body = fhir.bundle(session, patient, content(), utcnow())
+        session.commit()
+        response = large_list(body)
+        response.mimetype = FHIR_JSON
+        response.headers["Content-Disposition"] = f'attachment; filename="alemtrack-{patient.id}.fhir.json"'
+        return response
+    _, patient = auth.patient_for(patient_id, ("patient",), "patient.export")
     body = service.export(session, patient)
     body["patient"] = patient_json(session, patient)
     response = large_list(body)

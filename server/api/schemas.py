@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apiflask import Schema
 from apiflask.fields import UUID, Boolean, Date, Dict, Field, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
-from marshmallow import ValidationError, validates_schema
+from marshmallow import INCLUDE, ValidationError, validates_schema
 
 from ..engine.content.model import LANGUAGES
 from ..engine.dates import parse_date
@@ -392,6 +392,24 @@ class ExportOut(Schema):
 
 
 # --- timeline ---------------------------------------------------------------------
+
+
+class ExportQuery(Schema):
+    format = String(load_default="json", validate=OneOf(("json", "fhir")))
+
+
+class FhirResourceOut(Schema):
+    """A FHIR R4 resource (a Bundle, a Questionnaire) in FHIR's own JSON form; the tests validate it against
+    fhir.resources' R4B models."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    resourceType = String(required=True)
+
+
+class FhirQuestionnaireQuery(Schema):
+    language = String(load_default="en", validate=OneOf(LANGUAGES))
 
 
 class TimelineQuery(Schema):

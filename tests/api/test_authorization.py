@@ -249,6 +249,11 @@ def check_texts(ctx: Ctx, role: str, response) -> None:
     assert response.json["language"] == "en" and "diet.listeria" in response.json["items"]
 
 
+def check_fhir_questionnaire(ctx: Ctx, role: str, response) -> None:
+    assert response.mimetype == "application/fhir+json"
+    assert response.json["resourceType"] == "Questionnaire" and response.json["id"] == "ms-monthly-checklist"
+
+
 def check_protocol_sheet(ctx: Ctx, role: str, response) -> None:
     body = response.json
     assert body["protocol"] == "ms" and body["language"] == "en" and len(body["content_version"]) == 64
@@ -299,6 +304,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/<asset:filename>"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200),
                                        lambda c: {"filename": "sw.js"}, check=check_worker),
     ("GET", "/api/v1/content/texts"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200), check=check_texts),
+    # the monthly checklist as a FHIR Questionnaire (server/api/fhir.py; issue 19): public, no patient data
+    ("GET", "/api/v1/fhir/Questionnaire/ms-monthly-checklist"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200),
+                                                                    check=check_fhir_questionnaire),
     # --- sessions and accounts
     ("GET", "/api/v1/auth/csrf"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200)),
     ("POST", "/api/v1/auth/login"): Route(
@@ -358,7 +366,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         body=lambda c: {"reason": "entered twice"}),
     # --- checklists
     ("GET", P + "/checklist"): Route(by_role(401, 200, 404, 403, 404, 403, 404, 403), patient_args),
-    # her own data as JSON: the patient only (server/api/patients.py; CLINICAL.md 6 "exports own data")
+    # her own data as JSON: the patient only (server/api/patients.py; CLINICAL.md 6 "exports own data");
+    # format=fhir (the patient and her care team) is test_fhir_export.py's test_who_may_export_fhir
     ("GET", P + "/export"): Route(by_role(401, 200, 404, 403, 404, 403, 404, 403), patient_args, check=check_export),
     ("POST", P + "/checklists"): Route(
         by_role(401, 201, 404, 403, 404, 403, 404, 403), patient_args,

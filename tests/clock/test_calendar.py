@@ -1,9 +1,10 @@
-"""The private iCalendar feed, read back with a real parser (icalendar)."""
+"""The private iCalendar feed, read back with two independent parsers (icalendar, which writes it, and vobject)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from icalendar import Calendar
 
 from ..api.conftest import Client
@@ -80,3 +81,50 @@ def test_family_access_revoked_empties_their_feed(app, world):
     response = app.test_client().get(created["path"])
     assert response.status_code == 200
     assert list(Calendar.from_ical(response.data).walk("VEVENT")) == []
+
+
+# --- a second, independent parser (issue 19): vobject reads the feed icalendar wrote ---------------
+
+
+def _vobject_events(data: bytes) -> list[tuple[str, str, date, date, timedelta]]:
+    """(uid, summary, start, end, alarm trigger) of each event, as vobject reads the feed."""
+    import vobject
+
+    (calendar,) = list(vobject.readComponents(data.decode("utf-8")))
+    assert calendar.name == "VCALENDAR" and calendar.version.value == "2.0"
+    out = []
+    for event in calendar.contents.get("vevent", []):
+        (alarm,) = event.contents["valarm"]
+        out.append((event.uid.value, event.summary.value, event.dtstart.value, event.dtend.value,
+                    alarm.trigger.value))
+    return out
+
+
+def _icalendar_events(data: bytes) -> list[tuple[str, str, date, date, timedelta]]:
+    out = []
+    for event in Calendar.from_ical(data).walk("VEVENT"):
+        (alarm,) = event.walk("VALARM")
+        out.append((str(event.get("uid")), str(event.get("summary")), event.decoded("dtstart"),
+                    event.decoded("dtend"), alarm.decoded("trigger")))
+    return out
+
+
+@pytest.mark.parametrize("detailed", [False, True], ids=["generic titles", "detailed titles"])
+@pytest.mark.parametrize("role", ["patient", "family"])
+def test_a_second_parser_reads_the_same_events(app, db, world, role, detailed):
+    """vobject, which shares no code with the icalendar library that writes the feed, finds the same
+    events: the same UIDs, summaries, all-day dates and alarms."""
+    world.patient.detailed_notifications = detailed
+    db.commit()
+    _, created = feed(app, world, role)
+    response = app.test_client().get(created["path"])
+    assert response.status_code == 200
+    theirs = _vobject_events(response.data)
+    ours = _icalendar_events(response.data)
+    assert theirs, "the world's patient has upcoming items"
+    assert sorted(theirs) == sorted(ours)
+    for uid, summary, start, end, trigger in theirs:
+        assert uid.endswith("@alemtrack") and summary
+        assert type(start) is date and type(end) is date and end > start  # all-day events
+        assert trigger == timedelta(hours=9)
+    assert len({uid for uid, *_ in theirs}) == len(theirs)

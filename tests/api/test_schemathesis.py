@@ -88,6 +88,9 @@ MUST_SUCCEED = {
     "GET /api/v1/flags": {"nurse", "admin"},
     "GET /api/v1/patients": {"nurse", "admin"},
     "GET /api/v1/me": {"patient", "family", "nurse", "admin"},
+    "GET /api/v1/fhir/Questionnaire/ms-monthly-checklist": {"anonymous", "patient", "family", "nurse", "admin"},
+    # the care team's 2xx is the FHIR Bundle, with the query of _real_query
+    "GET /api/v1/patients/{patient_id}/export": {"patient", "nurse", "admin"},
     # with the valid body of _valid_body
     "POST /api/v1/patients": {"nurse", "admin"},
     "PATCH /api/v1/patients/{patient_id}": {"nurse", "admin"},
@@ -152,6 +155,11 @@ def _real_path_parameters(label: str, world) -> dict:
     return {name: ids[name] for name in names}
 
 
+def _real_query(label: str) -> dict | None:
+    """A query the runs with the world's ids send: the FHIR export (the care team's only 2xx there)."""
+    return {"format": "fhir"} if label == "GET /api/v1/patients/{patient_id}/export" else None
+
+
 def _real_body(label: str, world):
     if label == "POST /api/v1/auth/login":
         return {"email": world.users["patient"].email, "password": PASSWORD}
@@ -207,8 +215,10 @@ def test_operation(app, world, role, label):
     real_path = _real_path_parameters(label, world)
     real_body = _real_body(label, world)
     with_world = Counter()  # statuses of the requests that name the world's ids or send a valid body
+    real_query = _real_query(label)
     if real_path or real_body is not NOT_SET:
-        strategy = operation.as_strategy(path_parameters=real_path or None, body=real_body)
+        extra = {"query": real_query} if real_query else {}
+        strategy = operation.as_strategy(path_parameters=real_path or None, body=real_body, **extra)
         with_world += _run(app, session, role, label, strategy, "real")
     valid_body = _valid_body(label)
     if valid_body is not NOT_SET:

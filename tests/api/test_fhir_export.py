@@ -15,7 +15,7 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from sqlalchemy import select
 
 from server.engine.content.loading import default_content
-from server.models import AuditEvent, Patient, User
+from server.models import AuditEvent, LabResult, Patient, User
 from server.services import demo, fhir
 
 from .conftest import ROLES, Client
@@ -100,8 +100,17 @@ def test_every_demo_patients_bundle_validates_and_cites_contents_codes(app, db):
         body = response.json
         check_bundle(body)
         kinds |= {entry["resource"]["resourceType"] for entry in body["entry"]}
-        for observation in resources(body, "Observation"):
-            seen_analytes.add(observation["code"]["coding"][0]["code"])
+        # each result that stands is one Observation, coded as content/ cites its analyte
+        rows = {fhir.row_uuid("Observation", row.id): row for row in db.scalars(
+            select(LabResult).where(LabResult.patient_id == patient.id, LabResult.withdrawn_at.is_(None)))}
+        observations = resources(body, "Observation")
+        assert {o["id"] for o in observations} == set(rows)
+        for observation in observations:
+            analyte = CONTENT.analytes[rows[observation["id"]].analyte]
+            assert observation["code"]["coding"][0]["code"] == analyte.loinc
+            if analyte.kind == "number":
+                assert observation["valueQuantity"]["code"] == analyte.ucum
+            seen_analytes.add(analyte.code)
         # the same bundle again names every record the same way
         again = export(nurse, patient.id).json
         assert [e["fullUrl"] for e in again["entry"]] == [e["fullUrl"] for e in body["entry"]]
@@ -121,6 +130,22 @@ def test_the_bundle_holds_her_results_answers_and_courses(app, db, world, client
     assert sorted(m["effectiveDateTime"] for m in resources(body, "MedicationAdministration")) == days
     (plan,) = resources(body, "CarePlan")
     assert plan["activity"] and all("scheduledPeriod" in a["detail"] for a in plan["activity"])
+
+
+def test_a_record_the_engine_cannot_use_still_exports(db, world, client_for):
+    """A course on 9999-12-31 and a time zone that does not exist (written around the API's checks): the
+    bundle still comes, with a CarePlan that says why it has no activities."""
+    from sqlalchemy import insert
+
+    from server.models import Course
+    db.execute(insert(Course).values(patient_id=world.patient.id, infusions=["9999-12-31"], status="planned"))
+    world.patient.timezone = "Mars/Olympus_Mons"
+    db.commit()
+    response = export(client_for("nurse"), world.patient.id)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    check_bundle(response.json)
+    (plan,) = resources(response.json, "CarePlan")
+    assert "activity" not in plan and plan["note"]
 
 
 def test_withdrawn_results_are_not_exported(app, db, world, client_for):

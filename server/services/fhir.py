@@ -172,9 +172,12 @@ def observation(result: LabResult, content: Content, language: str, subject: dic
         flag = "L" if low is not None and value < low else "H" if high is not None and value > high else "N"
         resource["interpretation"] = _interpretation(flag)
     else:
-        snomed, display = QUALITATIVE[str(value)]
-        resource["valueCodeableConcept"] = {"coding": [{"system": SNOMED, "code": snomed, "display": display}],
-                                            "text": str(value)}
+        if str(value) in QUALITATIVE:
+            snomed, display = QUALITATIVE[str(value)]
+            resource["valueCodeableConcept"] = {"coding": [{"system": SNOMED, "code": snomed, "display": display}],
+                                                "text": str(value)}
+        else:  # content/ knows positive and negative only; anything else goes as it is
+            resource["valueString"] = str(value)
         if analyte.normal is not None:
             resource["interpretation"] = _interpretation("N" if value == analyte.normal else "A")
     if result.patient_reported:
@@ -205,8 +208,10 @@ def flag_resource(flag: Flag, content: Content, language: str, subject: dict[str
     if flag.resolved_at is not None:
         period["end"] = _day(flag.resolved_at)
     codings = [{"system": LEVEL_SYSTEM, "code": flag.level, "display": level_name}]
-    codings += [{"system": CHECKLIST_SYSTEM if flag.source == "checklist" else RULE_SYSTEM, "code": reason}
-                for reason in flag.reasons if ":" not in reason]
+    # the question and rule codes are coded; a group rule or a note is in the text only
+    questions, rules = set(content.question_codes), {rule.code for rule in content.rules}
+    codings += [{"system": CHECKLIST_SYSTEM if reason in questions else RULE_SYSTEM, "code": reason}
+                for reason in flag.reasons if reason in questions or reason in rules]
     return {
         "resourceType": "Flag", "id": row_uuid("Flag", flag.id),
         "status": "inactive" if flag.status == "resolved" else "active",

@@ -185,6 +185,7 @@ def test_who_may_export_fhir(world, client_for, role, expected):
         assert_error_envelope(response, expected)
     else:
         assert response.mimetype == FHIR_JSON
+        assert response.headers["Cache-Control"] == "no-store"  # her record: never cached
         check_bundle(response.json)
 
 

@@ -196,6 +196,9 @@ def test_a_forgotten_password_with_a_code_from_the_nurse(browser, live):
         page.get_by_role("button", name="Set the new password").click()
         page.get_by_role("alert").filter(has_text="do not match").wait_for()
         screenshot(page, "start-forgot-wrong-code-en")
+        page.get_by_role("button", name="Email me a code").click()  # no SMTP here: the same answer
+        page.get_by_role("status").filter(has_text="a code is on its way").wait_for()
+        screenshot(page, "start-forgot-mail-asked-en")
         page.locator("#reset-code").fill(reset_code.lower())  # as she may type it
         page.get_by_role("button", name="Set the new password").click()
         page.wait_for_selector("nav a[href='#/logout']")
@@ -204,6 +207,31 @@ def test_a_forgotten_password_with_a_code_from_the_nurse(browser, live):
         context.close()
     page = new_context(browser, live, "en").new_page()
     login_with(page, "fran@e2e.test", "a brand new passphrase")
+
+
+def test_the_nurse_hands_out_the_sign_up_link(browser, live):
+    pid, _ = new_patient(live, "Linda Link", "es")
+    nurse = new_context(browser, live, "en")
+    page = nurse.new_page()
+    try:
+        login(page, "nurse@other.demo.alemtrack.test")
+        page.goto(f"/#/patient/{pid}")
+        page.get_by_role("button", name="Make a new enrolment code").click()
+        link = page.locator("a.signup-link").get_attribute("href")
+        assert "/#/signup?code=" in link
+        page.locator("#signup-title").scroll_into_view_if_needed()
+        screenshot(page, "start-nurse-signup-link-en")
+    finally:
+        nurse.close()
+    context = new_context(browser, live, "es")
+    page = context.new_page()
+    try:
+        page.goto(link)
+        sign_up(page, "linda@e2e.test")
+        page.wait_for_selector("nav a[href='#/logout']")
+        assert page.locator("main h1").inner_text() == TODAY["es"]
+    finally:
+        context.close()
 
 
 def login_with(page, email, password):

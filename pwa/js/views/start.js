@@ -96,7 +96,8 @@ export function signupView(params) {
     } finally { button.disabled = false; }
   });
   show(h("h1", {}, t("signup_title")), h("p", {}, t("signup_intro")), form,
-    h("p", {}, h("a", { href: "#/" }, t("have_account"))));
+    h("ul", { class: "start-links" }, h("li", {}, h("a", { href: "#/" }, t("have_account"))),
+      h("li", {}, h("a", { href: "#/forgot" }, t("start_forgot_link")))));
   if (code.input.value) email.input.focus({ preventScroll: true });
 }
 
@@ -127,28 +128,27 @@ export function forgotView() {
              e instanceof ApiError ? map[(e.field || "").split(".")[0]] : null);
     }
   });
-  const mailEmail = field("mail-email", t("email"), { type: "email", autocomplete: "username", required: true });
+  // One email field for both ways: the mail goes to the address typed above.
   const mailOut = h("div", { "aria-live": "polite" });
-  const mailForm = h("form", { novalidate: true }, mailEmail.nodes,
-    h("p", {}, h("button", { type: "submit", class: "secondary" }, t("forgot_send"))), mailOut);
-  mailForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (!mailEmail.input.value.trim()) {
-      return mailOut.replaceChildren(h("p", { class: "error", role: "alert" }, t("err_required_email")));
+  const mailButton = h("button", { type: "button", class: "secondary", id: "send-code", onclick: async () => {
+    clearMarks(form);
+    out.textContent = "";
+    if (!email.input.value.trim()) {
+      mailOut.replaceChildren();
+      return refuse(out, t("err_required_email"), email.input);
     }
     try {
       await refreshCsrf();
-      await post("/auth/forgot", { email: mailEmail.input.value.trim() });
+      await post("/auth/forgot", { email: email.input.value.trim() });
       mailOut.replaceChildren(h("p", { class: "notice", role: "status" }, t("forgot_sent")));
-      if (!email.input.value) email.input.value = mailEmail.input.value.trim();
     } catch (e) {
       mailOut.replaceChildren(h("p", { class: "error", role: "alert" }, startError(e)));
     }
-  });
+  } }, t("forgot_send"));
   show(h("h1", {}, t("forgot_title")), h("p", {}, t("forgot_intro")), form,
     h("section", { class: "card", "aria-labelledby": "mail-title" }, h("h2", { id: "mail-title" }, t("forgot_mail_title")),
-      h("p", {}, t("forgot_mail_intro")), mailForm),
-    h("p", {}, h("a", { href: "#/" }, t("back_to_login"))));
+      h("p", {}, t("forgot_mail_intro")), h("p", {}, mailButton), mailOut),
+    h("ul", { class: "start-links" }, h("li", {}, h("a", { href: "#/" }, t("back_to_login")))));
 }
 
 /** The change of password, for every role's settings. */

@@ -219,6 +219,7 @@ def test_the_nurse_hands_out_the_sign_up_link(browser, live):
         page.get_by_role("button", name="Make a new enrolment code").click()
         link = page.locator("a.signup-link").get_attribute("href")
         assert "/#/signup?code=" in link
+        page.locator(".qr svg[role=img]").wait_for()  # the QR code of the same link
         page.locator("#signup-title").scroll_into_view_if_needed()
         screenshot(page, "start-nurse-signup-link-en")
     finally:

@@ -202,16 +202,30 @@ function expiry(iso) {
   return new Intl.DateTimeFormat(language(), { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
 }
 
-/** A code and its sign-up link, with a copy button. */
+/** The QR code of ``link`` drawn into ``holder`` (lean-qr, loaded only now); without it the link is there. */
+async function drawQr(holder, link) {
+  try {
+    const [{ generate }, { toSvg }] = await Promise.all([
+      import("/vendor/lean-qr-2.7.4/lean-qr.js"), import("/vendor/lean-qr-2.7.4/lean-qr-svg.js")]);
+    const svg = toSvg(generate(link), document, { on: "black", off: "white", pad: 4 });
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", t("signup_qr"));
+    holder.replaceChildren(svg);
+  } catch (e) { holder.remove(); }
+}
+
+/** A code and its sign-up link (and QR code), with a copy button. */
 export function codeWithLink(code, expiresAt, labelKey = "enrolment_code") {
   const link = signupLink(code);
   const copied = h("span", { role: "status" });
+  const qr = h("div", { class: "qr" });
+  drawQr(qr, link);
   return h("div", { class: "code-block" },
     h("p", {}, t(labelKey, { date: expiry(expiresAt) })), h("p", {}, h("strong", { class: "code" }, code)),
     h("p", {}, t("signup_link"), " ", h("a", { href: link, class: "signup-link" }, link)),
     navigator.clipboard ? h("p", {}, h("button", { type: "button", class: "secondary", onclick: async () => {
       try { await navigator.clipboard.writeText(link); copied.textContent = t("copied"); } catch (e) { /* shown above */ }
-    } }, t("copy_link")), " ", copied) : null);
+    } }, t("copy_link")), " ", copied) : null, qr);
 }
 
 /** On the care team's page of a patient: a new enrolment code while she has no account,

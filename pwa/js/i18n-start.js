@@ -4,7 +4,7 @@
 // (then "err_<code>") after the API's error envelope. Merged by i18n.js.
 export const START_WORDS = {
   en: {
-    start_signup_link: "I have a code from my clinic", start_forgot_link: "Forgot your password?",
+    start_signup_link: "I have a code: create my account", start_forgot_link: "Forgot your password?",
     signup_title: "Create your account",
     signup_intro: "Your MS team, or the person who invited you, gave you a code. Type it here with your email and a password you choose.",
     signup_code: "Code", signup_code_hint: "For example ABCD-EFGH-JKMN. Capitals and dashes do not matter.",
@@ -47,7 +47,7 @@ export const START_WORDS = {
     err_start_generic: "That did not work. Check what you typed and try again.",
   },
   es: {
-    start_signup_link: "Tengo un código de mi clínica", start_forgot_link: "¿Ha olvidado la contraseña?",
+    start_signup_link: "Tengo un código: crear mi cuenta", start_forgot_link: "¿Ha olvidado la contraseña?",
     signup_title: "Cree su cuenta",
     signup_intro: "Su equipo de EM, o la persona que le ha invitado, le ha dado un código. Escríbalo aquí con su correo y una contraseña que usted elija.",
     signup_code: "Código", signup_code_hint: "Por ejemplo ABCD-EFGH-JKMN. Da igual mayúsculas o guiones.",
@@ -90,7 +90,7 @@ export const START_WORDS = {
     err_start_generic: "No ha funcionado. Revise lo que ha escrito y vuelva a intentarlo.",
   },
   de: {
-    start_signup_link: "Ich habe einen Code von meiner Klinik", start_forgot_link: "Passwort vergessen?",
+    start_signup_link: "Ich habe einen Code: Konto anlegen", start_forgot_link: "Passwort vergessen?",
     signup_title: "Konto anlegen",
     signup_intro: "Ihr MS-Team oder die Person, die Sie eingeladen hat, hat Ihnen einen Code gegeben. Geben Sie ihn hier mit Ihrer E-Mail-Adresse und einem Passwort Ihrer Wahl ein.",
     signup_code: "Code", signup_code_hint: "Zum Beispiel ABCD-EFGH-JKMN. Groß- und Kleinschreibung und Bindestriche spielen keine Rolle.",
@@ -133,7 +133,7 @@ export const START_WORDS = {
     err_start_generic: "Das hat nicht geklappt. Prüfen Sie Ihre Eingaben und versuchen Sie es noch einmal.",
   },
   it: {
-    start_signup_link: "Ho un codice della mia clinica", start_forgot_link: "Password dimenticata?",
+    start_signup_link: "Ho un codice: crea il mio account", start_forgot_link: "Password dimenticata?",
     signup_title: "Crei il suo account",
     signup_intro: "Il suo team SM, o la persona che l'ha invitata, le ha dato un codice. Lo scriva qui con la sua email e una password scelta da lei.",
     signup_code: "Codice", signup_code_hint: "Per esempio ABCD-EFGH-JKMN. Maiuscole e trattini non contano.",

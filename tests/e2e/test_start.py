@@ -248,7 +248,7 @@ def test_the_login_screen_leads_to_sign_up(browser, live):
     page = context.new_page()
     try:
         page.goto("/")
-        page.get_by_role("link", name="Ho un codice della mia clinica").click()
+        page.get_by_role("link", name="Ho un codice: crea il mio account").click()
         page.get_by_role("heading", name="Crei il suo account").wait_for()
         assert PASSWORD  # the demo's password is not used on these screens
     finally:

@@ -13,9 +13,10 @@ export function loginView() {
     h("label", { for: "email" }, t("email")), email,
     h("label", { for: "password" }, t("password")), password,
     h("p", {}, h("button", { type: "submit" }, t("login"))), error);
+  // A newcomer with a code from the clinic or a family invitation starts here: the way in comes first.
   const more = h("ul", { class: "start-links" },
     h("li", {}, h("a", { href: "#/forgot" }, t("start_forgot_link"))),
-    h("li", {}, h("a", { href: "#/signup" }, t("start_signup_link"))));
+    h("li", {}, h("a", { class: "button secondary", href: "#/signup" }, t("start_signup_link"))));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";

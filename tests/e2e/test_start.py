@@ -63,8 +63,9 @@ def sign_up(page, email: str, password: str = NEW_PASSWORD, confirm: str | None 
     page.locator("form button[type=submit]").click()
 
 
-def new_context(browser, live, locale: str):
-    return browser.new_context(base_url=live.url, viewport={"width": 390, "height": 844}, locale=locale)
+def new_context(browser, live, locale: str, color_scheme: str = "light"):
+    return browser.new_context(base_url=live.url, viewport={"width": 390, "height": 844}, locale=locale,
+                               color_scheme=color_scheme)
 
 
 @pytest.mark.parametrize("language", ["en", "de", "es", "it"])
@@ -95,7 +96,7 @@ def test_sign_up_from_the_link_lands_on_today(browser, live, language):
 
 def test_refusals_are_plain_words(browser, live):
     pid, code = new_patient(live, "Refused Rita")
-    context = new_context(browser, live, "de")
+    context = new_context(browser, live, "de", "dark")
     page = context.new_page()
     try:
         page.goto("/#/signup?code=AAAA-BBBB-CCCC")
@@ -103,7 +104,7 @@ def test_refusals_are_plain_words(browser, live):
         alert = page.get_by_role("alert")
         alert.filter(has_text="Code").wait_for()
         assert "funktioniert nicht" in alert.inner_text()
-        screenshot(page, "start-signup-bad-code-de")
+        screenshot(page, "start-signup-bad-code-de-dark")
         page.goto(f"/#/signup?code={code}")
         page.wait_for_selector("#signup-code")
         sign_up(page, "rita@e2e.test", "short", "short")
@@ -111,7 +112,7 @@ def test_refusals_are_plain_words(browser, live):
         sign_up(page, "flow@e2e.test")  # an email with an account
         page.get_by_role("alert").filter(has_text="Konto").wait_for()
         assert "Passwort vergessen" in page.get_by_role("alert").inner_text()
-        screenshot(page, "start-signup-email-taken-de")
+        screenshot(page, "start-signup-email-taken-de-dark")
     finally:
         context.close()
 
@@ -253,3 +254,23 @@ def test_the_login_screen_leads_to_sign_up(browser, live):
         assert PASSWORD  # the demo's password is not used on these screens
     finally:
         context.close()
+
+
+#: words that are the same in a language as in English on purpose
+SAME_AS_ENGLISH = {"signup_code", "reset_code_shown", "nav_account", "account_title"}
+
+
+def test_every_start_word_is_in_every_language(browser, live):
+    """pwa/js/i18n-start.js: the same keys in en, es, de, it, and no English sentence left in another."""
+    context = new_context(browser, live, "en")
+    page = context.new_page()
+    try:
+        page.goto("/")
+        words = page.evaluate("import('/js/i18n-start.js').then((m) => m.START_WORDS)")
+    finally:
+        context.close()
+    assert set(words) == {"en", "es", "de", "it"}
+    for language in ("es", "de", "it"):
+        assert set(words[language]) == set(words["en"]), language
+        same = {key for key, text in words[language].items() if text == words["en"][key]}
+        assert same <= SAME_AS_ENGLISH, (language, same)

@@ -189,3 +189,27 @@ def test_forgot_sends_at_most_a_few_mails_per_window(app, world, smtp):
 def test_forgot_answers_202_when_the_mail_server_is_down(app, world):
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=1, SMTP_TIMEOUT_SECONDS=2)
     assert forgot(app, world.users["patient"].email).status_code == 202
+
+
+def test_a_patient_without_an_account_gets_409_no_account(app, world, db, client_for):
+    from server.models import Patient
+
+    p = Patient(clinic_id=world.clinic.id, display_name="Nora Noaccount", sex="female", childbearing_potential=False,
+                breastfeeding=False, timezone="Europe/Madrid", language="en", baseline={})
+    db.add(p)
+    db.commit()
+    response = client_for("nurse").post(f"/api/v1/patients/{p.id}/password-reset")
+    assert response.status_code == 409 and response.json["error"]["code"] == "no_account"
+
+
+def test_smtp_settings_come_from_the_environment():
+    from server.config import load_config
+
+    config = load_config({"ALEMTRACK_ENV": "development", "ALEMTRACK_SMTP_HOST": "mail.clinic.test",
+                          "ALEMTRACK_SMTP_PORT": "587", "ALEMTRACK_SMTP_FROM": "alemtrack@clinic.test",
+                          "ALEMTRACK_SMTP_USER": "u", "ALEMTRACK_SMTP_PASSWORD": "p",
+                          "ALEMTRACK_SMTP_STARTTLS": "true"})
+    assert (config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_FROM"]) == ("mail.clinic.test", 587,
+                                                                                 "alemtrack@clinic.test")
+    assert config["SMTP_USER"] == "u" and config["SMTP_PASSWORD"] == "p" and config["SMTP_STARTTLS"] is True
+    assert load_config({"ALEMTRACK_ENV": "development"})["SMTP_HOST"] is None

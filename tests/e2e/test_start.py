@@ -236,6 +236,72 @@ def test_the_nurse_hands_out_the_sign_up_link(browser, live):
         context.close()
 
 
+@pytest.fixture
+def mailbox(live):
+    """A local SMTP server the live app mails to (ALEMTRACK_SMTP_* as an operator would set them)."""
+    import email.policy
+    import socket
+    from email import message_from_bytes
+
+    from aiosmtpd.controller import Controller
+
+    class Keep:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append(message_from_bytes(envelope.content, policy=email.policy.default))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Keep()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    live.app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_FROM="team@clinic.test")
+    try:
+        yield handler.messages
+    finally:
+        live.app.config.update(SMTP_HOST=None)
+        controller.stop()
+
+
+def test_a_forgotten_password_with_a_code_by_email(browser, live, mailbox):
+    import re
+
+    pid, code = new_patient(live, "Mila Mail", "it")
+    context = new_context(browser, live, "it")
+    page = context.new_page()
+    try:
+        page.goto(f"/#/signup?code={code}")
+        sign_up(page, "mila@e2e.test")
+        page.wait_for_selector("nav a[href='#/logout']")
+    finally:
+        context.close()
+    context = new_context(browser, live, "it")
+    page = context.new_page()
+    try:
+        page.goto("/")
+        page.get_by_role("link", name="Password dimenticata?").click()
+        page.locator("#reset-email").fill("mila@e2e.test")
+        page.locator("#send-code").click()
+        page.get_by_role("status").filter(has_text="il codice sta arrivando").wait_for()
+        assert len(mailbox) == 1
+        text = mailbox[0].get_content()
+        assert "codice monouso" in text  # her language
+        mailed = re.search(r"\b([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})\b", text).group(1)
+        page.locator("#reset-code").fill(mailed)
+        page.locator("#reset-password").fill("una nuova frase lunga")
+        page.locator("#reset-password-again").fill("una nuova frase lunga")
+        screenshot(page, "start-forgot-mail-it")
+        page.locator("form button[type=submit]").click()
+        page.wait_for_selector("nav a[href='#/logout']")
+        assert page.locator("main h1").inner_text() == TODAY["it"]
+    finally:
+        context.close()
+
+
 def login_with(page, email, password):
     page.goto("/")
     page.locator("#email").fill(email)

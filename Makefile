@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # make run: development mode, the embedded SQLite database in ./instance
 RUN_ENV := ALEMTRACK_ENV=development
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean vendor
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,16 @@ bench: $(STAMP)
 	$(BIN)/python bench/api.py --both
 	$(BIN)/python bench/clock.py
 	$(BIN)/python bench/pwa.py
+
+# JavaScript libraries of the app, pinned, kept in pwa/vendor/ (no bundler): fetch them again.
+LEAN_QR := 2.7.4
+LEAN_QR_SHA256 := e751d84a17c979a79d231828b9a3da0595614340d0d1138dec557ddc63deb10e
+vendor:
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent lean-qr@$(LEAN_QR) >/dev/null && \
+	  echo "$(LEAN_QR_SHA256)  lean-qr-$(LEAN_QR).tgz" | sha256sum -c - && tar xzf lean-qr-$(LEAN_QR).tgz && \
+	  cp package/index.mjs $(CURDIR)/pwa/vendor/lean-qr-$(LEAN_QR)/lean-qr.js && \
+	  cp package/extras/svg.mjs $(CURDIR)/pwa/vendor/lean-qr-$(LEAN_QR)/lean-qr-svg.js && \
+	  cp package/LICENSE $(CURDIR)/pwa/vendor/lean-qr-$(LEAN_QR)/LICENSE && rm -rf $$tmp
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .benchmarks

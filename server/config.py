@@ -70,6 +70,18 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
         "ARGON2_MEMORY_KIB": int(env.get("ALEMTRACK_ARGON2_MEMORY_KIB", "65536")),
         "ENROLLMENT_CODE_DAYS": int(env.get("ALEMTRACK_ENROLLMENT_CODE_DAYS", "14")),
         "FAMILY_INVITE_DAYS": int(env.get("ALEMTRACK_FAMILY_INVITE_DAYS", "7")),
+        # Password reset codes (issue 16): a code from the care team or by mail works once, this long.
+        "PASSWORD_RESET_HOURS": int(env.get("ALEMTRACK_PASSWORD_RESET_HOURS", "24")),
+        # Reset mails per account in the login window (more requests still answer 202, send nothing).
+        "PASSWORD_RESET_MAILS": int(env.get("ALEMTRACK_PASSWORD_RESET_MAILS", "3")),
+        # SMTP for reset codes by mail; without a host, POST /auth/forgot sends nothing.
+        "SMTP_HOST": env.get("ALEMTRACK_SMTP_HOST") or None,
+        "SMTP_PORT": int(env.get("ALEMTRACK_SMTP_PORT", "25")),
+        "SMTP_FROM": env.get("ALEMTRACK_SMTP_FROM", "alemtrack@localhost"),
+        "SMTP_USER": env.get("ALEMTRACK_SMTP_USER") or None,
+        "SMTP_PASSWORD": env.get("ALEMTRACK_SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": env.get("ALEMTRACK_SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
+        "SMTP_TIMEOUT_SECONDS": float(env.get("ALEMTRACK_SMTP_TIMEOUT_SECONDS", "10")),
         # Reverse proxies in front of the app that set X-Forwarded-For and -Proto
         # (server.create_app applies ProxyFix for exactly this many hops; 0: none).
         "TRUSTED_PROXIES": int(env.get("ALEMTRACK_TRUSTED_PROXIES", "0")),

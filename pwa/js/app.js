@@ -7,6 +7,7 @@ import * as nurse from "./views/nurse.js";
 import * as family from "./views/family.js";
 import * as protocol from "./views/protocol.js";
 import { loginView } from "./views/login.js";
+import { accountView, forgotView, signupView } from "./views/start.js";
 import { forgetPushOnThisDevice } from "./push.js";
 
 export const state = { me: null, texts: null, patient: null };
@@ -15,14 +16,15 @@ const ROUTES = {
   patient: { "": patient.today, checklist: patient.checklist, labs: patient.labs, timeline: patient.timeline,
              settings: patient.settings },
   nurse: { "": nurse.flags, flags: nurse.flags, flag: nurse.flag, patients: nurse.patients, patient: nurse.patient,
-           enrol: nurse.enrol, protocol: protocol.sheet },
-  family: { "": family.reminders },
+           enrol: nurse.enrol, protocol: protocol.sheet, account: accountView },
+  family: { "": family.reminders, settings: accountView },
 };
 const NAV = {
   patient: [["", "nav_today"], ["checklist", "nav_checklist"], ["labs", "nav_labs"], ["timeline", "nav_timeline"],
             ["settings", "nav_settings"]],
-  nurse: [["flags", "nav_flags"], ["patients", "nav_patients"], ["enrol", "nav_enrol"], ["protocol", "nav_protocol"]],
-  family: [["", "nav_reminders"]],
+  nurse: [["flags", "nav_flags"], ["patients", "nav_patients"], ["enrol", "nav_enrol"], ["protocol", "nav_protocol"],
+          ["account", "nav_account"]],
+  family: [["", "nav_reminders"], ["settings", "nav_settings"]],
 };
 
 const roleOf = (me) => (me.role === "admin" ? "nurse" : me.role);
@@ -45,7 +47,7 @@ export async function refreshMe() {
 function nav() {
   const container = document.getElementById("nav");
   if (!state.me) return container.replaceChildren();
-  const here = location.hash.replace(/^#\/?/, "").split("/")[0];
+  const here = location.hash.replace(/^#\/?/, "").split(/[/?]/)[0];
   const links = NAV[roleOf(state.me)].map(([path, key]) =>
     h("li", {}, h("a", { href: `#/${path}`, "aria-current": path === here ? "page" : false }, t(key))));
   links.push(h("li", {}, h("a", { href: "#/logout" }, t("logout"))));
@@ -90,14 +92,28 @@ export async function logoutWaiting() {
   return Boolean(window.AlemtrackOutbox) && !(await window.AlemtrackOutbox.sendLogout());
 }
 
+/** Screens for someone not logged in (issue 16): sign-up with a code, a forgotten password. */
+const PUBLIC = { signup: signupView, forgot: forgotView };
+
+/** Before a login the app speaks the browser's language. */
+function anonymous(page, query) {
+  state.me = null;
+  setLanguage(navigator.language.slice(0, 2));
+  nav();
+  return (PUBLIC[page] || loginView)(new URLSearchParams(query));
+}
+
 async function route() {
-  const [page, ...args] = location.hash.replace(/^#\/?/, "").split("/");
+  const [path, query = ""] = location.hash.replace(/^#\/?/, "").split("?");
+  const [page, ...args] = path.split("/");
   if (page === "logout") return logout();
+  // A sign-up link opens its screen even on a phone where someone is logged in (a family member's own account).
+  if (PUBLIC[page]) return anonymous(page, query);
   if (!state.me) {
     // The session of a logout that has not reached the server is not used again.
-    if (await logoutWaiting()) { nav(); return loginView(); }
+    if (await logoutWaiting()) return anonymous(page, query);
     try { await refreshMe(); } catch (error) {
-      if (error instanceof ApiError && error.status === 401) { nav(); return loginView(); }
+      if (error instanceof ApiError && error.status === 401) return anonymous(page, query);
       if (!navigator.onLine || !(error instanceof ApiError)) return show(h("p", {}, t("offline")));
       throw error;
     }

@@ -18,8 +18,8 @@ bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_ID = 2**31 - 1
 #: the endpoints anyone may call; every other one needs a logged-in user
-PUBLIC = {"api.csrf", "api.login", "api.register", "api.health", "api.vapid_public_key", "api.texts",
-          "api.fhir_questionnaire"}
+PUBLIC = {"api.csrf", "api.login", "api.register", "api.reset_password", "api.forgot_password", "api.health",
+          "api.vapid_public_key", "api.texts", "api.fhir_questionnaire"}
 
 
 @bp.before_request

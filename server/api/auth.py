@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import smtplib
+
 from flask import current_app, request
 from flask import session as cookie_session
 from flask_login import login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from .. import auth
+from .. import auth, mail
 from ..db import get_session
-from ..services import accounts, family, push_endpoints
+from ..services import accounts, family, passwords, push_endpoints
 from ..services.errors import DomainError, InvalidInput, NotAuthenticated
 from ..timeutil import utcnow
 from ..web import csrf as csrf_guard
 from . import bp
-from .schemas import CsrfOut, LoginIn, LoginOut, PasswordIn, RegisterIn, UserOut
+from .schemas import CsrfOut, ForgotIn, LoginIn, LoginOut, PasswordIn, RegisterIn, ResetIn, UserOut
 
 ERRORS = [400, 401, 403, 409, 413, 429]
 
@@ -118,6 +120,44 @@ def change_password(body):
     cookie_session.clear()
     login_user(account)  # this session goes on with the new token
     return {"user": user_json(account), "csrf_token": csrf_guard.token()}
+
+
+@bp.post("/auth/reset")
+@bp.input(ResetIn, arg_name="body")
+@bp.output(LoginOut)
+@bp.doc(summary="Set a new password with a one-time reset code; every other session ends, this one starts",
+        responses=ERRORS)
+def reset_password(body):
+    session = get_session()
+    try:
+        account = passwords.reset(session, body["email"], body["code"], body["password"], auth.client_address(),
+                                  utcnow(), current_app.config)
+    except InvalidInput as error:
+        if error.field == "code":
+            session.commit()  # keep the failed attempt: it counts towards the login limit
+        raise
+    session.commit()
+    cookie_session.clear()
+    login_user(account)
+    return {"user": user_json(account), "csrf_token": csrf_guard.token()}
+
+
+@bp.post("/auth/forgot")
+@bp.input(ForgotIn, arg_name="body")
+@bp.output({}, status_code=202)
+@bp.doc(summary="Mail a one-time reset code when the account exists and SMTP is configured; always 202",
+        responses=[400, 403, 413])
+def forgot_password(body):
+    session = get_session()
+    message = passwords.forgot(session, body["email"], utcnow(), current_app.config)
+    session.commit()
+    if message is not None:
+        try:
+            mail.send(current_app.config, message.to, message.subject, message.body)
+        except (OSError, smtplib.SMTPException):
+            # The answer must not say whether the account exists, so a failed send is only logged.
+            current_app.logger.exception("the reset mail could not be sent")
+    return "", 202
 
 
 @bp.get("/me")

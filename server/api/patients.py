@@ -8,7 +8,7 @@ from .. import auth
 from ..db import get_session
 from ..errors import api_error
 from ..models import Patient
-from ..services import accounts, clinics, fhir, flags
+from ..services import accounts, clinics, fhir, flags, passwords
 from ..services import patients as service
 from ..services.patients import load_history
 from ..timeutil import utcnow
@@ -162,6 +162,18 @@ def new_enrollment_code(patient_id):
     session = get_session()
     code, expires = accounts.issue_enrollment_code(session, patient, nurse, utcnow(),
                                                    current_app.config["ENROLLMENT_CODE_DAYS"])
+    session.commit()
+    return {"code": code, "expires_at": iso(expires)}, 201
+
+
+@bp.post("/patients/<int:patient_id>/password-reset")
+@bp.output(InviteOut, status_code=201)
+@bp.doc(summary="A one-time code with which the patient sets a new password (the care team gives it)",
+        responses=ERRORS)
+def new_password_reset_code(patient_id):
+    nurse, patient = auth.patient_for(patient_id, STAFF, "patient.password_reset")
+    session = get_session()
+    code, expires = passwords.issue_for_patient(session, patient, nurse, utcnow(), current_app.config)
     session.commit()
     return {"code": code, "expires_at": iso(expires)}, 201
 

@@ -183,6 +183,16 @@ class PasswordIn(Schema):
     new_password = Text(required=True, validate=Length(1, 1024))
 
 
+class ForgotIn(Schema):
+    email = Email(required=True, validate=Length(1, 254))
+
+
+class ResetIn(Schema):
+    email = Email(required=True, validate=Length(1, 254))
+    code = Text(required=True, validate=Length(1, 40))
+    password = Text(required=True, validate=Length(1, 1024))
+
+
 class EraseIn(Schema):
     """DELETE /me: the password once more, so that an open session alone cannot erase an account."""
 

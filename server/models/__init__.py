@@ -6,7 +6,7 @@ from .checklists import Checklist, Snooze
 from .flags import Flag
 from .labs import LabResult, LabSubmission
 from .notifications import CalendarFeed, Delivery, PushSubscription, Reminder
-from .people import Clinic, FamilyLink, InviteCode, LoginAttempt, Patient, Pregnancy, User
+from .people import Clinic, FamilyLink, InviteCode, LoginAttempt, PasswordResetCode, Patient, Pregnancy, User
 from .treatment import Course
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "LabResult",
     "LabSubmission",
     "LoginAttempt",
+    "PasswordResetCode",
     "Patient",
     "Pregnancy",
     "Snooze",

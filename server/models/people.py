@@ -141,6 +141,27 @@ class InviteCode(Base):
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+class PasswordResetCode(Base):
+    """A single-use code that sets a new password for one account (issue 16): made
+    by the care team for a patient, or mailed to the account's address.
+
+    Only a hash of the code is stored; the code itself is shown or mailed once.
+    """
+
+    __tablename__ = "password_reset_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    #: "team" (a nurse gave it) or "email" (POST /auth/forgot mailed it)
+    channel: Mapped[str] = mapped_column(String(8))
+    #: the nurse who issued it; None for a mailed one
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 class FamilyLink(Base):
     """A family member's access to one patient, until the patient revokes it."""
 

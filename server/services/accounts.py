@@ -106,7 +106,7 @@ def _dummy_hash(ph: PasswordHasher) -> str:
     return _DUMMY_HASHES[key]
 
 
-def _check_password_throttle(session: Session, email: str, address: str, now: datetime, config: Mapping) -> None:
+def check_password_throttle(session: Session, email: str, address: str, now: datetime, config: Mapping) -> None:
     """RateLimited while the account or the address has too many recent failed password checks."""
     throttle = Throttle.from_config(config)
     for key, limit in ((_account_key(email), throttle.max_per_account),
@@ -116,7 +116,7 @@ def _check_password_throttle(session: Session, email: str, address: str, now: da
             raise RateLimited(wait, "Too many wrong passwords. Try again later.")
 
 
-def _record_password_failure(session: Session, email: str, address: str, now: datetime) -> None:
+def record_password_failure(session: Session, email: str, address: str, now: datetime) -> None:
     session.add_all([LoginAttempt(key=_account_key(email), at=now), LoginAttempt(key=_address_key(address), at=now)])
 
 
@@ -129,7 +129,7 @@ def authenticate(session: Session, email: str, password: str, address: str, now:
     NotAuthenticated for an unknown email, a wrong password and a disabled
     account. A failure is recorded for the caller to commit.
     """
-    _check_password_throttle(session, email, address, now, config)
+    check_password_throttle(session, email, address, now, config)
     ph = hasher(config)
     found = session.scalar(select(User).where(User.email == normalise_email(email)))
     ok = False
@@ -138,7 +138,7 @@ def authenticate(session: Session, email: str, password: str, address: str, now:
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or found is None or not found.active:
-        _record_password_failure(session, email, address, now)
+        record_password_failure(session, email, address, now)
         raise NotAuthenticated("Email or password is wrong.")
     forget_attempts(session, email)
     if ph.check_needs_rehash(found.password_hash):
@@ -296,11 +296,11 @@ def confirm_password(session: Session, account: User, password: str, address: st
     account and the address: InvalidInput on ``field`` with code
     WRONG_CURRENT_PASSWORD, the failure recorded for the caller to commit;
     RateLimited once the limit is reached."""
-    _check_password_throttle(session, account.email, address, now, config)
+    check_password_throttle(session, account.email, address, now, config)
     try:
         hasher(config).verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
-        _record_password_failure(session, account.email, address, now)
+        record_password_failure(session, account.email, address, now)
         raise InvalidInput(field, wrong, WRONG_CURRENT_PASSWORD) from None
 
 

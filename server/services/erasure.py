@@ -29,6 +29,7 @@ from ..models import (
     InviteCode,
     LabResult,
     LabSubmission,
+    PasswordResetCode,
     Patient,
     Pregnancy,
     PushSubscription,
@@ -64,6 +65,9 @@ def _account_itself(session: Session, account: User, patient_id: int | None, now
     # Codes of other patients this account made or used keep being used, without naming it.
     session.execute(update(InviteCode).where(InviteCode.created_by_id == user_id).values(created_by_id=None))
     session.execute(update(InviteCode).where(InviteCode.used_by_id == user_id).values(used_by_id=None))
+    session.execute(delete(PasswordResetCode).where(PasswordResetCode.user_id == user_id))
+    session.execute(update(PasswordResetCode).where(PasswordResetCode.created_by_id == user_id)
+                    .values(created_by_id=None))
     accounts.forget_attempts(session, account.email)
     audit.record_erasure(session, account, patient_id, now)
     session.flush()

@@ -39,7 +39,7 @@ STAFF = "staff"
 #: Flask-Login's own key: present while someone is logged in
 USER_ID = "_user_id"
 #: endpoints that work without a login: a session ended on them just goes on anonymously
-ANONYMOUS_OK = frozenset({"api.csrf", "api.login", "api.register"})
+ANONYMOUS_OK = frozenset({"api.csrf", "api.login", "api.register", "api.reset_password", "api.forgot_password"})
 
 
 def init_app(app: Flask) -> None:

@@ -64,6 +64,15 @@ class Ctx:
         self.db.commit()
         return code
 
+    def reset_code(self) -> str:
+        """A fresh password reset code for the world's patient, as her nurse would give it."""
+        from server.services import passwords
+
+        code, _ = passwords.issue_for_patient(self.db, self.world.patient, self.world.users["nurse"], utcnow(),
+                                              self.app.config)
+        self.db.commit()
+        return code
+
     def configure_push(self) -> None:
         """A VAPID key, as `vapid-keys` would give the server (tests have none)."""
         self.app.config["VAPID_PRIVATE_KEY"] = vapid_private_pem()
@@ -319,6 +328,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/auth/password"): Route(
         by_role(401, 200, 200, 200, 200, 200, 200, 200),
         body=lambda c: {"current_password": PASSWORD, "new_password": "another long password"}),
+    # a reset code is the key, whoever holds it (issue 16); forgot always answers 202 and tells nothing
+    ("POST", "/api/v1/auth/reset"): Route(
+        by_role(200, 200, 200, 200, 200, 200, 200, 200),
+        body=lambda c: {"email": c.world.users["patient"].email, "code": c.reset_code(),
+                        "password": "a long new password"}),
+    ("POST", "/api/v1/auth/forgot"): Route(by_role(202, 202, 202, 202, 202, 202, 202, 202),
+                                           body=lambda c: {"email": c.world.users["patient"].email}),
     ("GET", "/api/v1/me"): Route(by_role(401, 200, 200, 200, 200, 200, 200, 200), check=check_me),
     # erasure (GDPR Art. 17): a patient or family member, their own account; staff are disabled by an admin
     ("DELETE", "/api/v1/me"): Route(by_role(401, 204, 204, 204, 204, 403, 403, 403),
@@ -341,6 +357,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         # role "patient" is then another patient (404). The patient on her own record: test below.
         by_role(401, 404, 404, 403, 404, 201, 404, 201),
         lambda c: {"patient_id": c.accountless_patient().id}),
+    ("POST", P + "/password-reset"): Route(by_role(401, 403, 404, 403, 404, 201, 404, 201), patient_args),
     ("POST", P + "/courses"): Route(
         by_role(401, 403, 404, 403, 404, 201, 404, 201), patient_args,
         body=lambda c: {"infusions": [(today_madrid() + timedelta(days=300 + i)).isoformat() for i in range(3)],

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import delete, func, insert, select
 
-from server.models import Clinic, FamilyLink, InviteCode, LoginAttempt, Patient, User
+from server.models import Clinic, FamilyLink, InviteCode, LoginAttempt, PasswordResetCode, Patient, User
 from server.services import accounts
 from server.timeutil import utcnow
 
@@ -52,10 +52,13 @@ def racing(db_engine, tmp_path):
     yield state
     with db_engine.begin() as connection:
         users = select(User.id).where(User.clinic_id == clinic_id)
+        connection.execute(delete(PasswordResetCode).where(PasswordResetCode.user_id.in_(users)))
         connection.execute(delete(FamilyLink).where(FamilyLink.patient_id == patient_id))
         connection.execute(delete(InviteCode).where(InviteCode.patient_id == patient_id))
         # whatever the registration throttle counted for the racers' addresses
         connection.execute(delete(LoginAttempt).where(LoginAttempt.key.like("%10.13.%")))
+        connection.execute(delete(LoginAttempt).where(LoginAttempt.key == accounts._account_key(
+            f"reset-{tag}@race.test")))
         connection.execute(delete(User).where(User.id.in_(users)))
         connection.execute(delete(Patient).where(Patient.id == patient_id))
         connection.execute(delete(Clinic).where(Clinic.id == clinic_id))
@@ -113,3 +116,41 @@ def test_one_code_registers_one_account_however_many_try_at_once(db_engine, raci
     assert links == (1 if kind == "family" else 0)
     if kind == "enrollment":
         assert winner["role"] == "patient" and winner["patient_id"] == racing["patient_id"]
+
+
+def test_one_reset_code_sets_one_password_however_many_try_at_once(db_engine, racing):
+    """Issue 16: a password reset code is used once too (a conditional UPDATE, as for invite codes)."""
+    app, tag = racing["app"], racing["tag"]
+    now = utcnow()
+    email = f"reset-{tag}@race.test"
+    code = accounts.new_code()
+    with db_engine.begin() as connection:
+        clinic_id = connection.scalar(select(Patient.clinic_id).where(Patient.id == racing["patient_id"]))
+        user_id = connection.execute(insert(User).values(
+            email=email, role="patient", clinic_id=clinic_id, patient_id=racing["patient_id"],
+            password_hash=accounts.hasher(app.config).hash("the old long password"), session_token="x" * 32,
+            active=True, created_at=now).returning(User.id)).scalar_one()
+        connection.execute(insert(PasswordResetCode).values(
+            code_hash=accounts.code_hash(code), user_id=user_id, channel="team", created_at=now,
+            expires_at=now.replace(year=now.year + 1)))
+    clients = []
+    for n in range(RACERS):
+        client = Client(app)
+        client.http.environ_base["REMOTE_ADDR"] = f"10.13.{n}.2"
+        clients.append(client)
+    start = threading.Barrier(RACERS)
+
+    def reset(n: int):
+        start.wait()
+        return clients[n].post("/api/v1/auth/reset", json={"email": email, "code": code,
+                                                           "password": f"new long password {n}"})
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        responses = list(pool.map(reset, range(RACERS)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [400] * (RACERS - 1), [(r.status_code, r.get_json()) for r in responses]
+    winner = next(n for n, r in enumerate(responses) if r.status_code == 200)
+    # (a login would meet the throttle: the five losers count as failures of the account, by design)
+    with db_engine.connect() as connection:
+        stored = connection.scalar(select(User.password_hash).where(User.email == email))
+    assert accounts.hasher(app.config).verify(stored, f"new long password {winner}")

@@ -26,8 +26,8 @@ SCREENS = {
         ("#/timeline/month", "calendar"), ("#/settings", "settings")]),
     "nurse": ("nurse@demo.alemtrack.test", "en", [
         ("#/flags", "flags"), ("FIRST_FLAG", "flag"), ("#/patients", "patients"), ("#/patient/5", "patient"),
-        ("#/enrol", "enrol"), ("#/protocol", "protocol")]),
-    "family": ("brother.of.ivan@demo.alemtrack.test", "en", [("#/", "reminders")]),
+        ("#/enrol", "enrol"), ("#/protocol", "protocol"), ("#/account", "account")]),
+    "family": ("brother.of.ivan@demo.alemtrack.test", "en", [("#/", "reminders"), ("#/settings", "settings")]),
 }
 
 
@@ -43,6 +43,17 @@ def test_the_login_screen(context):
     page.get_by_role("heading", name="Log in").wait_for()
     assert serious(page) == []
     screenshot(page, "en-login")
+
+
+@pytest.mark.parametrize("target", ["#/signup?code=ABCD-EFGH-JKMN", "#/forgot"])
+def test_the_sign_up_and_forgot_screens(context, target):
+    page = context.new_page()
+    page.goto("/" + target)
+    page.locator("main form").wait_for()
+    assert serious(page) == []
+    page.locator("main form button[type=submit]").click()  # the refusal state too
+    page.get_by_role("alert").wait_for()
+    assert serious(page) == []
 
 
 @pytest.mark.parametrize("who", sorted(SCREENS))

@@ -2,6 +2,7 @@ import { post, refreshCsrf } from "../api.js";
 import { h, show } from "../dom.js";
 import { t } from "../i18n.js";
 import { go, logoutWaiting, state } from "../app.js";
+import { startError } from "./start.js";
 
 export function loginView() {
   const error = h("p", { class: "error", role: "alert" });
@@ -12,6 +13,10 @@ export function loginView() {
     h("label", { for: "email" }, t("email")), email,
     h("label", { for: "password" }, t("password")), password,
     h("p", {}, h("button", { type: "submit" }, t("login"))), error);
+  // A newcomer with a code from the clinic or a family invitation starts here: the way in comes first.
+  const more = h("ul", { class: "start-links" },
+    h("li", {}, h("a", { href: "#/forgot" }, t("start_forgot_link"))),
+    h("li", {}, h("a", { class: "button secondary", href: "#/signup" }, t("start_signup_link"))));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";
@@ -23,8 +28,8 @@ export function loginView() {
       state.me = null;
       go("");
     } catch (e) {
-      error.textContent = e.status === 401 ? t("login_failed") : e.message;
+      error.textContent = e.status === 401 ? t("login_failed") : startError(e);
     }
   });
-  show(h("h1", {}, t("login_title")), form);
+  show(h("h1", {}, t("login_title")), form, more);
 }

@@ -5,6 +5,7 @@ import { h, localToday, show } from "../dom.js";
 import { LANGUAGES, ago, formatDate, language, t, tn } from "../i18n.js";
 import { go, state } from "../app.js";
 import { resultsList, valueText } from "./labs.js";
+import { accessCard, codeWithLink } from "./start.js";
 
 const OUTCOMES = ["called_patient", "lab_ordered", "referred_haematology", "referred_nephrology",
                   "referred_endocrinology", "no_action_needed", "entered_in_error"];
@@ -194,6 +195,7 @@ export async function patient(id, message, notices = {}) {
           h("span", { "aria-hidden": "true" }, "⚠ "), `${t("warning")}: ${warningText(w)}`))))),
       notice(notices.course)),
     care,
+    accessCard(record),
     h("section", { class: "card", "aria-labelledby": "course-title" }, h("h2", { id: "course-title" }, t("record_course")),
       h("label", { for: "infusions" }, t("infusions")), h("p", { id: "infusions-hint", class: "hint" }, t("infusions_hint")), dates,
       h("label", { for: "course-status" }, t("course_status")), status,
@@ -241,8 +243,8 @@ export async function enrol() {
       const created = await api("POST", "/patients", { display_name: name.value.trim(), sex: sex.value,
         childbearing_potential: childbearing.checked, breastfeeding: false, timezone: tz.value, language: lang.value, baseline,
         cervical_screening: cervical.read(), listeria_until: listeria.value || null });
-      out.replaceChildren(h("p", {}, t("enrolment_code", { date: formatDate(created.enrollment_code_expires_at) })),
-        h("p", {}, h("strong", {}, created.enrollment_code)), h("p", {}, h("a", { href: `#/patient/${created.id}` }, created.display_name)));
+      out.replaceChildren(codeWithLink(created.enrollment_code, created.enrollment_code_expires_at),
+        h("p", {}, h("a", { href: `#/patient/${created.id}` }, created.display_name)));
     } catch (e) { out.replaceChildren(notice(errorText(e), "error")); }
   });
   show(h("h1", {}, t("enrol_title")), form);

@@ -6,6 +6,7 @@ import { loadTexts, state, flushOutbox } from "../app.js";
 import { subscribePush, unsubscribePush, pushStatus } from "../push.js";
 import { chart } from "./chart.js";
 import { labAdviceCard, resultsList, unitSelect } from "./labs.js";
+import { codeWithLink, passwordCard } from "./start.js";
 
 const pid = () => state.me.patient_id;
 const addDays = (iso, days) => { const d = new Date(iso + "T00:00:00Z"); d.setUTCDate(d.getUTCDate() + days); return d.toISOString().slice(0, 10); };
@@ -238,7 +239,8 @@ export async function settings() {
           await api("DELETE", `/patients/${pid()}/family/${m.user_id}`); settings(); } }, t("remove"))))) : h("p", {}, t("no_family")),
       h("button", { type: "button", onclick: async () => {
         const invite = await api("POST", `/patients/${pid()}/family-invites`);
-        inviteOut.replaceChildren(h("p", {}, t("invite_code", { date: formatDate(invite.expires_at) })), h("p", {}, h("strong", {}, invite.code)));
+        inviteOut.replaceChildren(codeWithLink(invite.code, invite.expires_at, "invite_code"));
       } }, t("invite")), inviteOut),
+    passwordCard(),
     h("p", {}, h("a", { class: "button secondary", href: `/api/v1/patients/${pid()}/export`, download: "alemtrack.json" }, t("export"))));
 }

@@ -5,13 +5,14 @@
  */
 importScripts("/js/outbox-core.js");
 
-const VERSION = "v6";  // v6: the v2 screens of issue 14 (i18n-care.js, settings redraw)
+const VERSION = "v7";  // v7: the lab import screen of issue 19 (views/lab_import.js, i18n-import.js)
 const SHELL = `alemtrack-shell-${VERSION}`;
 const DATA = `alemtrack-data-${VERSION}`;
 const SHELL_FILES = [
   "/", "/css/app.css", "/manifest.webmanifest", "/js/app.js", "/js/api.js", "/js/dom.js", "/js/i18n.js",
   "/js/push.js", "/js/outbox-core.js", "/js/views/login.js", "/js/views/patient.js", "/js/views/nurse.js",
-  "/js/views/family.js", "/js/views/chart.js", "/js/views/protocol.js", "/js/views/labs.js", "/js/i18n-labs.js", "/js/i18n-care.js", "/icons/icon-192.png", "/icons/icon-512.png",
+  "/js/views/family.js", "/js/views/chart.js", "/js/views/protocol.js", "/js/views/labs.js", "/js/i18n-labs.js", "/js/i18n-care.js",
+  "/js/views/lab_import.js", "/js/i18n-import.js", "/icons/icon-192.png", "/icons/icon-512.png",
   "/icons/maskable-192.png", "/icons/maskable-512.png",
 ];
 /** Reads kept for offline use: the patient's own views. Network first: while the

@@ -2,6 +2,7 @@
 // titles, questions, advice) comes from content/ through the API instead.
 import { LAB_WORDS } from "./i18n-labs.js";
 import { CARE_WORDS } from "./i18n-care.js";
+import { IMPORT_WORDS } from "./i18n-import.js";
 
 export const LANGUAGES = { en: "English", es: "Español", de: "Deutsch", it: "Italiano" };
 
@@ -212,7 +213,7 @@ const UI = {
   },
 };
 
-for (const table of [LAB_WORDS, CARE_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
+for (const table of [LAB_WORDS, CARE_WORDS, IMPORT_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
 
 let current = "en";
 export function setLanguage(language) { current = UI[language] ? language : "en"; document.documentElement.lang = current; }

@@ -127,7 +127,7 @@ export async function screen() {
     text.value = await file.files[0].text();
     drawMapping();
   });
-  show(h("h1", {}, t("import_title")),
+  show(h("h1", { class: "import-screen" }, t("import_title")),
     h("section", { class: "card", "aria-labelledby": "source-title" }, h("h2", { id: "source-title" }, t("import_source")),
       h("p", { id: "csv-hint", class: "hint" }, t("import_hint")),
       h("label", { for: "csv-file" }, t("import_file")), file,

@@ -7,8 +7,8 @@ from flask import request
 from .. import auth
 from ..db import get_session
 from ..errors import api_error
-from ..models import ApiKey, AuditEvent
-from ..services import api_keys, clinics
+from ..models import ApiKey
+from ..services import api_keys, audit, clinics
 from ..services import lab_import as service
 from ..services.errors import NotFound
 from ..timeutil import utcnow
@@ -101,10 +101,7 @@ def import_fhir(query, body):
     rows = service.fhir_rows(bundle, content())
     outcomes = service.run(session, clinic, service.Recorder(), rows, now, content(), store=True,
                            accept_valid=flag == "true")
-    # The key is the actor (its id; docs/decisions.md "Lab import"): one event per patient imported for.
-    for patient_id in sorted({o.patient.id for o in outcomes if o.status == "stored"}):
-        session.add(AuditEvent(clinic_id=clinic.id, actor_id=key_row.id, action="labs.import_fhir",
-                               patient_id=patient_id, at=now))
+    audit.record_key_import(session, key_row, sorted({o.patient.id for o in outcomes if o.status == "stored"}), now)
     session.commit()
     return large_list(service.summary(outcomes))
 

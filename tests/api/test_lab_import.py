@@ -334,3 +334,28 @@ def test_import_body_limit(app, client_for):
     nurse = client_for("nurse")
     huge = "x" * (app.config["MAX_IMPORT_BYTES"] + 10)
     assert nurse.post(CSV, json={"csv": huge, "mapping": MAPPING}).status_code == 413
+
+
+def test_an_imported_result_raises_the_flag_and_push_of_one_entered_by_hand(app, db, world, api_key, client_for):
+    """The same platelet count, imported for one patient and typed by the nurse for another: the same flag,
+    and a push to the care team's device for each."""
+    from server.models import Delivery, PushSubscription
+
+    _patients(db, world, 2)
+    db.add(PushSubscription(user_id=world.users["nurse"].id, endpoint="https://push.example.test/send/n1",
+                            p256dh="BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+                            auth="tBHItJI5svbpez7KI4CCXg"))
+    db.commit()
+    imported = post_bundle(app, api_key(), bundle([observation("H0000", "platelets", 20000, "/uL", _day(1), "p")]))
+    assert imported.status_code == 200, imported.json
+    flag_id = imported.json["items"][0]["flag_id"]
+    other = db.scalar(select(Patient).where(Patient.hospital_number == "H0001"))
+    by_hand = client_for("nurse").post(f"/api/v1/patients/{other.id}/labs", json={
+        "client_id": "3f0c1c9e-0000-4000-8000-000000000001", "taken_on": _day(1),
+        "results": [{"analyte": "platelets", "value": 20000, "unit": "/uL", "ref_low": None, "ref_high": None}]})
+    assert by_hand.status_code == 201, by_hand.json
+    flags = {f.id: f for f in db.scalars(select(Flag).where(Flag.id.in_([flag_id, by_hand.json["flag_id"]])))}
+    assert len(flags) == 2
+    assert {(f.level, tuple(f.reasons)) for f in flags.values()} == {("emergency", ("platelets.critical",))}
+    pushed = set(db.scalars(select(Delivery.flag_id).where(Delivery.purpose == "flag")))
+    assert set(flags) <= pushed

@@ -159,11 +159,6 @@ export async function patient(id, message, notices = {}) {
     }
   };
   const care = h("section", { class: "card", "aria-labelledby": "care-title" }, h("h2", { id: "care-title" }, t("care_title")),
-    h("label", { for: "hospital-number" }, t("hospital_number")),
-    h("p", { id: "hospital-number-hint", class: "hint" }, t("hospital_number_hint")),
-    h("div", { class: "row" }, hospital, h("button", { type: "button", id: "save-hospital-number", class: "secondary",
-      onclick: saveHospital }, t("save_hospital_number"))),
-    hospitalOut, notice(notices.hospital),
     cervical.fieldset,
     h("label", { for: "listeria-until" }, t("listeria_title")),
     h("p", { id: "listeria-hint", class: "hint" }, t("listeria_hint")),
@@ -178,7 +173,13 @@ export async function patient(id, message, notices = {}) {
       if (listeria.validity.badInput) return careOut.replaceChildren(notice(t("err_listeria_until"), "error"));
       saveCare({ cervical_screening: cervical.read(), listeria_until: listeria.value || null });
     } }, t("save_care"))),
-    careOut, notice(notices.care));
+    careOut, notice(notices.care),
+    // The hospital number lab imports match her on (issue 19), saved on its own.
+    h("label", { for: "hospital-number" }, t("hospital_number")),
+    h("p", { id: "hospital-number-hint", class: "hint" }, t("hospital_number_hint")),
+    h("div", { class: "row" }, hospital, h("button", { type: "button", id: "save-hospital-number", class: "secondary",
+      onclick: saveHospital }, t("save_hospital_number"))),
+    hospitalOut, notice(notices.hospital));
 
   const dates = h("input", { id: "infusions", "aria-describedby": "infusions-hint", autocomplete: "off" });
   const status = h("select", { id: "course-status" }, h("option", { value: "planned" }, t("planned")),

@@ -50,6 +50,14 @@ class Request(APIFlask.request_class):
             message = "The body is not valid JSON."
         raise api_error(400, "malformed_json", message) from None
 
+    @property
+    def max_content_length(self) -> int | None:
+        """The lab import takes files of a few thousand results (ALEMTRACK_MAX_IMPORT_BYTES); every
+        other body stays under ALEMTRACK_MAX_BODY_BYTES."""
+        if self.path.startswith("/api/v1/lab-import/"):
+            return current_app.config["MAX_IMPORT_BYTES"]
+        return current_app.config["MAX_CONTENT_LENGTH"]
+
 
 def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> APIFlask:
     """The application; ``config`` overrides what the environment gives (tests pass a dict)."""
@@ -67,7 +75,8 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
                                  "POST, PUT, PATCH and DELETE sends the token of GET /api/v1/auth/csrf in "
                                  "the X-CSRF-Token header.")
     app.config["SECURITY_SCHEMES"] = {"cookieAuth": {"type": "apiKey", "in": "cookie",
-                                                     "name": app.config["SESSION_COOKIE_NAME"]}}
+                                                     "name": app.config["SESSION_COOKIE_NAME"]},
+                                       "apiKeyBearer": {"type": "http", "scheme": "bearer"}}
     app.extensions["alemtrack_content"] = (
         load_content(app.config["CONTENT_DIR"]) if app.config.get("CONTENT_DIR") else default_content()
     )

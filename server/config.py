@@ -46,6 +46,8 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
         "SESSION_COOKIE_NAME": "alemtrack_session",
         # Bodies larger than this are refused with 413 before they are parsed.
         "MAX_CONTENT_LENGTH": int(env.get("ALEMTRACK_MAX_BODY_BYTES", str(64 * 1024))),
+        # The lab import's files (FHIR Bundle, CSV): a few thousand results.
+        "MAX_IMPORT_BYTES": int(env.get("ALEMTRACK_MAX_IMPORT_BYTES", str(2 * 1024 * 1024))),
         "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/javascript", "application/javascript",
                                "application/json", "application/manifest+json", "text/calendar"],
         "COMPRESS_MIN_SIZE": 500,

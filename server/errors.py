@@ -119,7 +119,9 @@ def init_app(app: APIFlask) -> None:
     def _domain_error(error: DomainError):
         status = next((s for kind, s in DOMAIN_STATUS.items() if isinstance(error, kind)), 400)
         headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else {}
-        return envelope(status, error.code, error.message, error.field), status, headers
+        body = envelope(status, error.code, error.message, error.field)
+        body["error"].update(getattr(error, "details", None) or {})  # e.g. every refused row of an import
+        return body, status, headers
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

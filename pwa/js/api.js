@@ -7,6 +7,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = body && body.error && body.error.code;
     this.field = body && body.error && body.error.field;
+    this.error = (body && body.error) || {};  // with a route's extra details (the lab import's refused rows)
   }
 }
 

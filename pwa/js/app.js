@@ -4,6 +4,7 @@ import { banner, h, show } from "./dom.js";
 import { setLanguage, t } from "./i18n.js";
 import * as patient from "./views/patient.js";
 import * as nurse from "./views/nurse.js";
+import * as labImport from "./views/lab_import.js";
 import * as family from "./views/family.js";
 import * as protocol from "./views/protocol.js";
 import { loginView } from "./views/login.js";
@@ -16,14 +17,14 @@ const ROUTES = {
   patient: { "": patient.today, checklist: patient.checklist, labs: patient.labs, timeline: patient.timeline,
              settings: patient.settings },
   nurse: { "": nurse.flags, flags: nurse.flags, flag: nurse.flag, patients: nurse.patients, patient: nurse.patient,
-           enrol: nurse.enrol, protocol: protocol.sheet, account: accountView },
+           enrol: nurse.enrol, import: labImport.screen, protocol: protocol.sheet, account: accountView },
   family: { "": family.reminders, settings: accountView },
 };
 const NAV = {
   patient: [["", "nav_today"], ["checklist", "nav_checklist"], ["labs", "nav_labs"], ["timeline", "nav_timeline"],
             ["settings", "nav_settings"]],
-  nurse: [["flags", "nav_flags"], ["patients", "nav_patients"], ["enrol", "nav_enrol"], ["protocol", "nav_protocol"],
-          ["account", "nav_account"]],
+  nurse: [["flags", "nav_flags"], ["patients", "nav_patients"], ["enrol", "nav_enrol"], ["import", "nav_import"],
+          ["protocol", "nav_protocol"], ["account", "nav_account"]],
   family: [["", "nav_reminders"], ["settings", "nav_settings"]],
 };
 

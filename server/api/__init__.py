@@ -18,8 +18,9 @@ bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_ID = 2**31 - 1
 #: the endpoints anyone may call; every other one needs a logged-in user
+#: (api.import_fhir: a laboratory system's API key, checked by the view)
 PUBLIC = {"api.csrf", "api.login", "api.register", "api.reset_password", "api.forgot_password", "api.health",
-          "api.vapid_public_key", "api.texts", "api.fhir_questionnaire"}
+          "api.vapid_public_key", "api.texts", "api.fhir_questionnaire", "api.import_fhir"}
 
 
 @bp.before_request
@@ -58,4 +59,19 @@ def iso(value) -> str | None:
 
 
 # Registers the views on ``bp``.
-from . import auth, checklists, clinic, family, fhir, flags, health, labs, me, patients, protocol, push, texts  # noqa: E402,F401,E501
+from . import (  # noqa: E402,F401
+    auth,
+    checklists,
+    clinic,
+    family,
+    fhir,
+    flags,
+    health,
+    lab_import,
+    labs,
+    me,
+    patients,
+    protocol,
+    push,
+    texts,
+)

@@ -81,6 +81,7 @@ def patient_json(session, patient: Patient, staff: bool = False) -> dict:
         "monitoring_ends": iso(ends),
         "has_account": accounts.has_account(session, patient.id),
         "detailed_notifications": patient.detailed_notifications,
+        "hospital_number": patient.hospital_number,
     }
     if staff:
         body["warnings"] = warnings
@@ -148,8 +149,8 @@ def patch_patient(patient_id, body):
     # Childbearing potential and pregnancies are the patient's own facts, whatever
     # the sex field says (CLINICAL.md 1, v2); cervical screening and listeria_until
     # are the care team's. Any change re-plans her reminders (update_patient).
-    service.update_patient(patient, body)
     session = get_session()
+    service.update_patient(patient, body, session)
     session.commit()
     return patient_json(session, patient, staff=who.role in STAFF)
 

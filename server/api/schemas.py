@@ -233,6 +233,8 @@ class PatientIn(Schema):
     baseline = Dict(keys=Text(), values=StrictNumber(), load_default=dict)
     #: a later end for the listeria diet of her latest course (CLINICAL.md 2.1, v2)
     listeria_until = LocalDate(allow_none=True, load_default=None)
+    #: the hospital's number for her (lab imports match on it), unique within the clinic
+    hospital_number = Text(allow_none=True, load_default=None, validate=Length(1, 40))
 
     @validates_schema
     def _consistent(self, data, **kwargs):
@@ -255,6 +257,8 @@ class PatientPatchIn(Schema):
     detailed_notifications = StrictBoolean()
     #: null: no later end
     listeria_until = LocalDate(allow_none=True)
+    #: null: none
+    hospital_number = Text(allow_none=True, validate=Length(1, 40))
 
     @validates_schema
     def _consistent(self, data, **kwargs):
@@ -318,6 +322,7 @@ class PatientOut(Schema):
     monitoring_ends = String(allow_none=True)
     has_account = Boolean()
     detailed_notifications = Boolean()
+    hospital_number = String(allow_none=True)
     #: services.patients.RECORD_NEEDS_CORRECTION when the stored record is one the engine cannot use
     status_error = String()
     #: for the care team only: the warnings on her planned courses (empty when none)
@@ -838,3 +843,108 @@ class TextsOut(Schema):
     rules = Dict(required=True)
     #: warnings on planned courses (CLINICAL.md 2.3): code -> {text}, for the care team's screens
     warnings = Dict(required=True)
+
+
+# --- lab import (issue 19) -------------------------------------------------------------
+
+
+class ApiKeyIn(Schema):
+    name = Text(required=True, validate=Length(1, 100))
+
+
+class ApiKeyOut(Schema):
+    id = Integer(required=True)
+    name = String(required=True)
+    #: the key's first characters, to tell keys apart
+    prefix = String(required=True)
+    created_at = String(required=True)
+    last_used_at = String(allow_none=True)
+    revoked_at = String(allow_none=True)
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    #: the key itself: shown this once, never again
+    key = String(required=True)
+
+
+class ApiKeyListOut(Schema):
+    items = List(Nested(ApiKeyOut), required=True)
+
+
+#: a query flag: "true" or "false"
+QueryFlag = {"truthy": {"true"}, "falsy": {"false"}}
+
+
+class FhirImportQuery(Schema):
+    accept_valid = Boolean(load_default=False, **QueryFlag)
+
+
+class FhirBundleIn(Schema):
+    """A FHIR R4 Bundle of Observations; each entry is checked by the import (its
+    refusals name the entry's index and field)."""
+
+    class Meta:
+        unknown = "include"
+
+    resourceType = String(required=True, validate=OneOf(["Bundle"]))
+    type = String(required=True, validate=OneOf(["transaction", "collection", "batch"]))
+    entry = List(Dict(), required=True, validate=Length(1, 5000))
+
+
+class CsvImportQuery(Schema):
+    preview = Boolean(load_default=True, **QueryFlag)
+
+
+class CsvMappingIn(Schema):
+    """The file's header name of each part of a result (ref_low, ref_high: optional)."""
+
+    hospital_number = Text(required=True, validate=Length(1, 200))
+    analyte = Text(required=True, validate=Length(1, 200))
+    value = Text(required=True, validate=Length(1, 200))
+    unit = Text(required=True, validate=Length(1, 200))
+    taken_on = Text(required=True, validate=Length(1, 200))
+    ref_low = Text(allow_none=True, validate=Length(0, 200))
+    ref_high = Text(allow_none=True, validate=Length(0, 200))
+
+
+class CsvText(Text):
+    """A CSV file's text: line feeds, carriage returns and tabs allowed, no other control character."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, multiline=True, **kwargs)
+        self.control = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+class CsvImportIn(Schema):
+    csv = CsvText(required=True, validate=Length(1, 2_000_000))
+    mapping = Nested(CsvMappingIn, required=True)
+    #: store the valid rows when some are refused (the nurse confirmed after the preview)
+    confirm_valid = StrictBoolean(load_default=False)
+
+
+class ImportItemOut(Schema):
+    index = Integer(required=True)
+    status = String(required=True, validate=OneOf(["new", "stored", "duplicate", "refused"]))
+    field = String()
+    reason = String()
+    hospital_number = String(allow_none=True)
+    analyte = String(allow_none=True)
+    patient_id = Integer(allow_none=True)
+    taken_on = String(allow_none=True)
+    value = Field(allow_none=True)
+    unit = String(allow_none=True)
+    value_as_recorded = Field(allow_none=True)
+    unit_as_recorded = String(allow_none=True)
+    submission_id = Integer()
+    flag_id = Integer(allow_none=True)
+    flags = List(Dict())
+
+
+class ImportOut(Schema):
+    new = Integer(required=True)
+    stored = Integer(required=True)
+    duplicate = Integer(required=True)
+    refused = Integer(required=True)
+    items = List(Nested(ImportItemOut), required=True)
+    #: CSV: the file's header
+    header = List(String())

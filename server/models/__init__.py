@@ -4,12 +4,14 @@ from ..db import Base
 from .audit import AuditEvent
 from .checklists import Checklist, Snooze
 from .flags import Flag
+from .imports import ApiKey, LabImportKey
 from .labs import LabResult, LabSubmission
 from .notifications import CalendarFeed, Delivery, PushSubscription, Reminder
 from .people import Clinic, FamilyLink, InviteCode, LoginAttempt, PasswordResetCode, Patient, Pregnancy, User
 from .treatment import Course
 
 __all__ = [
+    "ApiKey",
     "AuditEvent",
     "CalendarFeed",
     "Delivery",
@@ -22,6 +24,7 @@ __all__ = [
     "FamilyLink",
     "Flag",
     "InviteCode",
+    "LabImportKey",
     "LabResult",
     "LabSubmission",
     "LoginAttempt",

@@ -59,10 +59,13 @@ class Clinic(Base):
 
 class Patient(Base):
     __tablename__ = "patients"
+    __table_args__ = (Index("ix_patients_clinic_id_hospital_number", "clinic_id", "hospital_number", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
     display_name: Mapped[str] = mapped_column(String(120))
+    #: the hospital's number for her, set by the care team; lab imports match on it within the clinic
+    hospital_number: Mapped[str | None] = mapped_column(String(40))
     sex: Mapped[str] = mapped_column(String(10))
     childbearing_potential: Mapped[bool] = mapped_column(default=False)
     breastfeeding: Mapped[bool] = mapped_column(default=False)

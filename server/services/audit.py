@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import AuditEvent, User
+from ..models import ApiKey, AuditEvent, User
 
 
 def record(session: Session, actor: User, action: str, patient_id: int | None) -> None:
@@ -31,6 +31,13 @@ def record_erasure(session: Session, account: User, patient_id: int | None, at: 
     log has no foreign key to either (migration 0004)."""
     session.add(AuditEvent(clinic_id=account.clinic_id, actor_id=account.id, action="account.erase",
                            patient_id=patient_id, at=at))
+
+
+def record_key_import(session: Session, key: ApiKey, patient_ids: list[int], at: datetime) -> None:
+    """Note a laboratory's import with a clinic API key: the key is the actor (its id in
+    ``actor_id``, action ``labs.import_fhir``), one event per patient results were stored for."""
+    session.add_all(AuditEvent(clinic_id=key.clinic_id, actor_id=key.id, action="labs.import_fhir",
+                               patient_id=patient_id, at=at) for patient_id in patient_ids)
 
 
 def record_denial(session: Session, actor: User, action: str, patient_id: int | None) -> None:

@@ -17,6 +17,11 @@ def clinic_of(session: Session, staff: User) -> Clinic:
     return session.get_one(Clinic, staff.clinic_id)
 
 
+def clinic_by_id(session: Session, clinic_id: int) -> Clinic:
+    """The clinic of an API key (lab import)."""
+    return session.get_one(Clinic, clinic_id)
+
+
 def update(clinic: Clinic, fields: Mapping[str, Any]) -> None:
     """Change the clinic's name, phone or emergency number (the fields given)."""
     for name, value in fields.items():

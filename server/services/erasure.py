@@ -27,6 +27,7 @@ from ..models import (
     FamilyLink,
     Flag,
     InviteCode,
+    LabImportKey,
     LabResult,
     LabSubmission,
     PasswordResetCode,
@@ -89,6 +90,9 @@ def _erase_patient(session: Session, account: User, now: datetime) -> None:
         Delivery.patient_id == pid,
         Delivery.reminder_id.in_(select(Reminder.id).where(Reminder.patient_id == pid)),
         Delivery.flag_id.in_(select(Flag.id).where(Flag.patient_id == pid)))))
+    # The import keys of her imported results (issue 19): a replay of that file would import them again.
+    session.execute(delete(LabImportKey).where(
+        LabImportKey.submission_id.in_(select(LabSubmission.id).where(LabSubmission.patient_id == pid))))
     for model in (Reminder, Flag, LabResult, LabSubmission, Checklist, Snooze, Course, Pregnancy, CalendarFeed,
                   FamilyLink, InviteCode):
         session.execute(delete(model).where(model.patient_id == pid))

@@ -10,7 +10,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..engine import inputs as engine_inputs
@@ -104,19 +104,47 @@ def page_of_patients(session: Session, clinic_id: int, page: int, per_page: int)
 def create_patient(session: Session, clinic: Clinic, fields: Mapping[str, Any], creator: User, now: datetime,
                    config: Mapping) -> tuple[Patient, str, datetime]:
     """A new patient of ``clinic`` and a single-use enrollment code for their account."""
+    fields = dict(fields)
+    fields["hospital_number"] = hospital_number(session, clinic.id, fields.get("hospital_number"), None)
     patient = Patient(clinic_id=clinic.id, created_at=now, **fields)
-    session.add(patient)
-    session.flush()
+    _flush_number(session, lambda: session.add(patient))
     code, expires = accounts.issue_code(session, patient, "enrollment", creator, now,
                                         config["ENROLLMENT_CODE_DAYS"])
     return patient, code, expires
 
 
-def update_patient(patient: Patient, fields: Mapping[str, Any]) -> None:
+def hospital_number(session: Session, clinic_id: int, number: str | None, patient_id: int | None) -> str | None:
+    """``number`` without surrounding blanks (blank: None); Conflict when another
+    patient of the clinic has it (lab imports match patients on it, issue 19)."""
+    number = (number or "").strip() or None
+    if number is not None and session.scalar(select(Patient.id).where(
+            Patient.clinic_id == clinic_id, Patient.hospital_number == number, Patient.id != (patient_id or 0))):
+        raise Conflict("hospital_number_taken", "Another patient of the clinic has this hospital number.",
+                       "hospital_number")
+    return number
+
+
+def _flush_number(session: Session, change) -> None:
+    """Make ``change`` and flush it: the unique index decides between two requests racing for one
+    hospital number (the loser gets the Conflict the check above gives)."""
+    try:
+        with session.begin_nested():
+            change()
+    except IntegrityError:
+        raise Conflict("hospital_number_taken", "Another patient of the clinic has this hospital number.",
+                       "hospital_number") from None
+
+
+def update_patient(patient: Patient, fields: Mapping[str, Any], session: Session | None = None) -> None:
+    if "hospital_number" in fields and session is not None:
+        fields = {**fields, "hospital_number": hospital_number(session, patient.clinic_id,
+                                                                 fields["hospital_number"], patient.id)}
     pregnancies = fields.get("pregnancies")
     for name, value in fields.items():
-        if name != "pregnancies":
+        if name != "pregnancies" and name != "hospital_number":
             setattr(patient, name, value)
+    if "hospital_number" in fields and session is not None:
+        _flush_number(session, lambda: setattr(patient, "hospital_number", fields["hospital_number"]))
     if pregnancies is not None:
         patient.pregnancies = [Pregnancy(reported_on=p["reported_on"], ended_on=p.get("ended_on"))
                                for p in pregnancies]

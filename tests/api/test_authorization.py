@@ -119,6 +119,13 @@ class Ctx:
             patient.lab_result_id_for_tests = row.id  # a plain attribute: the id the table's calls use
         self.db.commit()
 
+    def api_key_id(self) -> int:
+        """A key of clinic A (so that its admin can revoke it)."""
+        from server.services import api_keys
+        row, _ = api_keys.create(self.db, self.world.users["admin"], "Lab A", utcnow())
+        self.db.commit()
+        return row.id
+
     def accountless_patient(self) -> Patient:
         """A patient of clinic A with no account yet (so an enrollment code can be issued), with the same
         family links as the world's patient: ``family`` active, ``revoked_family`` revoked."""
@@ -448,7 +455,33 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/protocol"): Route(by_role(401, 403, 403, 403, 403, 200, 200, 200), check=check_protocol_sheet),
     ("POST", "/api/v1/users/<int:user_id>/disable"): Route(
         by_role(401, 403, 403, 403, 403, 403, 403, 204), lambda c: {"user_id": c.user_id("other_patient")}),
+    # --- lab import (issue 19): keys are the admin's; the FHIR route opens to a clinic API key only
+    # (no session of any role: test_lab_import_needs_a_live_key), the CSV upload to the care team
+    ("POST", "/api/v1/clinic/api-keys"): Route(by_role(401, 403, 403, 403, 403, 403, 403, 201),
+                                               body=lambda c: {"name": "Lab"}),
+    ("GET", "/api/v1/clinic/api-keys"): Route(by_role(401, 403, 403, 403, 403, 403, 403, 200)),
+    ("DELETE", "/api/v1/clinic/api-keys/<int:key_id>"): Route(
+        by_role(401, 403, 403, 403, 403, 403, 403, 204), lambda c: {"key_id": c.api_key_id()}),
+    ("POST", "/api/v1/lab-import/fhir"): Route(
+        by_role(401, 401, 401, 401, 401, 401, 401, 401), body=lambda c: fhir_bundle()),
+    ("POST", "/api/v1/lab-import/csv"): Route(
+        by_role(401, 403, 403, 403, 403, 200, 200, 200), body=lambda c: csv_body()),
 }
+
+
+def fhir_bundle() -> dict:
+    """One platelet count for the world's patient (hospital number A-1 once set)."""
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
+        "resourceType": "Observation", "id": "obs-1", "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
+        "subject": {"identifier": {"value": "A-1"}}, "effectiveDateTime": today_madrid().isoformat(),
+        "valueQuantity": {"value": 240, "code": "10*9/L"}}}]}
+
+
+def csv_body() -> dict:
+    return {"csv": f"mrn,test,value,unit,date\nA-1,platelets,240,10^9/L,{today_madrid().isoformat()}\n",
+            "mapping": {"hospital_number": "mrn", "analyte": "test", "value": "value", "unit": "unit",
+                        "taken_on": "date"}}
 
 _ARG = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
@@ -478,8 +511,8 @@ def assert_error_envelope(response, status: int) -> None:
     body = response.get_json(silent=True)
     assert isinstance(body, dict) and set(body) == {"error"}, (status, response.data[:300])
     assert body["error"]["code"] and body["error"]["message"]
-    if status == 401:
-        assert body["error"]["code"] == "not_logged_in"
+    if status == 401:  # the lab import's machine route: no key, not a session
+        assert body["error"]["code"] in ("not_logged_in", "invalid_api_key")
     if status == 404:
         assert body["error"]["code"] == "not_found"
 
@@ -722,3 +755,22 @@ def test_disabled_accounts_calendar_feed_shows_nothing(app, world, client_for):
     assert client_for("admin").post(f"/api/v1/users/{world.users['family'].id}/disable").status_code == 204
     after = app.test_client().get(created.json["path"])
     assert after.status_code == 404
+
+
+def test_lab_import_needs_a_live_key(app, db, world):
+    """The FHIR route opens to a clinic API key only; a revoked key gets 401; clinic B's key cannot reach
+    clinic A's patient (refused as an unknown patient, nothing stored)."""
+    from server.services import api_keys
+    world.patient.hospital_number = "A-1"
+    row, key = api_keys.create(db, world.users["admin"], "Lab A", utcnow())
+    _, key_b = api_keys.create(db, world.users["other_nurse"], "Lab B", utcnow())
+    db.commit()
+    http = app.test_client()
+    headers = {"Authorization": f"Bearer {key}"}
+    assert http.post("/api/v1/lab-import/fhir", json=fhir_bundle(), headers=headers).status_code == 200
+    refused = http.post("/api/v1/lab-import/fhir", json=fhir_bundle(), headers={"Authorization": f"Bearer {key_b}"})
+    assert refused.status_code == 400 and refused.json["error"]["code"] == "import_refused"
+    row.revoked_at = utcnow()
+    db.commit()
+    revoked = http.post("/api/v1/lab-import/fhir", json=fhir_bundle(), headers=headers)
+    assert revoked.status_code == 401 and revoked.json["error"]["code"] == "invalid_api_key"

@@ -200,6 +200,8 @@ ENDPOINTS = {
                           lambda c: {"value": 120, "unit": "G/L", "reason": "typo"}, ("reason",)),
     "lab_withdraw": Endpoint("nurse", "DELETE", "/api/v1/patients/{patient}/labs/{result}",
                              lambda c: {"reason": "entered twice"}, ("reason",)),
+    # lab import (issue 19): an API key's name (the import bodies: test_bad_import_body_*)
+    "api_key": Endpoint("admin", "POST", "/api/v1/clinic/api-keys", lambda c: {"name": "Lab system"}, ("name",)),
 }
 
 
@@ -1087,3 +1089,98 @@ def test_the_snapshot_sees_a_write(ctx, world, db, client_for):
     before = snapshot(db)
     assert nurse.put("/api/v1/clinic/settings", json={"settings": {"mri_yearly": False}}).status_code == 200
     assert changed_tables(before, snapshot(db)) == ["clinics"]
+
+
+# --- lab import (issue 19): the CSV upload's and the FHIR route's bodies -------------------------------
+# Their error bodies carry more than the envelope's three keys (every refused row; the row and column of a
+# malformed file), so they are checked here rather than through check_envelope.
+
+CSV_MAPPING = {"hospital_number": "mrn", "analyte": "test", "value": "value", "unit": "unit", "taken_on": "date"}
+
+
+def _csv(c: Ctx, **changes) -> dict:
+    text = f"mrn,test,value,unit,date\nA-1,platelets,240,10^9/L,{c.day(0)}\n"
+    return {"csv": text, "mapping": CSV_MAPPING, **changes}
+
+
+BAD_CSV = [
+    pytest.param(Raw(b"{bad"), "malformed_json", None, id="malformed-json"),
+    pytest.param([1], None, None, id="json-array"),
+    pytest.param({}, None, "csv", id="empty-object"),
+    pytest.param(lambda c: {k: v for k, v in _csv(c).items() if k != "mapping"}, None, "mapping", id="no-mapping"),
+    pytest.param(lambda c: _csv(c, bogus=1), None, "bogus", id="unknown-field"),
+    pytest.param(lambda c: _csv(c, csv=42), None, "csv", id="csv-number"),
+    pytest.param(lambda c: _csv(c, csv=""), None, "csv", id="csv-empty"),
+    pytest.param(lambda c: _csv(c, csv="a,b\n1,\u0000\n"), None, "csv", id="csv-nul"),
+    pytest.param(lambda c: _csv(c, confirm_valid="yes"), None, "confirm_valid", id="confirm-string"),
+    pytest.param(lambda c: _csv(c, mapping={**CSV_MAPPING, "value": 3}), None, "mapping.value", id="mapping-number"),
+    pytest.param(lambda c: _csv(c, mapping={**CSV_MAPPING, "unit": "Units"}), None, "mapping.unit",
+                 id="mapping-unknown-column"),
+    pytest.param(lambda c: _csv(c, mapping={k: v for k, v in CSV_MAPPING.items() if k != "taken_on"}), None,
+                 "mapping.taken_on", id="mapping-missing-part"),
+    pytest.param(lambda c: _csv(c, csv='mrn,test\n"A-1,platelets\n'), "malformed_csv", None, id="unclosed-quote"),
+    pytest.param(lambda c: _csv(c, csv="mrn,test\nA-1\n"), "malformed_csv", None, id="short-row"),
+]
+
+
+@pytest.mark.parametrize("preview", ["true", "false"])
+@pytest.mark.parametrize("body,code,field", BAD_CSV)
+def test_bad_import_body_csv_is_refused_and_writes_nothing(body, code, field, preview, ctx, db, client_for):
+    client = client_for("nurse")
+    body = body(ctx) if callable(body) else body
+    before = snapshot(db)
+    response = send(client, "POST", f"/api/v1/lab-import/csv?preview={preview}", body)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    error = response.get_json()["error"]
+    assert error["message"] and (code is None or error["code"] == code), error
+    if field is not None:
+        assert error.get("field") == field, error
+    assert changed_tables(before, snapshot(db)) == []
+
+
+def test_bad_import_query_is_refused(ctx, db, client_for):
+    client = client_for("nurse")
+    response = send(client, "POST", "/api/v1/lab-import/csv?preview=maybe", _csv(ctx))
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == "preview"
+
+
+BAD_BUNDLES = [
+    pytest.param(Raw(b"{bad"), id="malformed-json"),
+    pytest.param(Raw(b"a=1", "application/x-www-form-urlencoded"), id="form-encoded"),
+    pytest.param([1], id="json-array"),
+    pytest.param({"resourceType": "Patient"}, id="not-a-bundle"),
+    pytest.param({"resourceType": "Bundle", "type": "searchset", "entry": [{}]}, id="bundle-type"),
+    pytest.param({"resourceType": "Bundle", "type": "collection", "entry": []}, id="no-entry"),
+    pytest.param({"resourceType": "Bundle", "type": "collection", "entry": {"a": 1}}, id="entry-object"),
+    pytest.param({"resourceType": "Bundle", "type": "collection", "entry": [1, {"resource": {}}]},
+                 id="entries-not-observations"),
+    pytest.param({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
+        "resourceType": "Observation", "subject": {"identifier": {"value": "A-1"}},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
+        "valueQuantity": {"value": "240", "code": "10*9/L"}, "effectiveDateTime": "2026-01-01"}}]},
+        id="value-string"),
+    pytest.param({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
+        "resourceType": "Observation", "subject": {"identifier": {"value": "A-1"}},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
+        "valueQuantity": {"value": 240, "code": "10*9/L"}, "effectiveDateTime": "yesterday"}}]},
+        id="bad-date"),
+]
+
+
+@pytest.mark.parametrize("body", BAD_BUNDLES)
+def test_bad_import_body_fhir_is_refused_and_writes_nothing(body, app, ctx, world, db):
+    from server.services import api_keys
+    world.patient.hospital_number = "A-1"
+    _, key = api_keys.create(db, world.users["admin"], "Lab", utcnow())
+    db.commit()
+    before = snapshot(db)
+    client = app.test_client()
+    if isinstance(body, Raw):
+        response = client.post("/api/v1/lab-import/fhir", data=body.data, content_type=body.content_type,
+                               headers={"Authorization": f"Bearer {key}"})
+    else:
+        response = client.post("/api/v1/lab-import/fhir", json=body, headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["error"]["message"]
+    # only the key's last use changes
+    assert changed_tables(before, snapshot(db)) in ([], ["api_keys"])

@@ -148,7 +148,9 @@ def _real_path_parameters(label: str, world) -> dict:
            # the world records no pregnancy: an id that names none (a 404 for everyone)
            "pregnancy_id": 2**31 - 1,
            # nor a lab result: the 2xx of its corrections are tests/api/test_lab_units_and_corrections.py's
-           "result_id": 2**31 - 1}
+           "result_id": 2**31 - 1,
+           # nor an API key (its revocation: tests/api/test_lab_import.py)
+           "key_id": 2**31 - 1}
     if "user_id" in names:
         # a family member of the patient; for disabling, another account of the clinic
         ids["user_id"] = world.users["family" if "/family/" in label else "other_patient"].id

@@ -146,6 +146,19 @@ export async function patient(id, message, notices = {}) {
       await patient(id, undefined, { care: t("care_saved") });
     } catch (e) { careOut.replaceChildren(notice(errorText(e), "error")); }
   };
+  const hospital = h("input", { id: "hospital-number", value: record.hospital_number || "", autocomplete: "off",
+                                 maxlength: 40, "aria-describedby": "hospital-number-hint" });
+  const hospitalOut = h("div", { "aria-live": "polite" });
+  const saveHospital = async () => {
+    try {
+      await api("PATCH", `/patients/${id}`, { hospital_number: hospital.value.trim() || null });
+      await patient(id, undefined, { hospital: t("hospital_number_saved") });
+    } catch (e) {
+      hospitalOut.replaceChildren(notice(e instanceof ApiError && e.field === "hospital_number"
+        ? t("err_hospital_number") : errorText(e), "error"));
+      hospital.focus();
+    }
+  };
   const care = h("section", { class: "card", "aria-labelledby": "care-title" }, h("h2", { id: "care-title" }, t("care_title")),
     cervical.fieldset,
     h("label", { for: "listeria-until" }, t("listeria_title")),
@@ -161,7 +174,13 @@ export async function patient(id, message, notices = {}) {
       if (listeria.validity.badInput) return careOut.replaceChildren(notice(t("err_listeria_until"), "error"));
       saveCare({ cervical_screening: cervical.read(), listeria_until: listeria.value || null });
     } }, t("save_care"))),
-    careOut, notice(notices.care));
+    careOut, notice(notices.care),
+    // The hospital number lab imports match her on (issue 19), saved on its own.
+    h("label", { for: "hospital-number" }, t("hospital_number")),
+    h("p", { id: "hospital-number-hint", class: "hint" }, t("hospital_number_hint")),
+    h("div", { class: "row" }, hospital, h("button", { type: "button", id: "save-hospital-number", class: "secondary",
+      onclick: saveHospital }, t("save_hospital_number"))),
+    hospitalOut, notice(notices.hospital));
 
   const dates = h("input", { id: "infusions", "aria-describedby": "infusions-hint", autocomplete: "off" });
   const status = h("select", { id: "course-status" }, h("option", { value: "planned" }, t("planned")),
@@ -212,6 +231,7 @@ export async function patient(id, message, notices = {}) {
 export async function enrol() {
   const f = (id, label, input) => [h("label", { for: id }, label), input];
   const name = h("input", { id: "name", required: true, "aria-required": "true" });
+  const hospital = h("input", { id: "hospital-number", autocomplete: "off", maxlength: 40, "aria-describedby": "hospital-number-hint" });
   const sex = h("select", { id: "sex" }, ["female", "male", "other"].map((s) => h("option", { value: s }, t(s))));
   const childbearing = h("input", { id: "childbearing", type: "checkbox" });
   const cervical = cervicalChoice(null, () => sex.value);
@@ -223,7 +243,9 @@ export async function enrol() {
   const platelets = h("input", { id: "bp", type: "number", min: 0, step: "any" });
   const creatinine = h("input", { id: "bc", type: "number", min: 0, step: "any" });
   const out = h("div", { "aria-live": "polite" });
-  const form = h("form", { novalidate: true }, f("name", t("name"), name), f("sex", t("sex"), sex),
+  const form = h("form", { novalidate: true }, f("name", t("name"), name),
+    f("hospital-number", t("hospital_number"), [h("p", { id: "hospital-number-hint", class: "hint" }, t("hospital_number_hint")), hospital]),
+    f("sex", t("sex"), sex),
     h("label", { for: "childbearing", class: "row" }, childbearing, t("childbearing")),
     cervical.fieldset,
     h("label", { for: "listeria-until" }, t("listeria_title")), h("p", { id: "listeria-hint", class: "hint" }, t("listeria_hint")), listeria,
@@ -242,10 +264,14 @@ export async function enrol() {
     try {
       const created = await api("POST", "/patients", { display_name: name.value.trim(), sex: sex.value,
         childbearing_potential: childbearing.checked, breastfeeding: false, timezone: tz.value, language: lang.value, baseline,
-        cervical_screening: cervical.read(), listeria_until: listeria.value || null });
+        cervical_screening: cervical.read(), listeria_until: listeria.value || null,
+        hospital_number: hospital.value.trim() || null });
       out.replaceChildren(codeWithLink(created.enrollment_code, created.enrollment_code_expires_at),
         h("p", {}, h("a", { href: `#/patient/${created.id}` }, created.display_name)));
-    } catch (e) { out.replaceChildren(notice(errorText(e), "error")); }
+    } catch (e) {
+      if (e instanceof ApiError && e.field === "hospital_number") return refuse("err_hospital_number", hospital);
+      out.replaceChildren(notice(errorText(e), "error"));
+    }
   });
   show(h("h1", {}, t("enrol_title")), form);
 }

@@ -14,7 +14,7 @@ from alembic import op
 import server.db
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@
  */
 importScripts("/js/outbox-core.js");
 
-const VERSION = "v8";  // v8: sign-up and passwords (issue 16), the lab import screen (issue 19)
+const VERSION = "v9";  // v9: sign-up, passwords, lab import; a left screen is never redrawn
 const SHELL = `alemtrack-shell-${VERSION}`;
 const DATA = `alemtrack-data-${VERSION}`;
 const SHELL_FILES = [

@@ -44,5 +44,18 @@ export async function api(method, path, body) {
   return data;
 }
 
-export const get = (path) => api("GET", path);
+/** Thrown by a read that finishes after its screen was left: what it would have drawn is dropped. */
+export class LeftScreen extends Error {}
+
+// The router counts screens; a read remembers the screen it was made for.
+let screen = 0;
+export function newScreen() { screen += 1; }
+
+export async function get(path) {
+  const mine = screen;
+  const data = await api("GET", path);
+  // A late answer must not redraw a page she has already left (the router drops this error).
+  if (mine !== screen) throw new LeftScreen(path);
+  return data;
+}
 export const post = (path, body) => api("POST", path, body);

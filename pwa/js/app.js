@@ -1,5 +1,5 @@
 // Alemtrack app shell: session, navigation, service worker and its updates.
-import { api, forgetCachedData, get, ApiError } from "./api.js";
+import { api, forgetCachedData, ApiError, LeftScreen, newScreen } from "./api.js";
 import { banner, h, show } from "./dom.js";
 import { setLanguage, t } from "./i18n.js";
 import * as patient from "./views/patient.js";
@@ -31,14 +31,15 @@ const NAV = {
 const roleOf = (me) => (me.role === "admin" ? "nurse" : me.role);
 
 export async function loadTexts(language) {
-  state.texts = await get(`/content/texts?lang=${language}`);
+  state.texts = await api("GET", `/content/texts?lang=${language}`);
 }
 
 export async function refreshMe() {
-  state.me = await get("/me");
+  // Who is logged in is not a screen's data: read whatever screen is showing.
+  state.me = await api("GET", "/me");
   let language = navigator.language.slice(0, 2);
   if (state.me.role === "patient") {
-    state.patient = await get(`/patients/${state.me.patient_id}`);
+    state.patient = await api("GET", `/patients/${state.me.patient_id}`);
     language = state.patient.language;
   }
   setLanguage(language);
@@ -105,6 +106,7 @@ function anonymous(page, query) {
 }
 
 async function route() {
+  newScreen();
   const [path, query = ""] = location.hash.replace(/^#\/?/, "").split("?");
   const [page, ...args] = path.split("/");
   if (page === "logout") return logout();
@@ -124,6 +126,7 @@ async function route() {
   try {
     await view(...args);
   } catch (error) {
+    if (error instanceof LeftScreen) return;  // she moved on before it was drawn
     show(h("h1", {}, "Alemtrack"), h("p", { class: "error", role: "alert" }, t("error", { message: error.message })));
   }
 }
@@ -168,6 +171,8 @@ async function start() {
     });
   }
   window.addEventListener("hashchange", route);
+  // A button's late redraw of a page she has left is dropped, not reported.
+  window.addEventListener("unhandledrejection", (event) => { if (event.reason instanceof LeftScreen) event.preventDefault(); });
   window.addEventListener("online", flushOutbox);
   await route();
   flushOutbox();

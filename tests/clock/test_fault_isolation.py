@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 
@@ -25,7 +26,9 @@ from .test_exactly_once import ROOT, clock_env
 from .test_push import due_reminder
 
 CONTENT = default_content()
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+# Midday in the world's time zone (Europe/Madrid): a run near 08:00 there fell inside the
+# quiet hours, and a patient's push waited for their end.
+NOW = datetime.combine(datetime.now(timezone.utc).date(), time(12), ZoneInfo("Europe/Madrid")).astimezone(timezone.utc)
 
 
 def broken_patient(db, clinic_id: int, name: str, *, course_on: str | None = None,

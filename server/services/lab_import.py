@@ -24,7 +24,9 @@ The caller commits.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -429,55 +431,27 @@ class CsvError(InvalidInput):
 
 def parse_csv(text: str) -> list[list[str]]:
     """The records of ``text`` (RFC 4180, any of , ; or tab as the delimiter the
-    header uses); CsvError naming the row and column of an unclosed quote or of
-    a row whose column count differs from the header's."""
+    header uses; blank lines skipped); CsvError naming the row and column of an
+    unclosed quote or of a row whose column count differs from the header's."""
     text = text.lstrip("\ufeff")
     header_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=header_line.count)
+    lines = text.splitlines()
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     records: list[list[str]] = []
-    record: list[str] = []
-    cell: list[str] = []
-    quoted = False
-    quote_at: tuple[int, int] = (0, 0)
-    i, n = 0, len(text)
-    at_cell_start = True
-    while i < n:
-        char = text[i]
-        if quoted:
-            if char == '"':
-                if i + 1 < n and text[i + 1] == '"':
-                    cell.append('"')
-                    i += 2
-                    continue
-                quoted = False
-                if i + 1 < n and text[i + 1] not in (delimiter, "\n", "\r"):
-                    raise CsvError(len(records) + 1, len(record) + 1, "text after a closing quote")
-            else:
-                cell.append(char)
-            i += 1
-            continue
-        if char == '"' and at_cell_start:
-            quoted, at_cell_start = True, False
-            quote_at = (len(records) + 1, len(record) + 1)
-        elif char == delimiter:
-            record.append("".join(cell))
-            cell, at_cell_start = [], True
-        elif char in "\r\n":
-            if char == "\r" and i + 1 < n and text[i + 1] == "\n":
-                i += 1
-            record.append("".join(cell))
-            if any(c.strip() for c in record):
-                records.append(record)
-            record, cell, at_cell_start = [], [], True
-        else:
-            cell.append(char)
-            at_cell_start = False
-        i += 1
-    if quoted:
-        raise CsvError(quote_at[0], quote_at[1], "a quote is opened and never closed")
-    if cell or record:
-        record.append("".join(cell))
-        if any(c.strip() for c in record):
+    while True:
+        starts_on = reader.line_num  # the physical line the next record starts after
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            # Name the cell whose quote broke the record: the first quote of its first line.
+            line = lines[starts_on] if starts_on < len(lines) else ""
+            before = line[:line.index('"')] if '"' in line else line
+            raise CsvError(len(records) + 1, before.count(delimiter) + 1,
+                           "a quote is opened and never closed, or text follows a closing quote") from None
+        if any(cell.strip() for cell in record):
             records.append(record)
     if not records:
         raise CsvError(1, 1, "the file is empty")

@@ -4,6 +4,7 @@ import { ApiError, api } from "../api.js";
 import { h, show } from "../dom.js";
 import { formatDate, formatNumber, t } from "../i18n.js";
 import { state } from "../app.js";
+import { showUnit } from "./labs.js";
 
 /** The parts of a result and the header names that prefill each select (lower case, no blanks). */
 const PARTS = {
@@ -88,9 +89,9 @@ export async function screen() {
   const valueOf = (item) => {
     if (item.value === undefined || item.value === null) return "—";
     if (typeof item.value === "string") return t(item.value);
-    const canonical = `${formatNumber(item.value)} ${item.unit}`;
+    const canonical = `${formatNumber(item.value)} ${showUnit(item.unit)}`;
     return item.unit_as_recorded && item.unit_as_recorded !== item.unit
-      ? `${formatNumber(item.value_as_recorded)} ${item.unit_as_recorded} → ${canonical}` : canonical;
+      ? `${formatNumber(item.value_as_recorded)} ${showUnit(item.unit_as_recorded)} → ${canonical}` : canonical;
   };
   const analyteName = (code) => (code && state.texts.analytes[code] ? state.texts.analytes[code].name : code || "—");
 

@@ -503,6 +503,21 @@ class ChecklistResultOut(Schema):
     flag_id = Integer(allow_none=True)
 
 
+class YesAnswerOut(Schema):
+    code = String(required=True)
+    #: the question in the patient's language
+    text = String(required=True)
+
+
+class CareTeamOut(Schema):
+    """What the care team did with a checklist's flag (its note stays with the team)."""
+
+    status = String(required=True)  # open | acknowledged | resolved
+    acknowledged_at = String(allow_none=True)
+    resolved_at = String(allow_none=True)
+    outcome = String(allow_none=True)
+
+
 class ChecklistOut(Schema):
     id = Integer(required=True)
     answered_on = String(required=True)
@@ -511,6 +526,9 @@ class ChecklistOut(Schema):
     reasons = List(String(), required=True)
     answers = Dict(keys=String(), values=Boolean())
     note = String(allow_none=True)
+    yes = List(Nested(YesAnswerOut))
+    #: null when the checklist raised no flag for the care team
+    team = Nested(CareTeamOut, allow_none=True)
 
 
 class ChecklistListOut(Schema):

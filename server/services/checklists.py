@@ -122,3 +122,31 @@ def _flag_for_care_team(session: Session, patient: Patient, checklist: Checklist
 def listing(session: Session, patient_id: int) -> list[Checklist]:
     return list(session.scalars(select(Checklist).where(Checklist.patient_id == patient_id)
                                 .order_by(Checklist.answered_on.desc(), Checklist.id.desc())))
+
+
+def history(session: Session, patient: Patient, content: Content) -> list[dict[str, Any]]:
+    """The patient's checklists, newest first, each with what she answered "yes"
+    to (worded in her language) and what the care team did with its flag.
+
+    ``team`` is None when the checklist raised no flag (its level needs none, or
+    the question was snoozed); otherwise the flag's status, when it was
+    acknowledged and resolved, and the outcome code. The nurse's note stays with
+    the care team.
+    """
+    checklists = listing(session, patient.id)
+    flags = {flag.source_id: flag for flag in session.scalars(select(Flag).where(
+        Flag.patient_id == patient.id, Flag.source == "checklist",
+        Flag.source_id.in_([c.id for c in checklists])))} if checklists else {}
+    known = {q.code for q in content.questions}
+    items = []
+    for c in checklists:
+        flag = flags.get(c.id)
+        yes = [{"code": code, "text": content.text(patient.language, "questions", code, "text")
+                if code in known else code} for code, answer in c.answers.items() if answer]
+        team = None if flag is None else {
+            "status": flag.status, "acknowledged_at": flag.acknowledged_at, "resolved_at": flag.resolved_at,
+            "outcome": flag.outcome}
+        items.append({"id": c.id, "answered_on": c.answered_on.isoformat(), "period": c.period, "level": c.level,
+                      "reasons": list(c.reasons), "answers": dict(c.answers), "note": c.note, "yes": yes,
+                      "team": team})
+    return items

@@ -465,6 +465,8 @@ class TimelineOut(Schema):
 class QuestionOut(Schema):
     code = String(required=True)
     group = String(required=True)
+    #: the level of a "yes" (CLINICAL.md 3; a level that depends on the date says its usual one)
+    level = String()
     text = String(required=True)
     #: the signs the question asks about, one short item each, shown as a list
     #: under ``text`` ("Have you had any of these?"); empty for most questions

@@ -34,7 +34,7 @@ def current(session: Session, patient: Patient, today: date, content: Content) -
     questions = []
     for q in asked_questions(engine_patient(patient), content):
         texts = content.text(language, "questions", q.code)
-        questions.append({"code": q.code, "group": q.group, "text": texts["text"],
+        questions.append({"code": q.code, "group": q.group, "level": q.level, "text": texts["text"],
                           "signs": list(texts.get("signs", ())), "why": texts["why"]})
     return {"period": period, "due": due.isoformat() if due else None, "submitted": submitted,
             "questions": questions}

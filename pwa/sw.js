@@ -8,6 +8,7 @@ importScripts("/js/outbox-core.js");
 const VERSION = "v11";  // v11: checklist with review and history; words and error sentences of issue 16
 const SHELL = `alemtrack-shell-${VERSION}`;
 const DATA = `alemtrack-data-${VERSION}`;
+const STORED_AT = "X-Alemtrack-Stored-At";
 const SHELL_FILES = [
   "/", "/css/app.css", "/manifest.webmanifest", "/js/app.js", "/js/api.js", "/js/dom.js", "/js/i18n.js",
   "/js/push.js", "/js/outbox-core.js", "/js/views/login.js", "/js/views/patient.js", "/js/views/checklist.js", "/js/views/nurse.js",
@@ -44,6 +45,14 @@ self.addEventListener("message", (event) => {
   if (type === "FLUSH") event.waitUntil(flushAndTell());
 });
 
+/** The copy kept for offline use carries the time it was fetched: a page shown from
+ * it says "offline: as of 14:02" (the header never comes from the network). */
+async function stamped(response) {
+  const headers = new Headers(response.headers);
+  headers.set(STORED_AT, new Date().toISOString());
+  return new Response(await response.blob(), { status: response.status, statusText: response.statusText, headers });
+}
+
 async function networkFirst(request) {
   const cache = await caches.open(DATA);
   let response;
@@ -54,7 +63,7 @@ async function networkFirst(request) {
     if (cached) return cached;
     throw error;
   }
-  if (response.ok) await cache.put(request, response.clone());
+  if (response.ok) await cache.put(request, await stamped(response.clone()));
   // No session any more (logged out elsewhere, expired): nothing of it stays on the device.
   else if (response.status === 401) await caches.delete(DATA);
   else if (response.status === 403 || response.status === 404) await cache.delete(request);

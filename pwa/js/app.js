@@ -1,7 +1,7 @@
 // Alemtrack app shell: session, navigation, service worker and its updates.
-import { api, forgetCachedData, ApiError, LeftScreen, newScreen } from "./api.js";
+import { api, forgetCachedData, forgetSession, ApiError, LeftScreen, newScreen } from "./api.js";
 import { banner, h, show } from "./dom.js";
-import { setLanguage, t } from "./i18n.js";
+import { formatTime, setLanguage, t } from "./i18n.js";
 import * as patient from "./views/patient.js";
 import { checklist } from "./views/checklist.js";
 import * as nurse from "./views/nurse.js";
@@ -72,6 +72,12 @@ async function logout() {
   }
   state.me = null;
   state.patient = null;
+  state.texts = null;
+  // Nothing of hers stays on the screen, in memory or in the browser's storage.
+  show(h("p", { role: "status" }, t("logging_out")));
+  offlineNote(null);
+  forgetSession();
+  forgetStorage();
   await forgetCachedData();
   const endpoint = await forgetPushOnThisDevice();  // the logout removes this device's subscription
   if (outbox) {
@@ -82,6 +88,34 @@ async function logout() {
     try { await api("POST", "/auth/logout", endpoint ? { endpoint } : undefined); } catch (e) { /* already out */ }
   }
   location.hash = "#/";
+}
+
+/** The web storage of this origin (the app keeps nothing there, but a browser
+ * extension or a later version might): emptied at logout. */
+function forgetStorage() {
+  for (const store of [window.localStorage, window.sessionStorage]) {
+    try { store.clear(); } catch (e) { /* storage disabled: nothing kept */ }
+  }
+}
+
+/** Say above the screen that it shows the copy this phone saved (offline), and
+ * when; ``storedAt`` null: the screen is current, the note goes. */
+function offlineNote(storedAt) {
+  let note = document.getElementById("offline-note");
+  if (!storedAt) { if (note) note.remove(); return; }
+  if (!note) {
+    note = h("p", { id: "offline-note", class: "offline-note", role: "status" });
+    document.getElementById("main").before(note);
+  }
+  note.textContent = t("offline_as_of", { time: formatTime(storedAt) });
+}
+
+/** Words outside the screens (the menu, the skip link) follow the language at once. */
+function relabel() {
+  const skip = document.querySelector(".skip");
+  if (skip) skip.textContent = t("skip_to_content");
+  document.getElementById("nav").setAttribute("aria-label", t("nav_label"));
+  nav();
 }
 
 async function registerSync() {
@@ -172,6 +206,9 @@ async function start() {
     });
   }
   window.addEventListener("hashchange", route);
+  window.addEventListener("alemtrack-language", relabel);
+  window.addEventListener("alemtrack-freshness", (event) => offlineNote(event.detail.storedAt));
+  relabel();
   // A button's late redraw of a page she has left is dropped, not reported.
   window.addEventListener("unhandledrejection", (event) => { if (event.reason instanceof LeftScreen) event.preventDefault(); });
   window.addEventListener("online", flushOutbox);

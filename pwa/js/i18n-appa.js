@@ -93,6 +93,7 @@ export const APPA_WORDS = {
     ae_invalid_code: "This code does not work: it is wrong, already used or expired. Ask for a new one.",
     ae_email_taken: "There is already an account with this email.",
     ae_has_account: "This patient already has an account.", ae_no_account: "This patient has no account yet.",
+    skip_to_content: "Skip to content", nav_label: "Main", logging_out: "Logging out…",
   },
   es: {
     cl_intro: "Desde su última lista, ¿ha tenido algo de esto? Conteste sí o no a cada pregunta. Las preguntas sobre emergencias van primero.",
@@ -182,6 +183,7 @@ export const APPA_WORDS = {
     ae_invalid_code: "Este código no sirve: es incorrecto, ya se usó o ha caducado. Pida uno nuevo.",
     ae_email_taken: "Ya existe una cuenta con este correo.",
     ae_has_account: "Este paciente ya tiene una cuenta.", ae_no_account: "Este paciente todavía no tiene cuenta.",
+    skip_to_content: "Ir al contenido", nav_label: "Principal", logging_out: "Cerrando sesión…",
   },
   de: {
     cl_intro: "Hatten Sie seit Ihrer letzten Checkliste etwas davon? Beantworten Sie jede Frage mit Ja oder Nein. Die Fragen zu Notfällen kommen zuerst.",
@@ -271,6 +273,7 @@ export const APPA_WORDS = {
     ae_invalid_code: "Dieser Code funktioniert nicht: Er ist falsch, schon benutzt oder abgelaufen. Fragen Sie nach einem neuen.",
     ae_email_taken: "Es gibt schon ein Konto mit dieser E-Mail.",
     ae_has_account: "Diese Person hat schon ein Konto.", ae_no_account: "Diese Person hat noch kein Konto.",
+    skip_to_content: "Zum Inhalt springen", nav_label: "Hauptmenü", logging_out: "Abmelden…",
   },
   it: {
     cl_intro: "Dall'ultima lista, ha avuto qualcuno di questi disturbi? Risponda sì o no a ogni domanda. Le domande sulle emergenze vengono per prime.",
@@ -360,5 +363,6 @@ export const APPA_WORDS = {
     ae_invalid_code: "Questo codice non funziona: è errato, già usato o scaduto. Ne chieda uno nuovo.",
     ae_email_taken: "Esiste già un account con questa email.",
     ae_has_account: "Questo paziente ha già un account.", ae_no_account: "Questo paziente non ha ancora un account.",
+    skip_to_content: "Vai al contenuto", nav_label: "Menu principale", logging_out: "Uscita in corso…",
   },
 };

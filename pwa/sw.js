@@ -21,7 +21,7 @@ const SHELL_FILES = [
  * is for when it cannot be reached. */
 const OFFLINE_READS = [
   /^\/api\/v1\/me$/, /^\/api\/v1\/content\/texts/, /^\/api\/v1\/patients\/\d+$/,
-  /^\/api\/v1\/patients\/\d+\/timeline/, /^\/api\/v1\/patients\/\d+\/checklist$/, /^\/api\/v1\/patients\/\d+\/labs$/,
+  /^\/api\/v1\/patients\/\d+\/timeline/, /^\/api\/v1\/patients\/\d+\/checklists?$/, /^\/api\/v1\/patients\/\d+\/labs$/,
 ];
 
 self.addEventListener("install", (event) => {

@@ -1,7 +1,7 @@
 // Alemtrack app shell: session, navigation, service worker and its updates.
 import { api, forgetCachedData, forgetSession, ApiError, LeftScreen, newScreen } from "./api.js";
 import { banner, h, show } from "./dom.js";
-import { formatTime, setLanguage, t } from "./i18n.js";
+import { apiErrorText, formatTime, setLanguage, t } from "./i18n.js";
 import * as patient from "./views/patient.js";
 import { checklist } from "./views/checklist.js";
 import * as nurse from "./views/nurse.js";
@@ -47,12 +47,17 @@ export async function refreshMe() {
   await loadTexts(document.documentElement.lang);
 }
 
+/** A menu link to the screen already in the address bar still redraws it (no hashchange). */
+function again(event) {
+  if (event.currentTarget.getAttribute("href") === location.hash) { event.preventDefault(); route(); }
+}
+
 function nav() {
   const container = document.getElementById("nav");
   if (!state.me) return container.replaceChildren();
   const here = location.hash.replace(/^#\/?/, "").split(/[/?]/)[0];
   const links = NAV[roleOf(state.me)].map(([path, key]) =>
-    h("li", {}, h("a", { href: `#/${path}`, "aria-current": path === here ? "page" : false }, t(key))));
+    h("li", {}, h("a", { href: `#/${path}`, "aria-current": path === here ? "page" : false, onclick: again }, t(key))));
   links.push(h("li", {}, h("a", { href: "#/logout" }, t("logout"))));
   container.replaceChildren(h("ul", {}, links));
 }
@@ -162,7 +167,10 @@ async function route() {
     await view(...args);
   } catch (error) {
     if (error instanceof LeftScreen) return;  // she moved on before it was drawn
-    show(h("h1", {}, "Alemtrack"), h("p", { class: "error", role: "alert" }, t("error", { message: error.message })));
+    // Her words, never the developer's: the API's code and field pick the sentence.
+    show(h("h1", {}, "Alemtrack"), h("p", { class: "error", role: "alert" },
+      apiErrorText(error instanceof ApiError ? error
+        : error instanceof TypeError && /fetch/i.test(error.message) ? null : { status: 500, code: "internal_error" })));
   }
 }
 

@@ -507,8 +507,9 @@ class ChecklistResultOut(Schema):
 
 class YesAnswerOut(Schema):
     code = String(required=True)
-    #: the question in the patient's language
+    #: the question in the patient's language, and the signs it lists (empty for most)
     text = String(required=True)
+    signs = List(String())
 
 
 class CareTeamOut(Schema):

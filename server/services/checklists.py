@@ -124,6 +124,11 @@ def listing(session: Session, patient_id: int) -> list[Checklist]:
                                 .order_by(Checklist.answered_on.desc(), Checklist.id.desc())))
 
 
+def _worded(code: str, language: str, content: Content) -> dict[str, Any]:
+    texts = content.text(language, "questions", code)
+    return {"code": code, "text": texts["text"], "signs": list(texts.get("signs", ()))}
+
+
 def history(session: Session, patient: Patient, content: Content) -> list[dict[str, Any]]:
     """The patient's checklists, newest first, each with what she answered "yes"
     to (worded in her language) and what the care team did with its flag.
@@ -141,8 +146,8 @@ def history(session: Session, patient: Patient, content: Content) -> list[dict[s
     items = []
     for c in checklists:
         flag = flags.get(c.id)
-        yes = [{"code": code, "text": content.text(patient.language, "questions", code, "text")
-                if code in known else code} for code, answer in c.answers.items() if answer]
+        yes = [_worded(code, patient.language, content) if code in known else {"code": code, "text": code, "signs": []}
+               for code, answer in c.answers.items() if answer]
         team = None if flag is None else {
             "status": flag.status, "acknowledged_at": flag.acknowledged_at, "resolved_at": flag.resolved_at,
             "outcome": flag.outcome}

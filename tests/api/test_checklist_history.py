@@ -53,5 +53,5 @@ def test_a_checklist_without_a_flag_has_no_team_part_and_yes_in_her_language(wor
     assert item["level"] == "routine" and item["team"] is None
     from server.engine.content.loading import default_content
 
-    assert item["yes"] == [{"code": "thyroid.weight",
+    assert item["yes"] == [{"code": "thyroid.weight", "signs": [],
                             "text": default_content().text("it", "questions", "thyroid.weight", "text")}]

@@ -47,13 +47,19 @@ function teamLine(item) {
   return t("cl_team_open");
 }
 
+/** The questions she answered yes to, each with the signs it lists. */
+function yesList(questions) {
+  return h("ul", { class: "yes" }, questions.map((q) => h("li", {}, q.text,
+    q.signs && q.signs.length ? h("ul", {}, q.signs.map((sign) => h("li", {}, sign))) : null)));
+}
+
 function historySection(items) {
   return h("section", { "aria-labelledby": "history-title", class: "history" },
     h("h2", { id: "history-title" }, t("cl_history")),
     items.length ? h("ul", { class: "items" }, items.map((item) => h("li", {},
       h("h3", {}, t("cl_answered_on", { date: formatDate(item.answered_on) })),
       h("p", {}, levelBadge(item.level)),
-      item.yes.length ? [h("p", {}, t("cl_yes_to")), h("ul", { class: "yes" }, item.yes.map((y) => h("li", {}, y.text)))]
+      item.yes.length ? [h("p", {}, t("cl_yes_to")), yesList(item.yes)]
         : h("p", {}, t("cl_all_no")),
       item.note ? h("p", {}, t("cl_your_note"), " ", h("q", {}, item.note)) : null,
       h("p", { class: "team" }, teamLine(item)))))
@@ -80,14 +86,16 @@ function unsentCard(entry, redraw) {
     h("h2", { id: "unsent-title" }, t("cl_pending", { date })), h("p", {}, t("note_hint")), phones("urgent"));
 }
 
-export async function checklist() {
+export async function checklist(view) {
   const [current, { items: past }, waiting] = await Promise.all([get(`/patients/${pid()}/checklist`), get(PATH()), unsent()]);
   const title = h("h1", {}, t("checklist_title"));
   const pending = waiting.find((entry) => entry.status === "pending");
   const rejected = waiting.filter((entry) => entry.status === "rejected");
   if (current.submitted || pending) {
-    return show(title, pending ? unsentCard(pending, checklist) : h("p", {}, t("already_sent")),
+    show(title, pending ? unsentCard(pending, checklist) : h("p", {}, t("already_sent")),
       rejected.map((entry) => unsentCard(entry, checklist)), historySection(past));
+    if (view === "history") document.getElementById("history-title").scrollIntoView();
+    return;
   }
   const questions = current.questions;
   const signs = (q, n) => q.signs && q.signs.length
@@ -109,10 +117,11 @@ export async function checklist() {
   const note = h("textarea", { id: "note", name: "note", rows: 3, maxlength: 2000, "aria-describedby": "note-hint" });
   const progressBar = h("progress", { max: questions.length, value: 0, "aria-labelledby": "progress-text" });
   const progressText = h("span", { id: "progress-text" });
-  const progress = h("div", { class: "progress" }, progressText, progressBar);
-  const problem = h("div", { "aria-live": "polite" });
+  // The sticky progress line also says what is missing: she sees it at the question she is sent to.
+  const problem = h("div", { "aria-live": "polite", class: "problem" });
+  const progress = h("div", { class: "progress" }, progressText, progressBar, problem);
   const form = h("form", { novalidate: true }, fields, h("label", { for: "note" }, t("note")),
-    h("p", { id: "note-hint", class: "hint" }, t("note_hint")), note, problem,
+    h("p", { id: "note-hint", class: "hint" }, t("note_hint")), note,
     h("p", {}, h("button", { type: "submit" }, t("cl_review"))));
   const answerOf = (code) => form.elements[code].value;  // "yes", "no" or "" (not answered)
   const update = () => {
@@ -125,6 +134,7 @@ export async function checklist() {
     update();
     if (!q) return;
     problem.replaceChildren();
+    event.target.closest("fieldset").classList.remove("missing");
     // A "yes" to an emergency sign needs the call now, not after the remaining questions.
     const emergency = q.level === "emergency";
     alerts[q.code].replaceChildren(...(emergency && answerOf(q.code) === "yes" ? [h("p", { class: "error urgent-now" },
@@ -132,7 +142,7 @@ export async function checklist() {
   });
   const screen = h("div", {});
   const toForm = (focus) => {
-    screen.replaceChildren(title, h("p", {}, t("checklist_intro")), h("p", { class: "hint" }, t("cl_intro")), progress, form);
+    screen.replaceChildren(title, h("p", {}, t("cl_intro")), progress, form);
     document.title = `${title.textContent} · Alemtrack`;
     if (focus) focus.focus();
   };
@@ -140,6 +150,7 @@ export async function checklist() {
     event.preventDefault();
     const missing = questions.map((q, n) => [q, n]).filter(([q]) => !answerOf(q.code));
     if (missing.length) {
+      for (const [, n] of missing) document.getElementById(`f-${n}`).classList.add("missing");
       problem.replaceChildren(h("p", { class: "error", role: "alert" }, tn("cl_missing", missing.length)));
       form.elements[missing[0][0].code][0].focus();
       return;
@@ -162,7 +173,7 @@ export async function checklist() {
       await sendThroughOutbox(body, status, send, change);
     });
     screen.replaceChildren(title, h("section", { class: "card review", "aria-labelledby": "review-title" }, heading,
-      yes.length ? [h("p", {}, t("cl_yes_to")), h("ul", { class: "yes" }, yes.map((q) => h("li", {}, q.text)))]
+      yes.length ? [h("p", {}, t("cl_yes_to")), yesList(yes)]
         : h("p", {}, t("cl_all_no")),
       note.value.trim() ? h("p", {}, t("cl_your_note"), " ", h("q", {}, note.value.trim())) : h("p", {}, t("cl_no_note")),
       h("p", { class: "row" }, send, change), status));
@@ -181,8 +192,12 @@ async function sendThroughOutbox(body, status, send, change) {
   await outbox.add(PATH(), body, state.me.id);
   const answers = await outbox.flush();
   const answer = answers[body.client_id];
-  const done = (result, later) => show(h("h1", {}, t("checklist_title")), resultCard(result, later),
-    h("p", {}, h("a", { href: "#/" }, t("nav_today"))));
+  const done = (result, later) => {
+    show(h("h1", {}, t("checklist_title")), resultCard(result, later),
+      h("p", { class: "row" }, h("a", { href: "#/checklist/history" }, t("cl_history")), h("a", { href: "#/" }, t("nav_today"))));
+    // Drawn from the server's answer: the screen is current again.
+    window.dispatchEvent(new CustomEvent("alemtrack-freshness", { detail: { storedAt: null } }));
+  };
   if (answer && answer.status < 300) return done(answer.body, false);
   if (answer) {
     send.disabled = false;

@@ -4,21 +4,23 @@ import { banner, h, show } from "./dom.js";
 import { apiErrorText, formatTime, setLanguage, t } from "./i18n.js";
 import * as patient from "./views/patient.js";
 import { checklist } from "./views/checklist.js";
-import * as nurse from "./views/nurse.js";
-import * as labImport from "./views/lab_import.js";
 import * as family from "./views/family.js";
-import * as protocol from "./views/protocol.js";
 import { loginView } from "./views/login.js";
 import { accountView, forgotView, signupView } from "./views/start.js";
 import { forgetPushOnThisDevice } from "./push.js";
 
 export const state = { me: null, texts: null, patient: null };
 
+/** A care-team screen, loaded when first opened: a patient's phone never downloads them
+ * (the first load stays small); the service worker still keeps them for offline use. */
+const later = (module, name) => async (...args) => (await import(`./views/${module}.js`))[name](...args);
+
 const ROUTES = {
   patient: { "": patient.today, checklist, labs: patient.labs, timeline: patient.timeline,
              settings: patient.settings },
-  nurse: { "": nurse.flags, flags: nurse.flags, flag: nurse.flag, patients: nurse.patients, patient: nurse.patient,
-           enrol: nurse.enrol, import: labImport.screen, protocol: protocol.sheet, account: accountView },
+  nurse: { "": later("nurse", "flags"), flags: later("nurse", "flags"), flag: later("nurse", "flag"),
+           patients: later("nurse", "patients"), patient: later("nurse", "patient"), enrol: later("nurse", "enrol"),
+           import: later("lab_import", "screen"), protocol: later("protocol", "sheet"), account: accountView },
   family: { "": family.reminders, settings: accountView },
 };
 const NAV = {

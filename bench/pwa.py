@@ -149,7 +149,13 @@ def lighthouse(base: str) -> None:
         failing = [key for key, audit in audits.items()
                    if audit.get("score") is not None and audit["score"] < 1
                    and key in {ref["id"] for ref in report["categories"]["accessibility"]["auditRefs"]}]
-        print(f"lighthouse {name:<9} (mobile): performance {scores.get('performance')}, "
+        # A logged-in page proves it: its own reads answered 200, not a login screen.
+        me = [r["statusCode"] for r in audits["network-requests"]["details"]["items"]
+              if r["url"].endswith("/api/v1/me")]
+        session = "logged in" if me and me[-1] == 200 else "not logged in"
+        if logged_in and session != "logged in":
+            print(f"lighthouse {name}: the session did not reach the page (/api/v1/me answered {me})")
+        print(f"lighthouse {name:<9} ({session}, mobile): performance {scores.get('performance')}, "
               f"accessibility {scores.get('accessibility')} (targets 95 and 100); "
               f"FCP {audits['first-contentful-paint']['displayValue']}, "
               f"LCP {audits['largest-contentful-paint']['displayValue']}, "

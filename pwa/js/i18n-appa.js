@@ -94,6 +94,7 @@ export const APPA_WORDS = {
     ae_email_taken: "There is already an account with this email.",
     ae_has_account: "This patient already has an account.", ae_no_account: "This patient has no account yet.",
     skip_to_content: "Skip to content", nav_label: "Main", logging_out: "Logging out…",
+    cl_unsent_title: "Not sent yet", cl_pending_call: "Until it is sent, your team does not know your answers. If something worries you now, call them.",
   },
   es: {
     cl_intro: "Desde su última lista, ¿ha tenido algo de esto? Conteste sí o no a cada pregunta. Las preguntas sobre emergencias van primero.",
@@ -184,6 +185,7 @@ export const APPA_WORDS = {
     ae_email_taken: "Ya existe una cuenta con este correo.",
     ae_has_account: "Este paciente ya tiene una cuenta.", ae_no_account: "Este paciente todavía no tiene cuenta.",
     skip_to_content: "Ir al contenido", nav_label: "Principal", logging_out: "Cerrando sesión…",
+    cl_unsent_title: "Aún no enviada", cl_pending_call: "Hasta que se envíe, su equipo no conoce sus respuestas. Si algo le preocupa ahora, llámeles.",
   },
   de: {
     cl_intro: "Hatten Sie seit Ihrer letzten Checkliste etwas davon? Beantworten Sie jede Frage mit Ja oder Nein. Die Fragen zu Notfällen kommen zuerst.",
@@ -274,6 +276,7 @@ export const APPA_WORDS = {
     ae_email_taken: "Es gibt schon ein Konto mit dieser E-Mail.",
     ae_has_account: "Diese Person hat schon ein Konto.", ae_no_account: "Diese Person hat noch kein Konto.",
     skip_to_content: "Zum Inhalt springen", nav_label: "Hauptmenü", logging_out: "Abmelden…",
+    cl_unsent_title: "Noch nicht gesendet", cl_pending_call: "Bis sie gesendet ist, kennt Ihr Team Ihre Antworten nicht. Wenn Sie sich jetzt Sorgen machen, rufen Sie an.",
   },
   it: {
     cl_intro: "Dall'ultima lista, ha avuto qualcuno di questi disturbi? Risponda sì o no a ogni domanda. Le domande sulle emergenze vengono per prime.",
@@ -364,5 +367,6 @@ export const APPA_WORDS = {
     ae_email_taken: "Esiste già un account con questa email.",
     ae_has_account: "Questo paziente ha già un account.", ae_no_account: "Questo paziente non ha ancora un account.",
     skip_to_content: "Vai al contenuto", nav_label: "Menu principale", logging_out: "Uscita in corso…",
+    cl_unsent_title: "Non ancora inviata", cl_pending_call: "Finché non è inviata, il suo team non conosce le sue risposte. Se qualcosa la preoccupa ora, lo chiami.",
   },
 };

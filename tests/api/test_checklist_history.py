@@ -55,3 +55,11 @@ def test_a_checklist_without_a_flag_has_no_team_part_and_yes_in_her_language(wor
 
     assert item["yes"] == [{"code": "thyroid.weight", "signs": [],
                             "text": default_content().text("it", "questions", "thyroid.weight", "text")}]
+
+
+def test_each_question_says_its_level(world, client_for):
+    """The app warns at once on a yes to an emergency question (issue 16 point 3)."""
+    current = client_for("patient").get(f"/api/v1/patients/{world.patient.id}/checklist").json
+    levels = {q["code"]: q["level"] for q in current["questions"]}
+    assert levels["emergency.neuro"] == levels["bleed.severe"] == "emergency"
+    assert levels["bleed.mucosal"] == "urgent" and levels["thyroid.weight"] == "routine"

@@ -3,7 +3,7 @@
 // once; and her past checklists with what the care team did.
 import { get } from "../api.js";
 import { h, localToday, show, telLink, uuid } from "../dom.js";
-import { apiErrorText, formatDate, formatInstant, t, tn } from "../i18n.js";
+import { apiErrorText, formatDate, formatInstant, formatNumber, t, tn } from "../i18n.js";
 import { state } from "../app.js";
 
 const pid = () => state.me.patient_id;
@@ -83,7 +83,8 @@ function unsentCard(entry, redraw) {
         await window.AlemtrackOutbox.remove(entry.client_id); redraw(); } }, t("cl_discard")));
   }
   return h("section", { class: "card", "aria-labelledby": "unsent-title" },
-    h("h2", { id: "unsent-title" }, t("cl_pending", { date })), h("p", {}, t("note_hint")), phones("urgent"));
+    h("h2", { id: "unsent-title" }, t("cl_unsent_title")), h("p", {}, t("cl_pending", { date })),
+    h("p", {}, t("cl_pending_call")), phones("urgent"));
 }
 
 export async function checklist(view) {
@@ -127,7 +128,7 @@ export async function checklist(view) {
   const update = () => {
     const done = questions.filter((q) => answerOf(q.code)).length;
     progressBar.value = done;
-    progressText.textContent = tn("cl_progress", questions.length, { done });
+    progressText.textContent = tn("cl_progress", questions.length, { done: formatNumber(done) });
   };
   form.addEventListener("change", (event) => {
     const q = questions.find((x) => x.code === event.target.name);

@@ -8,10 +8,12 @@ size (compressed, as sent on the wire) and the request count of the first
 load and of a repeat load (the service worker answers it). Then runs
 Lighthouse (npm package, fetched by npx into a cache on first use) against the
 same server with Debian's Chromium and prints its performance and
-accessibility scores (mobile emulation, Lighthouse's default).
+accessibility scores (mobile emulation, Lighthouse's default) for the login
+page and, logged in as a patient (her session cookie sent with every
+request), for Today, the monthly checklist and the lab results.
 
-Targets (issue 5): first load under 100 KB compressed; the repeat load served
-by the service worker; performance at least 95; accessibility 100.
+Targets (issues 5 and 16): first load under 100 KB compressed; the repeat
+load served by the service worker; performance at least 95; accessibility 100.
 """
 
 from __future__ import annotations
@@ -100,28 +102,65 @@ def measure_loads(base: str) -> None:
     print("target: first load < 100 KB compressed; repeat load from the service worker")
 
 
+#: the patient the logged-in pages are measured as (tests/e2e/conftest.make_e2e_patients)
+PATIENT = "fresh@e2e.test"
+#: the screens Lighthouse measures: (name, hash, logged in)
+PAGES = [("login", "", False), ("today", "#/", True), ("checklist", "#/checklist", True), ("labs", "#/labs", True)]
+
+
+def session_cookie(base: str, email: str) -> str:
+    """Log in through the API as the app does; the session cookie as a Cookie header value."""
+    from http.cookiejar import CookieJar
+    from urllib.request import HTTPCookieProcessor, Request, build_opener
+
+    from tests.e2e.conftest import PASSWORD
+
+    jar = CookieJar()
+    opener = build_opener(HTTPCookieProcessor(jar))
+    token = json.loads(opener.open(f"{base}/api/v1/auth/csrf").read())["csrf_token"]
+    login = Request(f"{base}/api/v1/auth/login", method="POST", data=json.dumps({"email": email, "password": PASSWORD})
+                    .encode(), headers={"Content-Type": "application/json", "X-CSRF-Token": token})
+    opener.open(login).read()
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
+
+
 def lighthouse(base: str) -> None:
     npx = shutil.which("npx")
     if npx is None:
         print("lighthouse: npx not found (install Node.js)")
         return
-    out = Path(tempfile.mkdtemp()) / "report.json"
+    cookie = session_cookie(base, PATIENT)
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
-    command = [npx, "--yes", "lighthouse@12", f"{base}/", "--quiet", "--output=json", f"--output-path={out}",
-               "--only-categories=performance,accessibility",
-               "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-background-networking "
-               "--disable-component-update --no-first-run"]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    if done.returncode != 0 or not out.exists():
-        print(f"lighthouse failed ({done.returncode}): {done.stderr.strip()[-800:]}")
-        return
-    report = json.loads(out.read_text())
-    scores = {name: round(category["score"] * 100) for name, category in report["categories"].items()}
-    audits = report["audits"]
-    print(f"lighthouse (mobile): performance {scores.get('performance')}, accessibility {scores.get('accessibility')} "
-          f"(targets 95 and 100); FCP {audits['first-contentful-paint']['displayValue']}, "
-          f"LCP {audits['largest-contentful-paint']['displayValue']}, "
-          f"TBT {audits['total-blocking-time']['displayValue']}")
+    for name, target, logged_in in PAGES:
+        out = Path(tempfile.mkdtemp()) / "report.json"
+        command = [npx, "--yes", "lighthouse@12", f"{base}/{target}", "--quiet", "--output=json",
+                   f"--output-path={out}", "--only-categories=performance,accessibility",
+                   "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-background-networking "
+                   "--disable-component-update --no-first-run"]
+        if logged_in:
+            command.append("--extra-headers=" + json.dumps({"Cookie": cookie}))
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0 or not out.exists():
+            print(f"lighthouse {name} failed ({done.returncode}): {done.stderr.strip()[-800:]}")
+            continue
+        report = json.loads(out.read_text())
+        scores = {key: round(category["score"] * 100) for key, category in report["categories"].items()}
+        audits = report["audits"]
+        failing = [key for key, audit in audits.items()
+                   if audit.get("score") is not None and audit["score"] < 1
+                   and key in {ref["id"] for ref in report["categories"]["accessibility"]["auditRefs"]}]
+        # A logged-in page proves it: its own reads answered 200, not a login screen.
+        me = [r["statusCode"] for r in audits["network-requests"]["details"]["items"]
+              if r["url"].endswith("/api/v1/me")]
+        session = "logged in" if me and me[-1] == 200 else "not logged in"
+        if logged_in and session != "logged in":
+            print(f"lighthouse {name}: the session did not reach the page (/api/v1/me answered {me})")
+        print(f"lighthouse {name:<9} ({session}, mobile): performance {scores.get('performance')}, "
+              f"accessibility {scores.get('accessibility')} (targets 95 and 100); "
+              f"FCP {audits['first-contentful-paint']['displayValue']}, "
+              f"LCP {audits['largest-contentful-paint']['displayValue']}, "
+              f"TBT {audits['total-blocking-time']['displayValue']}"
+              + (f"; accessibility audits below 1: {failing}" if failing else ""))
 
 
 def main() -> None:

@@ -5,14 +5,15 @@
  */
 importScripts("/js/outbox-core.js");
 
-const VERSION = "v9";  // v9: sign-up, passwords, lab import; a left screen is never redrawn
+const VERSION = "v11";  // v11: checklist with review and history; words and error sentences of issue 16
 const SHELL = `alemtrack-shell-${VERSION}`;
 const DATA = `alemtrack-data-${VERSION}`;
+const STORED_AT = "X-Alemtrack-Stored-At";
 const SHELL_FILES = [
   "/", "/css/app.css", "/manifest.webmanifest", "/js/app.js", "/js/api.js", "/js/dom.js", "/js/i18n.js",
-  "/js/push.js", "/js/outbox-core.js", "/js/views/login.js", "/js/views/patient.js", "/js/views/nurse.js",
+  "/js/push.js", "/js/outbox-core.js", "/js/views/login.js", "/js/views/patient.js", "/js/views/checklist.js", "/js/views/nurse.js",
   "/js/views/family.js", "/js/views/chart.js", "/js/views/protocol.js", "/js/views/labs.js", "/js/i18n-labs.js", "/js/i18n-care.js", "/js/i18n-start.js", "/js/views/start.js", "/vendor/lean-qr-2.7.4/lean-qr.js",
-  "/vendor/lean-qr-2.7.4/lean-qr-svg.js", "/js/views/lab_import.js", "/js/i18n-import.js", "/icons/icon-192.png", "/icons/icon-512.png",
+  "/vendor/lean-qr-2.7.4/lean-qr-svg.js", "/js/views/lab_import.js", "/js/i18n-import.js", "/js/i18n-appa.js", "/icons/icon-192.png", "/icons/icon-512.png",
   "/icons/maskable-192.png", "/icons/maskable-512.png",
 ];
 /** Reads kept for offline use: the patient's own views. Network first: while the
@@ -20,7 +21,7 @@ const SHELL_FILES = [
  * is for when it cannot be reached. */
 const OFFLINE_READS = [
   /^\/api\/v1\/me$/, /^\/api\/v1\/content\/texts/, /^\/api\/v1\/patients\/\d+$/,
-  /^\/api\/v1\/patients\/\d+\/timeline/, /^\/api\/v1\/patients\/\d+\/checklist$/, /^\/api\/v1\/patients\/\d+\/labs$/,
+  /^\/api\/v1\/patients\/\d+\/timeline/, /^\/api\/v1\/patients\/\d+\/checklists?$/, /^\/api\/v1\/patients\/\d+\/labs$/,
 ];
 
 self.addEventListener("install", (event) => {
@@ -44,6 +45,14 @@ self.addEventListener("message", (event) => {
   if (type === "FLUSH") event.waitUntil(flushAndTell());
 });
 
+/** The copy kept for offline use carries the time it was fetched: a page shown from
+ * it says "offline: as of 14:02" (the header never comes from the network). */
+async function stamped(response) {
+  const headers = new Headers(response.headers);
+  headers.set(STORED_AT, new Date().toISOString());
+  return new Response(await response.blob(), { status: response.status, statusText: response.statusText, headers });
+}
+
 async function networkFirst(request) {
   const cache = await caches.open(DATA);
   let response;
@@ -54,7 +63,7 @@ async function networkFirst(request) {
     if (cached) return cached;
     throw error;
   }
-  if (response.ok) await cache.put(request, response.clone());
+  if (response.ok) await cache.put(request, await stamped(response.clone()));
   // No session any more (logged out elsewhere, expired): nothing of it stays on the device.
   else if (response.status === 401) await caches.delete(DATA);
   else if (response.status === 403 || response.status === 404) await cache.delete(request);

@@ -17,6 +17,9 @@ export async function refreshCsrf() {
   return csrf;
 }
 
+/** Forget this tab's session token (a logout): the next change asks for a new one. */
+export function forgetSession() { csrf = null; }
+
 /** Delete the health data this device keeps for offline use (the service worker's
  * data cache): on logout, and whenever the server says there is no session. */
 export async function forgetCachedData() {
@@ -35,6 +38,9 @@ export async function api(method, path, body) {
     method, headers, credentials: "same-origin",
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  // Only the service worker's offline copy has this header: the page says how old it is.
+  const storedAt = response.headers.get("X-Alemtrack-Stored-At");
+  window.dispatchEvent(new CustomEvent("alemtrack-freshness", { detail: { storedAt } }));
   if (response.status === 204) return null;
   // No session (ended here, elsewhere, or by its time limit): nothing of it stays.
   if (response.status === 401) await forgetCachedData();

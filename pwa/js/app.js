@@ -1,23 +1,26 @@
 // Alemtrack app shell: session, navigation, service worker and its updates.
-import { api, forgetCachedData, ApiError, LeftScreen, newScreen } from "./api.js";
+import { api, forgetCachedData, forgetSession, ApiError, LeftScreen, newScreen } from "./api.js";
 import { banner, h, show } from "./dom.js";
-import { setLanguage, t } from "./i18n.js";
+import { apiErrorText, formatTime, setLanguage, t } from "./i18n.js";
 import * as patient from "./views/patient.js";
-import * as nurse from "./views/nurse.js";
-import * as labImport from "./views/lab_import.js";
+import { checklist } from "./views/checklist.js";
 import * as family from "./views/family.js";
-import * as protocol from "./views/protocol.js";
 import { loginView } from "./views/login.js";
 import { accountView, forgotView, signupView } from "./views/start.js";
 import { forgetPushOnThisDevice } from "./push.js";
 
 export const state = { me: null, texts: null, patient: null };
 
+/** A care-team screen, loaded when first opened: a patient's phone never downloads them
+ * (the first load stays small); the service worker still keeps them for offline use. */
+const later = (module, name) => async (...args) => (await import(`./views/${module}.js`))[name](...args);
+
 const ROUTES = {
-  patient: { "": patient.today, checklist: patient.checklist, labs: patient.labs, timeline: patient.timeline,
+  patient: { "": patient.today, checklist, labs: patient.labs, timeline: patient.timeline,
              settings: patient.settings },
-  nurse: { "": nurse.flags, flags: nurse.flags, flag: nurse.flag, patients: nurse.patients, patient: nurse.patient,
-           enrol: nurse.enrol, import: labImport.screen, protocol: protocol.sheet, account: accountView },
+  nurse: { "": later("nurse", "flags"), flags: later("nurse", "flags"), flag: later("nurse", "flag"),
+           patients: later("nurse", "patients"), patient: later("nurse", "patient"), enrol: later("nurse", "enrol"),
+           import: later("lab_import", "screen"), protocol: later("protocol", "sheet"), account: accountView },
   family: { "": family.reminders, settings: accountView },
 };
 const NAV = {
@@ -46,12 +49,17 @@ export async function refreshMe() {
   await loadTexts(document.documentElement.lang);
 }
 
+/** A menu link to the screen already in the address bar still redraws it (no hashchange). */
+function again(event) {
+  if (event.currentTarget.getAttribute("href") === location.hash) { event.preventDefault(); route(); }
+}
+
 function nav() {
   const container = document.getElementById("nav");
   if (!state.me) return container.replaceChildren();
   const here = location.hash.replace(/^#\/?/, "").split(/[/?]/)[0];
   const links = NAV[roleOf(state.me)].map(([path, key]) =>
-    h("li", {}, h("a", { href: `#/${path}`, "aria-current": path === here ? "page" : false }, t(key))));
+    h("li", {}, h("a", { href: `#/${path}`, "aria-current": path === here ? "page" : false, onclick: again }, t(key))));
   links.push(h("li", {}, h("a", { href: "#/logout" }, t("logout"))));
   container.replaceChildren(h("ul", {}, links));
 }
@@ -71,6 +79,12 @@ async function logout() {
   }
   state.me = null;
   state.patient = null;
+  state.texts = null;
+  // Nothing of hers stays on the screen, in memory or in the browser's storage.
+  show(h("p", { role: "status" }, t("logging_out")));
+  offlineNote(null);
+  forgetSession();
+  forgetStorage();
   await forgetCachedData();
   const endpoint = await forgetPushOnThisDevice();  // the logout removes this device's subscription
   if (outbox) {
@@ -81,6 +95,34 @@ async function logout() {
     try { await api("POST", "/auth/logout", endpoint ? { endpoint } : undefined); } catch (e) { /* already out */ }
   }
   location.hash = "#/";
+}
+
+/** The web storage of this origin (the app keeps nothing there, but a browser
+ * extension or a later version might): emptied at logout. */
+function forgetStorage() {
+  for (const store of [window.localStorage, window.sessionStorage]) {
+    try { store.clear(); } catch (e) { /* storage disabled: nothing kept */ }
+  }
+}
+
+/** Say above the screen that it shows the copy this phone saved (offline), and
+ * when; ``storedAt`` null: the screen is current, the note goes. */
+function offlineNote(storedAt) {
+  let note = document.getElementById("offline-note");
+  if (!storedAt) { if (note) note.remove(); return; }
+  if (!note) {
+    note = h("p", { id: "offline-note", class: "offline-note", role: "status" });
+    document.getElementById("main").before(note);
+  }
+  note.textContent = t("offline_as_of", { time: formatTime(storedAt) });
+}
+
+/** Words outside the screens (the menu, the skip link) follow the language at once. */
+function relabel() {
+  const skip = document.querySelector(".skip");
+  if (skip) skip.textContent = t("skip_to_content");
+  document.getElementById("nav").setAttribute("aria-label", t("nav_label"));
+  nav();
 }
 
 async function registerSync() {
@@ -127,7 +169,10 @@ async function route() {
     await view(...args);
   } catch (error) {
     if (error instanceof LeftScreen) return;  // she moved on before it was drawn
-    show(h("h1", {}, "Alemtrack"), h("p", { class: "error", role: "alert" }, t("error", { message: error.message })));
+    // Her words, never the developer's: the API's code and field pick the sentence.
+    show(h("h1", {}, "Alemtrack"), h("p", { class: "error", role: "alert" },
+      apiErrorText(error instanceof ApiError ? error
+        : error instanceof TypeError && /fetch/i.test(error.message) ? null : { status: 500, code: "internal_error" })));
   }
 }
 
@@ -171,6 +216,9 @@ async function start() {
     });
   }
   window.addEventListener("hashchange", route);
+  window.addEventListener("alemtrack-language", relabel);
+  window.addEventListener("alemtrack-freshness", (event) => offlineNote(event.detail.storedAt));
+  relabel();
   // A button's late redraw of a page she has left is dropped, not reported.
   window.addEventListener("unhandledrejection", (event) => { if (event.reason instanceof LeftScreen) event.preventDefault(); });
   window.addEventListener("online", flushOutbox);

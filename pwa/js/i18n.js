@@ -4,6 +4,7 @@ import { LAB_WORDS } from "./i18n-labs.js";
 import { CARE_WORDS } from "./i18n-care.js";
 import { START_WORDS } from "./i18n-start.js";
 import { IMPORT_WORDS } from "./i18n-import.js";
+import { APPA_WORDS } from "./i18n-appa.js";
 
 export const LANGUAGES = { en: "English", es: "Español", de: "Deutsch", it: "Italiano" };
 
@@ -214,10 +215,20 @@ const UI = {
   },
 };
 
-for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
+for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS, APPA_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
+
+/** Every word of the app by language, merged (read by the words test). */
+export const WORDS = UI;
 
 let current = "en";
-export function setLanguage(language) { current = UI[language] ? language : "en"; document.documentElement.lang = current; }
+/** Speak ``language`` from now on; when it changes, "alemtrack-language" tells the
+ * parts drawn outside the screen (the menu) to redraw in it. */
+export function setLanguage(language) {
+  const before = current;
+  current = UI[language] ? language : "en";
+  document.documentElement.lang = current;
+  if (before !== current) window.dispatchEvent(new CustomEvent("alemtrack-language"));
+}
 export function language() { return current; }
 export function t(key, values = {}) {
   const text = (UI[current] && UI[current][key]) || UI.en[key] || key;
@@ -239,4 +250,29 @@ export function ago(iso) {
   if (minutes < 90) return t("minutes", { n: minutes });
   if (minutes < 48 * 60) return t("hours", { n: Math.round(minutes / 60) });
   return t("days", { n: Math.round(minutes / 1440) });
+}
+/** An instant (ISO 8601) as a date and time, in the app's language and the phone's time zone. */
+export function formatInstant(iso) {
+  return iso ? new Intl.DateTimeFormat(current, { dateStyle: "long", timeStyle: "short" }).format(new Date(iso)) : "";
+}
+/** An instant's time of day (14:02), in the app's language. */
+export function formatTime(when) {
+  return new Intl.DateTimeFormat(current, { hour: "numeric", minute: "2-digit" }).format(new Date(when));
+}
+/** Two dates as a range ("3–9 May 2027"), as the language writes ranges; an open end says so. */
+export function formatDateRange(startIso, endIso, options = { day: "numeric", month: "long", year: "numeric" }) {
+  if (!endIso) return `${formatDate(startIso, options)} – ${t("open_end")}`;
+  const utc = (iso) => { const [y, m, d] = iso.slice(0, 10).split("-").map(Number); return new Date(Date.UTC(y, m - 1, d)); };
+  return new Intl.DateTimeFormat(current, { ...options, timeZone: "UTC" }).formatRange(utc(startIso), utc(endIso));
+}
+/** The plain sentence for an API error (or a failed fetch): "ae_<code>_<field>" with the
+ * field's list positions left out, then "ae_<code>", then a general one. */
+export function apiErrorText(error) {
+  if (!error || !error.status) return t("ae_network");
+  const field = (error.field || "").split(".").filter((part) => !/^\d+$/.test(part)).join("_");
+  const table = UI[current];
+  for (const key of [`ae_${error.code}_${field}`, `ae_${error.code}`]) {
+    if (key in table || key in UI.en) return t(key);
+  }
+  return t("ae_generic");
 }

@@ -129,6 +129,9 @@
       } else {
         entry.status = "rejected";
         entry.error = (body && body.error && body.error.message) || ("HTTP " + response.status);
+        // What the app needs to say the refusal in her language (i18n apiErrorText).
+        entry.answer = { status: response.status, code: body && body.error && body.error.code,
+                         field: body && body.error && body.error.field };
         await put(entry);
         answers[entry.client_id] = { status: response.status, body };
       }

@@ -36,14 +36,15 @@ def submit_checklist(patient_id, body):
 
 @bp.get("/patients/<int:patient_id>/checklists")
 @bp.output(ChecklistListOut)
-@bp.doc(summary="Past checklists with their levels", responses=[401, 403, 404])
+@bp.doc(summary="Past checklists with their levels, the questions answered yes and what the care team did",
+        responses=[401, 403, 404])
 def list_checklists(patient_id):
     _, patient = auth.patient_for(patient_id, ("patient", "nurse", "admin"), "checklists.read")
     session = get_session()
-    items = [
-        {"id": c.id, "answered_on": iso(c.answered_on), "period": c.period, "level": c.level,
-         "reasons": list(c.reasons), "answers": dict(c.answers), "note": c.note}
-        for c in service.listing(session, patient.id)
-    ]
+    items = service.history(session, patient, content())
+    for item in items:
+        if item["team"]:
+            item["team"] = {**item["team"], "acknowledged_at": iso(item["team"]["acknowledged_at"]),
+                            "resolved_at": iso(item["team"]["resolved_at"])}
     session.commit()
     return large_list({"items": items})

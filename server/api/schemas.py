@@ -489,6 +489,8 @@ class TimelineOut(Schema):
 class QuestionOut(Schema):
     code = String(required=True)
     group = String(required=True)
+    #: the level of a "yes" (CLINICAL.md 3; a level that depends on the date says its usual one)
+    level = String()
     text = String(required=True)
     #: the signs the question asks about, one short item each, shown as a list
     #: under ``text`` ("Have you had any of these?"); empty for most questions
@@ -527,6 +529,22 @@ class ChecklistResultOut(Schema):
     flag_id = Integer(allow_none=True)
 
 
+class YesAnswerOut(Schema):
+    code = String(required=True)
+    #: the question in the patient's language, and the signs it lists (empty for most)
+    text = String(required=True)
+    signs = List(String())
+
+
+class CareTeamOut(Schema):
+    """What the care team did with a checklist's flag (its note stays with the team)."""
+
+    status = String(required=True)  # open | acknowledged | resolved
+    acknowledged_at = String(allow_none=True)
+    resolved_at = String(allow_none=True)
+    outcome = String(allow_none=True)
+
+
 class ChecklistOut(Schema):
     id = Integer(required=True)
     answered_on = String(required=True)
@@ -535,6 +553,9 @@ class ChecklistOut(Schema):
     reasons = List(String(), required=True)
     answers = Dict(keys=String(), values=Boolean())
     note = String(allow_none=True)
+    yes = List(Nested(YesAnswerOut))
+    #: null when the checklist raised no flag for the care team
+    team = Nested(CareTeamOut, allow_none=True)
 
 
 class ChecklistListOut(Schema):

@@ -34,7 +34,7 @@ def current(session: Session, patient: Patient, today: date, content: Content) -
     questions = []
     for q in asked_questions(engine_patient(patient), content):
         texts = content.text(language, "questions", q.code)
-        questions.append({"code": q.code, "group": q.group, "text": texts["text"],
+        questions.append({"code": q.code, "group": q.group, "level": q.level, "text": texts["text"],
                           "signs": list(texts.get("signs", ())), "why": texts["why"]})
     return {"period": period, "due": due.isoformat() if due else None, "submitted": submitted,
             "questions": questions}
@@ -122,3 +122,36 @@ def _flag_for_care_team(session: Session, patient: Patient, checklist: Checklist
 def listing(session: Session, patient_id: int) -> list[Checklist]:
     return list(session.scalars(select(Checklist).where(Checklist.patient_id == patient_id)
                                 .order_by(Checklist.answered_on.desc(), Checklist.id.desc())))
+
+
+def _worded(code: str, language: str, content: Content) -> dict[str, Any]:
+    texts = content.text(language, "questions", code)
+    return {"code": code, "text": texts["text"], "signs": list(texts.get("signs", ()))}
+
+
+def history(session: Session, patient: Patient, content: Content) -> list[dict[str, Any]]:
+    """The patient's checklists, newest first, each with what she answered "yes"
+    to (worded in her language) and what the care team did with its flag.
+
+    ``team`` is None when the checklist raised no flag (its level needs none, or
+    the question was snoozed); otherwise the flag's status, when it was
+    acknowledged and resolved, and the outcome code. The nurse's note stays with
+    the care team.
+    """
+    checklists = listing(session, patient.id)
+    flags = {flag.source_id: flag for flag in session.scalars(select(Flag).where(
+        Flag.patient_id == patient.id, Flag.source == "checklist",
+        Flag.source_id.in_([c.id for c in checklists])))} if checklists else {}
+    known = {q.code for q in content.questions}
+    items = []
+    for c in checklists:
+        flag = flags.get(c.id)
+        yes = [_worded(code, patient.language, content) if code in known else {"code": code, "text": code, "signs": []}
+               for code, answer in c.answers.items() if answer]
+        team = None if flag is None else {
+            "status": flag.status, "acknowledged_at": flag.acknowledged_at, "resolved_at": flag.resolved_at,
+            "outcome": flag.outcome}
+        items.append({"id": c.id, "answered_on": c.answered_on.isoformat(), "period": c.period, "level": c.level,
+                      "reasons": list(c.reasons), "answers": dict(c.answers), "note": c.note, "yes": yes,
+                      "team": team})
+    return items

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from server.db import database
 from server.engine.content.loading import default_content
 
+from .checklist_steps import answer_all, review_and_send
 from .conftest import PASSWORD, screenshot
 
 CONTENT = default_content()
@@ -129,8 +130,9 @@ def test_a_note_alone_is_routine_on_the_screen(browser, live, checklist_patients
     context, page = open_checklist(browser, live, email, 390)
     try:
         assert "not at once" in page.locator("#note-hint").inner_text()
+        answer_all(page)
         page.locator("#note").fill("My knee hurts when it rains")
-        page.get_by_role("button", name="Send").click()
+        review_and_send(page)
         result = page.get_by_role("alert")
         result.wait_for()
         assert "Noted for your next review" in result.inner_text()

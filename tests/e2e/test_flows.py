@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from server.db import database
 from server.models import Checklist, User
 
+from .checklist_steps import answer_all, review_and_send, send_checklist
 from .conftest import login, screenshot
 
 
@@ -31,11 +32,7 @@ def checklists_of(live, pid: int) -> int:
 
 
 def answer_checklist(page, yes: set[str]) -> None:
-    page.goto("/#/checklist")
-    page.wait_for_selector("fieldset")
-    for code in yes:
-        page.locator(f"input[name='{code}'][value='yes']").check()
-    page.get_by_role("button", name="Send").click()
+    send_checklist(page, yes)
 
 
 def test_a_bleeding_answer_reaches_the_nurse_first(browser, live):
@@ -81,9 +78,9 @@ def test_an_offline_checklist_is_stored_exactly_once_when_back_online(browser, l
     live.stop()  # the worker's own fetches fail too, not just the page's
     context.set_offline(True)
     try:
-        page.locator("input[name='thyroid.weight'][value='yes']").check()
-        page.get_by_role("button", name="Send").click()
-        page.get_by_text("Saved on this phone").wait_for()
+        answer_all(page, {"thyroid.weight"})
+        review_and_send(page)
+        page.get_by_text("Your checklist is saved on this phone").wait_for()
         assert checklists_of(live, pid) == before
     finally:
         live.start()

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from server.db import database
 from server.models import Patient
 
+from .checklist_steps import answer_all, review_and_send
 from .conftest import login
 from .test_flows import checklists_of, patient_id
 
@@ -67,9 +68,9 @@ def test_an_offline_logout_forgets_everything_and_ends_the_session_when_back_onl
     live.stop()  # the worker's own fetches fail too, not just the page's
     context.set_offline(True)
     try:
-        page.locator("input[name='thyroid.weight'][value='yes']").check()
-        page.get_by_role("button", name="Send").click()
-        page.get_by_text("Saved on this phone").wait_for()
+        answer_all(page, {"thyroid.weight"})
+        review_and_send(page)
+        page.get_by_text("Your checklist is saved on this phone").wait_for()
         assert len(page.evaluate("AlemtrackOutbox.all()")) == 1
         questions = []
         page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))

@@ -3,6 +3,7 @@ import { api, forgetCachedData, ApiError, LeftScreen, newScreen } from "./api.js
 import { banner, h, show } from "./dom.js";
 import { setLanguage, t } from "./i18n.js";
 import * as patient from "./views/patient.js";
+import { checklist } from "./views/checklist.js";
 import * as nurse from "./views/nurse.js";
 import * as labImport from "./views/lab_import.js";
 import * as family from "./views/family.js";
@@ -14,7 +15,7 @@ import { forgetPushOnThisDevice } from "./push.js";
 export const state = { me: null, texts: null, patient: null };
 
 const ROUTES = {
-  patient: { "": patient.today, checklist: patient.checklist, labs: patient.labs, timeline: patient.timeline,
+  patient: { "": patient.today, checklist, labs: patient.labs, timeline: patient.timeline,
              settings: patient.settings },
   nurse: { "": nurse.flags, flags: nurse.flags, flag: nurse.flag, patients: nurse.patients, patient: nurse.patient,
            enrol: nurse.enrol, import: labImport.screen, protocol: protocol.sheet, account: accountView },

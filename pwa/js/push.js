@@ -1,6 +1,7 @@
 // Web Push on this device: ask, subscribe with the server's VAPID key, tell the server.
 import { api, get } from "./api.js";
 import { t } from "./i18n.js";
+import { h } from "./dom.js";
 
 function keyBytes(base64url) {
   const raw = atob(base64url.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (base64url.length % 4)) % 4));
@@ -53,4 +54,24 @@ export async function forgetPushOnThisDevice() {
   } catch (e) {
     return null;
   }
+}
+
+/** The settings card for notifications on this device. */
+export async function notificationsCard() {
+  const pushLine = h("p", { role: "status" }, await pushStatus());
+  const pushButtons = h("p", { class: "row" },
+    h("button", { type: "button", onclick: async () => { pushLine.textContent = await subscribePush(); } }, t("notifications_on")),
+    h("button", { type: "button", class: "secondary", onclick: async () => { pushLine.textContent = await unsubscribePush(); } }, t("notifications_off")));
+  return h("section", { class: "card" }, h("h2", {}, t("notifications")), h("p", {}, t("notifications_explain")), pushButtons, pushLine,
+    h("h3", {}, t("iphone_title")), h("p", {}, t("iphone_steps")));
+}
+
+/** The settings card for the private calendar link of patient ``patientId``. */
+export function calendarCard(patientId) {
+  const feed = h("div", { "aria-live": "polite" });
+  return h("section", { class: "card" }, h("h2", {}, t("calendar")), h("p", {}, t("calendar_explain")),
+    h("button", { type: "button", class: "secondary", onclick: async () => {
+      const created = await api("POST", `/patients/${patientId}/calendar-feed`);
+      feed.replaceChildren(h("p", {}, t("calendar_copy")), h("input", { readonly: true, value: created.url, "aria-label": t("calendar_copy") }));
+    } }, t("calendar_create")), feed);
 }

@@ -1,9 +1,9 @@
-// The patient's screens: today, the monthly checklist, lab results, timeline, settings.
+// The patient's screens: today, lab results, timeline, settings (the checklist is views/checklist.js).
 import { api, get } from "../api.js";
 import { h, localToday, show, telLink, uuid } from "../dom.js";
 import { LANGUAGES, formatDate, formatNumber, setLanguage, t } from "../i18n.js";
 import { loadTexts, state, flushOutbox } from "../app.js";
-import { subscribePush, unsubscribePush, pushStatus } from "../push.js";
+import { calendarCard, notificationsCard } from "../push.js";
 import { chart } from "./chart.js";
 import { labAdviceCard, resultsList, unitSelect } from "./labs.js";
 import { codeWithLink, passwordCard } from "./start.js";
@@ -11,7 +11,7 @@ import { codeWithLink, passwordCard } from "./start.js";
 const pid = () => state.me.patient_id;
 const addDays = (iso, days) => { const d = new Date(iso + "T00:00:00Z"); d.setUTCDate(d.getUTCDate() + days); return d.toISOString().slice(0, 10); };
 
-function helpCard() {
+export function helpCard() {
   const clinic = state.patient.clinic;
   const safety = state.texts.items["safety.post_infusion"];
   return h("section", { class: "card help", "aria-labelledby": "help-title" },
@@ -49,51 +49,8 @@ export async function today() {
     helpCard());
 }
 
-function adviceCard(result) {
-  const advice = result.advice;
-  return h("section", { class: "card", role: "alert", "aria-labelledby": "result-title" },
-    h("h2", { id: "result-title" }, t("result"), " ",
-      h("span", { class: `badge level-${advice.level}` }, state.texts.levels[advice.level].name)),
-    h("p", {}, advice.text),
-    ["emergency"].includes(advice.level) ? telLink(advice.emergency_number, t("call_emergency", { number: advice.emergency_number })) : null,
-    telLink(advice.phone, t("call_team", { phone: advice.phone })));
-}
-
-export async function checklist() {
-  const current = await get(`/patients/${pid()}/checklist`);
-  if (current.submitted) return show(h("h1", {}, t("checklist_title")), h("p", {}, t("already_sent")), helpCard());
-  // A question about emergency signs is a short lead question and a list of
-  // short signs; a list cannot go inside a legend, so the group is described by it.
-  const signs = (q, n) => q.signs && q.signs.length
-    ? h("ul", { class: "signs", id: `q-${n}-signs` }, q.signs.map((sign) => h("li", {}, sign))) : null;
-  const fields = current.questions.map((q, n) => h("fieldset",
-    q.signs && q.signs.length ? { "aria-describedby": `q-${n}-signs`, class: "has-signs" } : {},
-    h("legend", { id: `q-${n}` }, q.text),
-    signs(q, n),
-    h("div", { class: "choices" },
-      h("label", {}, h("input", { type: "radio", name: q.code, value: "yes" }), t("yes")),
-      h("label", {}, h("input", { type: "radio", name: q.code, value: "no", checked: true }), t("no"))),
-    h("details", {}, h("summary", {}, t("why")), h("p", {}, q.why))));
-  const note = h("textarea", { id: "note", name: "note", rows: 3, maxlength: 2000, "aria-describedby": "note-hint" });
-  const status = h("div", { "aria-live": "polite" });
-  const button = h("button", { type: "submit" }, t("send"));
-  const form = h("form", {}, fields, h("label", { for: "note" }, t("note")),
-    h("p", { id: "note-hint", class: "hint" }, t("note_hint")), note, h("p", {}, button), status);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    button.disabled = true;
-    button.textContent = t("sending");
-    const answers = Object.fromEntries(current.questions.map((q) => [q.code, form.elements[q.code].value === "yes"]));
-    const body = { client_id: uuid(), answered_on: localToday(), answers, note: note.value.trim() || null };
-    await submitThroughOutbox(`/patients/${pid()}/checklists`, body, (result) => {
-      show(h("h1", {}, t("checklist_title")), adviceCard(result));
-    }, status, button);
-  });
-  show(h("h1", {}, t("checklist_title")), h("p", {}, t("checklist_intro")), form);
-}
-
 /** Save in the outbox first (nothing typed is lost), then try to send. */
-async function submitThroughOutbox(path, body, onAnswer, status, button) {
+export async function submitThroughOutbox(path, body, onAnswer, status, button) {
   const outbox = window.AlemtrackOutbox;
   await outbox.add(path, body, state.me.id);
   const answers = await outbox.flush();
@@ -200,11 +157,6 @@ export async function timeline(view = "list", month) {
 
 export async function settings() {
   const p = state.patient;
-  const pushLine = h("p", { role: "status" }, await pushStatus());
-  const pushButtons = h("p", { class: "row" },
-    h("button", { type: "button", onclick: async () => { pushLine.textContent = await subscribePush(); } }, t("notifications_on")),
-    h("button", { type: "button", class: "secondary", onclick: async () => { pushLine.textContent = await unsubscribePush(); } }, t("notifications_off")));
-  const feed = h("div", { "aria-live": "polite" });
   const detailed = h("input", { id: "detailed", type: "checkbox", checked: p.detailed_notifications });
   const language = h("select", { id: "language" }, Object.entries(LANGUAGES).map(([code, name]) =>
     h("option", { value: code, selected: code === p.language }, name)));
@@ -222,13 +174,7 @@ export async function settings() {
   const inviteOut = h("div", { "aria-live": "polite" });
   show(
     h("h1", {}, t("settings_title")),
-    h("section", { class: "card" }, h("h2", {}, t("notifications")), h("p", {}, t("notifications_explain")), pushButtons, pushLine,
-      h("h3", {}, t("iphone_title")), h("p", {}, t("iphone_steps"))),
-    h("section", { class: "card" }, h("h2", {}, t("calendar")), h("p", {}, t("calendar_explain")),
-      h("button", { type: "button", class: "secondary", onclick: async () => {
-        const created = await api("POST", `/patients/${pid()}/calendar-feed`);
-        feed.replaceChildren(h("p", {}, t("calendar_copy")), h("input", { readonly: true, value: created.url, "aria-label": t("calendar_copy") }));
-      } }, t("calendar_create")), feed),
+    await notificationsCard(), calendarCard(pid()),
     h("section", { class: "card" }, h("h2", {}, t("settings_title")),
       h("label", { for: "detailed", class: "row" }, detailed, t("detailed")),
       h("label", { for: "language" }, t("language")), language,

@@ -19,7 +19,7 @@ const ROUTES = {
              settings: patient.settings },
   nurse: { "": nurse.flags, flags: nurse.flags, flag: nurse.flag, patients: nurse.patients, patient: nurse.patient,
            enrol: nurse.enrol, import: labImport.screen, protocol: protocol.sheet, account: accountView },
-  family: { "": family.reminders, settings: accountView },
+  family: { "": family.reminders, settings: family.settings },
 };
 const NAV = {
   patient: [["", "nav_today"], ["checklist", "nav_checklist"], ["labs", "nav_labs"], ["timeline", "nav_timeline"],

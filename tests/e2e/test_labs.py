@@ -44,7 +44,7 @@ def test_a_result_in_the_labs_unit_gives_the_advice_at_once_and_can_be_withdrawn
     page.locator("#v-creatinine").fill("0.9")
     page.locator("#u-creatinine").select_option("mg/dL")
     shots(page, "en-labs-form-with-units")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Save results").click()
 
     advice = page.locator("section.advice")
     advice.wait_for()
@@ -75,7 +75,7 @@ def test_a_result_in_the_labs_unit_gives_the_advice_at_once_and_can_be_withdrawn
     assert page.get_by_role("heading", name="Ihre Ergebnisse").is_visible()
     page.locator("#v-neutrophils").fill("0.4")
     shots(page, "de-labs-form-with-units")
-    page.get_by_role("button", name="Senden").click()
+    page.get_by_role("button", name="Ergebnisse speichern").click()
     page.locator("section.advice").wait_for()
     assert "Sehr wenige Neutrophile" in page.locator("section.advice").inner_text()
     shots(page, "de-labs-urgent-advice")

@@ -83,7 +83,7 @@ def test_a_result_in_the_labs_unit_gives_the_advice_at_once_and_can_be_withdrawn
     page.get_by_role("link", name="Zurück zu meinen Ergebnissen").click()
     row = page.locator("li[data-result]", has_text="Neutrophile")
     row.get_by_role("button", name="Korrigieren").click()
-    row.locator("input[type=number]").fill("4.0")
+    row.locator("input[id^=value-]").fill("4.0")
     row.get_by_label("Warum? (Pflichtfeld)").fill("Komma vergessen")
     row.get_by_role("button", name="Korrektur speichern").click()
     page.get_by_text("Korrektur gespeichert.").wait_for()

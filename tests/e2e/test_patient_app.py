@@ -34,7 +34,7 @@ NARROW = {"width": 320, "height": 640}
 
 
 def make_patient(live, name: str, months_ago: int = 14, second_course: bool = False) -> tuple[int, str]:
-    """A patient of the second clinic ``months_ago`` months and 3 days after her first course (and
+    """A patient of the test's own clinic ``months_ago`` months and 3 days after her first course (and
     with ``second_course``, a second one 2 months ago), no results yet."""
     from server.engine.dates import add_months
     from server.models import Clinic, User
@@ -46,8 +46,16 @@ def make_patient(live, name: str, months_ago: int = 14, second_course: bool = Fa
         session = database(app).sessions()
         try:
             now = utcnow()
-            clinic = session.scalar(select(Clinic).where(Clinic.name == "Other Hospital"))
-            nurse = session.scalar(select(User).where(User.email == "nurse@other.demo.alemtrack.test"))
+            # A clinic of their own: the flags their results raise stay out of other tests' queues.
+            clinic = session.scalar(select(Clinic).where(Clinic.name == "Appb Hospital"))
+            if clinic is None:
+                clinic = Clinic(name="Appb Hospital", phone="+39 06 0000 0000", emergency_number="112", settings={})
+                session.add(clinic)
+                session.flush()
+                session.add(User(email="nurse@appb.e2e.test", role="nurse", clinic_id=clinic.id,
+                                 password_hash=accounts.hasher(app.config).hash(PASSWORD)))
+                session.flush()
+            nurse = session.scalar(select(User).where(User.email == "nurse@appb.e2e.test"))
             patient, _, _ = patients.create_patient(session, clinic, {
                 "display_name": name.title(), "sex": "female", "childbearing_potential": False,
                 "breastfeeding": False, "timezone": "Europe/Madrid", "language": "en",
@@ -319,7 +327,7 @@ def shown(live):
         session = database(app).sessions()
         try:
             patient = session.get(Patient, pid)
-            nurse = session.scalar(select(User).where(User.email == "nurse@other.demo.alemtrack.test"))
+            nurse = session.scalar(select(User).where(User.email == "nurse@appb.e2e.test"))
             today = local_today("Europe/Madrid", utcnow())
             for months, platelets, creatinine in ((9, 240, 80), (6, 132, 85), (3, 175, 118), (1, 210, 90)):
                 labs.submit(session, patient, nurse, {
@@ -364,6 +372,9 @@ def test_every_screen_in_four_languages_light_and_dark(browser, live, shown):
                 page.goto("/" + target)
                 ready(page)
                 assert unnamed_controls(page) == [], (language, name)
+                if name == "labs":  # a urine result in her language, a range in words
+                    negative = {"en": "negative", "es": "negativo", "de": "negativ", "it": "negativo"}[language]
+                    assert f"{negative}" in page.locator("ul.results li", has_text=re.compile("rin")).first.inner_text()
                 for scheme in ("light", "dark"):
                     page.emulate_media(color_scheme=scheme)
                     fits(page)
@@ -381,6 +392,14 @@ def test_every_screen_in_four_languages_light_and_dark(browser, live, shown):
                         screenshot(page, f"appb-{language}-{name}-320-{scheme}")
                         page.set_viewport_size(PHONE)
                 page.emulate_media(color_scheme="light")
+        # At 320 px with text at 200%, nothing is wider than the screen (WCAG 1.4.10).
+        page.set_viewport_size(NARROW)
+        for target, name in SCREENS:
+            page.goto("/" + target)
+            ready(page)
+            page.evaluate("document.documentElement.style.fontSize = '200%'")
+            fits(page)
+            page.evaluate("document.documentElement.style.fontSize = ''")
     finally:
         context.close()
     for language in LANGUAGES:

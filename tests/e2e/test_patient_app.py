@@ -31,6 +31,7 @@ from .test_patient_v2_screens import unnamed_controls
 LANGUAGES = ("en", "es", "de", "it")
 PHONE = {"width": 390, "height": 844}
 NARROW = {"width": 320, "height": 640}
+LAPTOP = {"width": 1366, "height": 768}
 
 
 def make_patient(live, name: str, months_ago: int = 14, second_course: bool = False) -> tuple[int, str]:
@@ -392,6 +393,13 @@ def test_every_screen_in_four_languages_light_and_dark(browser, live, shown):
                         screenshot(page, f"appb-{language}-{name}-320-{scheme}")
                         page.set_viewport_size(PHONE)
                 page.emulate_media(color_scheme="light")
+        # On a laptop: the same screens at 1366 px (the chart beside its table).
+        page.set_viewport_size(LAPTOP)
+        for target, name in SCREENS:
+            page.goto("/" + target)
+            ready(page)
+            fits(page)
+            screenshot(page, f"appb-it-{name}-1366")
         # At 320 px with text at 200%, nothing is wider than the screen (WCAG 1.4.10).
         page.set_viewport_size(NARROW)
         for target, name in SCREENS:

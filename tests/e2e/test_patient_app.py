@@ -357,8 +357,9 @@ def set_language(page, language: str) -> None:
     page.locator("#settings-saved:not(:empty)").wait_for()
 
 
-SCREENS = (("#/", "today"), ("#/labs", "labs"), ("#/timeline", "timeline"), ("#/timeline/month", "agenda"),
-           ("#/settings", "settings"))
+#: (hash, name, a selector only that screen has)
+SCREENS = (("#/", "today", "#due-title"), ("#/labs", "labs", "#lab-form"), ("#/timeline", "timeline", "#period"),
+           ("#/timeline/month", "agenda", ".month-nav"), ("#/settings", "settings", "#family"))
 
 
 def test_every_screen_in_four_languages_light_and_dark(browser, live, shown):
@@ -369,10 +370,15 @@ def test_every_screen_in_four_languages_light_and_dark(browser, live, shown):
         sign_in(page, shown)
         for language in LANGUAGES:
             set_language(page, language)
-            for target, name in SCREENS:
+            for target, name, mark in SCREENS:
                 page.goto("/" + target)
+                page.locator(mark).wait_for()
                 ready(page)
                 assert unnamed_controls(page) == [], (language, name)
+                if name == "labs":  # every point inside its chart (118 µmol/L above a 100 tick once was not)
+                    assert page.evaluate("""() => [...document.querySelectorAll('svg.trend .point')].every((p) => {
+                        const box = p.getBBox(); return box.y >= 0 && box.y + box.height <= 200; })""")
+                    assert page.locator("svg.trend .point.out").count() == 2  # 132 platelets, 118 creatinine
                 if name == "labs":  # a urine result in her language, a range in words
                     negative = {"en": "negative", "es": "negativo", "de": "negativ", "it": "negativo"}[language]
                     assert f"{negative}" in page.locator("ul.results li", has_text=re.compile("rin")).first.inner_text()
@@ -395,15 +401,17 @@ def test_every_screen_in_four_languages_light_and_dark(browser, live, shown):
                 page.emulate_media(color_scheme="light")
         # On a laptop: the same screens at 1366 px (the chart beside its table).
         page.set_viewport_size(LAPTOP)
-        for target, name in SCREENS:
+        for target, name, mark in SCREENS:
             page.goto("/" + target)
+            page.locator(mark).wait_for()
             ready(page)
             fits(page)
             screenshot(page, f"appb-it-{name}-1366")
         # At 320 px with text at 200%, nothing is wider than the screen (WCAG 1.4.10).
         page.set_viewport_size(NARROW)
-        for target, name in SCREENS:
+        for target, name, mark in SCREENS:
             page.goto("/" + target)
+            page.locator(mark).wait_for()
             ready(page)
             page.evaluate("document.documentElement.style.fontSize = '200%'")
             fits(page)

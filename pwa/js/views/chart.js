@@ -33,13 +33,14 @@ export function outOfRange(r, analyte) {
   return null;
 }
 
-/** Round tick values covering [min, max]: 1, 2 or 5 times a power of ten apart. */
-function ticks(min, max, count = 4) {
+/** Round tick values from at or below ``min`` to at or above ``max``: 1, 2 or 5 times a power of ten apart. */
+export function ticks(min, max, count = 4) {
   const raw = (max - min) / count || 1;
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((v) => v >= raw);
   const out = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step / 1000; v += step) out.push(Number(v.toPrecision(12)));
+  const last = Math.ceil(max / step) * step;
+  for (let v = Math.floor(min / step) * step; v <= last + step / 1000; v += step) out.push(Number(v.toPrecision(12)));
   return out;
 }
 
@@ -70,7 +71,7 @@ export function chart(code, analyte, results, baseline) {
   const pad = Math.max(7 * DAY, (last - first) * 0.05);
   const x0 = first - pad, x1 = last + pad;
   const values = points.map((p) => p.value).concat([analyte.low, analyte.high, baseline].filter((v) => v != null));
-  const yTicks = ticks(Math.min(0, ...values), Math.max(...values) * 1.1);
+  const yTicks = ticks(Math.min(0, ...values), Math.max(...values) * 1.05);
   const yMin = yTicks[0], yMax = yTicks[yTicks.length - 1];
   const x = (at) => left + ((at - x0) / (x1 - x0)) * (W - left - right);
   const y = (v) => H - bottom - ((v - yMin) / (yMax - yMin || 1)) * (H - top - bottom);

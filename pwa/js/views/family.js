@@ -13,7 +13,8 @@ const DEFAULT_SHARES = ["checklist", "appointment", "task", "medication", "diet"
 const ICON = { upcoming: "○", due: "●", done: "✓", overdue: "!", missed: "✕" };
 const addDays = (iso, days) => { const d = new Date(iso + "T00:00:00Z"); d.setUTCDate(d.getUTCDate() + days); return d.toISOString().slice(0, 10); };
 
-function badge(status) {
+/** An item's status as an icon and a word, never colour alone (the patient's screens use it too). */
+export function statusBadge(status) {
   return h("span", { class: `badge status-${status}` }, h("span", { "aria-hidden": "true" }, `${ICON[status]} `), t(`status_${status}`));
 }
 
@@ -103,7 +104,7 @@ function lines(items, day) {
       : group.some((i) => !i.end) ? t("open_end_family")
       : t("until", { date: formatDate(group.map((i) => i.end).sort().pop()) });
     const overdue = group.filter((i) => i.status === "overdue").length;
-    return h("li", {}, h("strong", {}, item.title), " ", badge(overdue ? "overdue" : item.status), h("br"),
+    return h("li", {}, h("strong", {}, item.title), " ", statusBadge(overdue ? "overdue" : item.status), h("br"),
       h("span", { class: "muted" }, when, overdue > 1 ? ` · ${tn("overdue_count", overdue)}` : ""),
       item.due === day ? h("span", { class: "today-mark" }, ` · ${t("today_title")}`) : null);
   });
@@ -118,7 +119,7 @@ export async function reminders() {
   // Today: what is due now or overdue, and the windows running today; this week; later.
   const now = items.filter((i) => (i.due ? i.due <= day && (i.status === "due" || i.status === "overdue")
     : i.start <= day && (!i.end || i.end >= day)));
-  const week = items.filter((i) => i.due && i.due > day && i.due <= weekEnd);
+  const week = items.filter((i) => (i.due || i.start) > day && (i.due || i.start) <= weekEnd);
   const later = items.filter((i) => (i.due || i.start) > weekEnd);
   const section = (id, title, list, empty) => h("section", { class: "card", "aria-labelledby": id },
     h("h2", { id }, title), list.length ? h("ul", { class: "items" }, lines(list, day)) : h("p", {}, empty));

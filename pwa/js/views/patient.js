@@ -7,7 +7,7 @@ import { calendarCard, notificationsCard } from "../push.js";
 import { chart } from "./chart.js";
 import { LAB_TESTS, labAdviceCard, parseDecimal, refusalText, resultsList, unitSelect, withUnit } from "./labs.js";
 import { passwordCard } from "./start.js";
-import { familyCard } from "./family.js";
+import { familyCard, statusBadge } from "./family.js";
 
 const pid = () => state.me.patient_id;
 const addDays = (iso, days) => { const d = new Date(iso + "T00:00:00Z"); d.setUTCDate(d.getUTCDate() + days); return d.toISOString().slice(0, 10); };
@@ -22,13 +22,6 @@ export function helpCard() {
     h("p", {}, safety.later),
     telLink(clinic.emergency_number, t("call_emergency", { number: clinic.emergency_number })),
     telLink(clinic.phone, t("call_team", { phone: clinic.phone })));
-}
-
-/** Status as an icon and a word: never colour alone. */
-export const STATUS_ICON = { upcoming: "○", due: "●", done: "✓", overdue: "!", missed: "✕" };
-export function statusBadge(status) {
-  return h("span", { class: `badge status-${status}` }, h("span", { "aria-hidden": "true" }, `${STATUS_ICON[status]} `),
-    t(`status_${status}`));
 }
 
 function when(item) {
@@ -220,7 +213,10 @@ async function labScreen({ saved = null, notice = null, sampleFor = null, sample
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors();
-    if (!date.value || date.value > localToday()) return refuse(t("refused_taken_on")) || date.focus();
+    if (!date.value || date.value > localToday()) {
+      refuse(t("refused_taken_on"));
+      return date.focus();
+    }
     const results = [];
     for (const code of ENTRY) {
       const raw = fields[code].value;

@@ -21,7 +21,7 @@ const ROUTES = {
   nurse: { "": later("nurse", "flags"), flags: later("nurse", "flags"), flag: later("nurse", "flag"),
            patients: later("nurse", "patients"), patient: later("nurse", "patient"), enrol: later("nurse", "enrol"),
            import: later("lab_import", "screen"), protocol: later("protocol", "sheet"), account: accountView },
-  family: { "": family.reminders, settings: accountView },
+  family: { "": family.reminders, settings: family.settings },
 };
 const NAV = {
   patient: [["", "nav_today"], ["checklist", "nav_checklist"], ["labs", "nav_labs"], ["timeline", "nav_timeline"],

@@ -5,6 +5,7 @@ import { CARE_WORDS } from "./i18n-care.js";
 import { START_WORDS } from "./i18n-start.js";
 import { IMPORT_WORDS } from "./i18n-import.js";
 import { APPA_WORDS } from "./i18n-appa.js";
+import { APPB_WORDS } from "./i18n-appb.js";
 
 export const LANGUAGES = { en: "English", es: "Español", de: "Deutsch", it: "Italiano" };
 
@@ -215,7 +216,7 @@ const UI = {
   },
 };
 
-for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS, APPA_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
+for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS, APPA_WORDS, APPB_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
 
 /** Every word of the app by language, merged (read by the words test). */
 export const WORDS = UI;

@@ -11,7 +11,7 @@ from ..services import accounts
 from ..services import family as service
 from ..timeutil import utcnow
 from . import bp, content, iso
-from .schemas import FamilyListOut, FamilyMemberOut, InviteOut, SharesIn
+from .schemas import FamilyListOut, FamilyMemberOut, FamilyViewOut, InviteOut, SharesIn
 
 
 @bp.post("/patients/<int:patient_id>/family-invites")
@@ -70,3 +70,16 @@ def set_shares(patient_id, user_id, body):
     session.commit()
     return {"user_id": link.user_id, "email": link.user.email, "shares": list(link.shares),
             "created_at": iso(link.created_at)}
+
+
+@bp.get("/patients/<int:patient_id>/family/me")
+@bp.output(FamilyViewOut)
+@bp.doc(summary="For the logged-in family member: the patient's name, the kinds shared with them and the "
+                "clinic's phone and emergency number (nothing of her health)", responses=[401, 403, 404])
+def family_view(patient_id):
+    who, patient = auth.patient_for(patient_id, ("family",), "family.view")
+    link = auth.family_link(who, patient.id)
+    clinic = patient.clinic
+    return {"patient_id": patient.id, "display_name": patient.display_name, "shares": sorted(link.shares),
+            "clinic": {"id": clinic.id, "name": clinic.name, "phone": clinic.phone,
+                       "emergency_number": clinic.emergency_number}}

@@ -819,6 +819,16 @@ class FamilyListOut(Schema):
     items = List(Nested(FamilyRowOut), required=True)
 
 
+class FamilyViewOut(Schema):
+    """What a family member's app shows beside the shared reminders: whose they are, whom to call."""
+
+    patient_id = Integer(required=True)
+    display_name = String(required=True)
+    #: the kinds of reminder the patient shares with this family member (CLINICAL.md 6)
+    shares = List(String(), required=True)
+    clinic = Nested(ClinicOut, required=True)
+
+
 class Trimmed(Text):
     """A text with surrounding blanks removed before its length is checked."""
 

@@ -414,6 +414,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         by_role(401, 200, 404, 403, 404, 403, 404, 403),
         lambda c: {"patient_id": c.pid, "user_id": c.user_id("family")},
         body=lambda c: {"shares": ["appointment", "lab"]}),
+    ("GET", P + "/family/me"): Route(by_role(401, 403, 404, 200, 404, 403, 404, 403), patient_args),
     # --- reminders: push, calendar feeds, delivery
     ("GET", "/api/v1/push/vapid-public-key"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200),
                                                     setup=Ctx.configure_push,

@@ -83,6 +83,7 @@ MUST_SUCCEED = {
     "GET /api/v1/patients/{patient_id}/family": {"patient"},
     "POST /api/v1/patients/{patient_id}/family-invites": {"patient"},
     "DELETE /api/v1/patients/{patient_id}/family/{user_id}": {"patient"},
+    "GET /api/v1/patients/{patient_id}/family/me": {"family"},
     "POST /api/v1/flags/{flag_id}/ack": {"nurse", "admin"},
     "POST /api/v1/users/{user_id}/disable": {"admin"},
     "GET /api/v1/flags": {"nurse", "admin"},

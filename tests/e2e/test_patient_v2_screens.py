@@ -106,7 +106,7 @@ def test_today_and_lab_entry_with_emergency_advice(browser, live, v2_patients, l
         assert serious(page) == []
         page.locator("#v-platelets").fill("25")
         look(page, f"{language}-labs-entry-v2")
-        page.locator("form button[type='submit']").click()
+        page.locator("#lab-form button[type='submit']").click()
         advice = page.locator("section.advice")
         advice.wait_for()
         assert "level-emergency" in advice.get_attribute("class")

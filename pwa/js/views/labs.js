@@ -24,6 +24,32 @@ export function showUnit(unit) {
     .replace(/^u(?=[A-Za-z])|(?<=\/)u(?=[A-Za-z])/g, "µ").replace(/mm3$/, "mm³");
 }
 
+/** The lab items a result counts for and the analytes each measures (content/protocol.toml,
+ * protocol ms): "I had this test" records each of them as a sample taken. */
+export const LAB_TESTS = {
+  "lab.cbc": ["platelets", "neutrophils", "lymphocytes"], "lab.creatinine": ["creatinine"],
+  "lab.urinalysis": ["urine_blood", "urine_protein"], "lab.lft": ["alt", "ast", "bilirubin"], "lab.tsh": ["tsh"],
+};
+
+/** A number as people type it in any of the app's languages ("4,5" or "4.5"); NaN when it is none. */
+export function parseDecimal(text) {
+  const plain = String(text).trim().replace(/\s/g, "");
+  return /^\d+([.,]\d+)?$/.test(plain) ? Number(plain.replace(",", ".")) : NaN;
+}
+
+/** The server's refusal of a sample's ``results`` in her words: which test, and what to check. */
+export function refusalText(error, results) {
+  const match = /^results\[(\d+)\]\.(value|unit|analyte)$/.exec(error?.field || "");
+  const r = match && results[Number(match[1])];
+  if (r) {
+    const name = state.texts.analytes[r.analyte].name;
+    const shown = typeof r.value === "number" ? withUnit(r.value, r.unit) : r.value;
+    return { analyte: r.analyte, text: t(match[2] === "unit" ? "unit_refused" : "implausible", { name, value: shown }) };
+  }
+  if (/^(taken_on|value|unit)$/.test(error?.field || "")) return { text: t(`refused_${error.field}`) };
+  return { text: t("rejected", { error: error?.message || "" }) };
+}
+
 /** A result's value as it was entered, and the converted value when the unit differs. */
 export function valueText(r) {
   if (r.value === null || r.value === undefined) return t("sample_taken");
@@ -86,7 +112,7 @@ function openForm(li, pid, r, kind, after) {
     const qualitative = typeof r.value === "string";
     value = qualitative
       ? h("select", { id: `value-${n}` }, ["negative", "positive"].map((v) => h("option", { value: v, selected: v === r.value }, t(v))))
-      : h("input", { id: `value-${n}`, type: "number", inputmode: "decimal", min: 0, step: "any", "aria-required": "true",
+      : h("input", { id: `value-${n}`, type: "text", inputmode: "decimal", autocomplete: "off", "aria-required": "true",
                      value: r.value_as_recorded ?? r.value ?? "" });
     fields.push(h("label", { for: `value-${n}` }, t("value")));
     if (!qualitative && (state.texts.analytes[r.analyte].units || []).length) {
@@ -103,12 +129,14 @@ function openForm(li, pid, r, kind, after) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (value && value.value === "") { status.textContent = t("value_needed"); value.focus(); return; }
+    const number = value && typeof r.value !== "string" ? parseDecimal(value.value) : null;
+    if (Number.isNaN(number)) { status.textContent = t("number_needed"); value.focus(); return; }
     if (!reason.value.trim()) { status.textContent = t("reason_needed"); reason.focus(); return; }
     submit.disabled = true;
     try {
       if (kind === "correct") {
         const body = { reason: reason.value.trim() };
-        body.value = typeof r.value === "string" ? value.value : Number(value.value);
+        body.value = typeof r.value === "string" ? value.value : number;
         if (unit) body.unit = unit.value;
         await api("PATCH", `/patients/${pid}/labs/${r.id}`, body);
       } else {
@@ -117,7 +145,9 @@ function openForm(li, pid, r, kind, after) {
       after(kind === "correct" ? t("correction_saved") : t("result_withdrawn"));
     } catch (e) {
       submit.disabled = false;
-      status.replaceChildren(h("span", { class: "error", role: "alert" }, e.message));
+      const words = ["value", "unit"].includes(e.field) ? t(`refused_${e.field}`) : e.message;
+      status.replaceChildren(h("span", { class: "error", role: "alert" }, words));
+      if (value && e.field === "value") value.setAttribute("aria-invalid", "true");
     }
   });
   li.append(form);

@@ -25,7 +25,7 @@ NODE = shutil.which("node")
 #: texts that are the same word in English and that language (checked by a person, not forgotten)
 SAME_ON_PURPOSE = {
     ("es", "no"), ("it", "no"), ("es", "minutes"), ("es", "hours"), ("it", "minutes"), ("it", "hours"),
-    ("de", "analyte"), ("de", "name"), ("de", "course_status"), ("de", "signup_code"),
+    ("de", "analyte"), ("de", "name"), ("de", "course_status"), ("de", "signup_code"), ("de", "range_column"),
     ("it", "email"), ("it", "password"), ("it", "nav_account"),
 }
 

@@ -304,7 +304,7 @@ export async function timeline(view = "list", arg) {
   const switcher = h("p", { class: "row" },
     h("a", { class: "button secondary", href: "#/timeline/list", "aria-current": view === "list" ? "page" : false }, t("as_list")),
     h("a", { class: "button secondary", href: "#/timeline/month", "aria-current": view === "month" ? "page" : false }, t("as_calendar")));
-  const endLine = ends ? h("p", { class: "muted" }, t("monitoring_until", { date: formatDate(ends) })) : null;
+  const endLine = ends ? h("p", { class: "muted" }, t("monitoring_runs_until", { date: formatDate(ends) })) : null;
   if (view === "month") return monthAgenda(items, arg, switcher, endLine);
   const params = new URLSearchParams(arg || "");
   const kind = params.get("kind") || "";

@@ -101,7 +101,9 @@ class Sheet:
 def plain(value: Any) -> Any:
     """A content value as plain JSON values (dataclasses, mappings, tuples, dates)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # Fields left out of comparison (Content.protocols: the other protocols) are not
+        # part of this value: each protocol has its own version.
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.compare}
     if isinstance(value, (dict, MappingProxyType)):
         return {str(key): plain(item) for key, item in value.items()}
     if isinstance(value, (tuple, list, set, frozenset)):

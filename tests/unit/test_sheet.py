@@ -32,6 +32,7 @@ from server.engine.sheet import (
     render,
     sheet_to_json,
 )
+from tests.unit.content_files import locate
 
 from .test_cli import alemtrack, assert_bad_input
 
@@ -45,7 +46,7 @@ def content_copy(tmp_path):
     shutil.copytree(DEFAULT_CONTENT_DIR, root)
 
     def edit(name: str, old: str, new: str) -> Path:
-        path = root / name
+        path = locate(root, name, old)
         text = path.read_text(encoding="utf-8")
         assert text.count(old) == 1, f"{old!r} must occur once in {name}"
         path.write_text(text.replace(old, new), encoding="utf-8")

@@ -353,8 +353,8 @@ def monitoring_end(courses: tuple[Course, ...], content: Content) -> date | None
     """L* + the monitoring months: 48 months after the last infusion of the last course.
 
     For a protocol whose monitoring ends with its items (``monitoring_months`` 0,
-    CLINICAL.md 7.2) this is the end ``timeline`` gives when no result closes a
-    window early: the latest it can be."""
+    CLINICAL.md 7.2) this is the end ``timeline`` gives with the site defaults
+    and no results (a result can close a series earlier or a window later)."""
     if not courses:
         return None
     if not content.monitoring_months:

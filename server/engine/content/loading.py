@@ -122,7 +122,7 @@ def _load_protocol(root: Path, folder: str, codes: tuple[str, ...], sources: Map
         weekly.done()
     labs.done()
 
-    monitoring_months, pregnancy_months, items, protocol, block_max_gap_days, warnings = _load_items(
+    monitoring_months, pregnancy_months, items, protocol, block_max_gap_days, warnings, max_course_dates = _load_items(
         root, folder, sources, settings, analytes, tuple(rule.code for rule in rules)
     )
     if protocol != folder:
@@ -185,6 +185,7 @@ def _load_protocol(root: Path, folder: str, codes: tuple[str, ...], sources: Map
         }),
         block_max_gap_days=block_max_gap_days,
         warnings=warnings,
+        max_course_dates=max_course_dates,
         protocols=protocols,
     )
 
@@ -550,11 +551,14 @@ def _load_items(
     settings: Mapping[str, Setting],
     analytes: Mapping[str, Analyte],
     rule_codes: tuple[str, ...],
-) -> tuple[int, int, tuple[ItemRule, ...], str, int, tuple[WarningRule, ...]]:
+) -> tuple[int, int, tuple[ItemRule, ...], str, int, tuple[WarningRule, ...], int]:
     name = f"{folder}/protocol.toml"
     doc = Reader(name, "top", read_toml(root, name))
     protocol = doc.get("code", str)
     doc.get("name", str)
+    max_course_dates = doc.get("max_course_dates", int)
+    if max_course_dates < 1:
+        doc.fail("'max_course_dates' must be 1 or more")
     monitoring = doc.child("monitoring")
     # months after L*, or (0) until the protocol's last item (CLINICAL.md 7.2)
     if monitoring.get("ends_with_items", bool, default=False):
@@ -691,7 +695,8 @@ def _load_items(
         entry.done()
         warnings.append(warning)
     doc.done()
-    return monitoring_months, pregnancy_months, tuple(items), protocol, block_max_gap_days, tuple(warnings)
+    return (monitoring_months, pregnancy_months, tuple(items), protocol, block_max_gap_days, tuple(warnings),
+            max_course_dates)
 
 
 def _load_reminders(root: Path, folder: str, items: tuple[ItemRule, ...], levels: tuple[str, ...],

@@ -342,6 +342,8 @@ class Content:
     block_max_gap_days: int = 3
     #: the warnings on planned courses (CLINICAL.md 2.3)
     warnings: tuple[WarningRule, ...] = ()
+    #: the most administration dates one course may hold (a longer list is a typo)
+    max_course_dates: int = 30
     #: every protocol of content/ by code (this one included), loaded together
     protocols: Mapping[str, "Content"] = field(default_factory=lambda: MappingProxyType({}),
                                                compare=False, repr=False)
@@ -351,6 +353,11 @@ class Content:
         if protocol == self.protocol:
             return self
         return self.protocols[protocol]
+
+    @property
+    def rules_read_history(self) -> bool:
+        """Whether a lab rule reads the patient's other results (labs.LabContext)."""
+        return any(test.test in ("rising", "hold") for rule in self.rules for test in rule.tests)
 
     def level_rank(self, level: str) -> int:
         return self.levels.index(level)

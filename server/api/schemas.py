@@ -886,6 +886,8 @@ class AuditListOut(Schema):
 
 
 class ProtocolQuery(Schema):
+    #: which protocol's sheet: "ms" (default) or "cll"
+    protocol = String(load_default="ms", validate=OneOf(PROTOCOLS))
     language = String(load_default="en", validate=OneOf(LANGUAGES))
     format = String(load_default="json", validate=OneOf(FORMATS))
 

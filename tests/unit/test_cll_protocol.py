@@ -399,3 +399,28 @@ def test_7_4_cmv_pcr_refuses_implausible_values():
     with pytest.raises(InputError) as caught:
         run(labs=[lab("cmv_pcr", 200_000_000, DURING)])
     assert caught.value.field == "labs[0].value"
+
+
+# --- the protocol sheet (API.md section 1: alemtrack protocol --protocol cll) ---------------
+
+
+@pytest.mark.parametrize("language", ["en", "es", "de", "it"])
+def test_the_cll_sheet_says_every_code_of_the_protocol(language):
+    from server.engine.sheet import build_sheet, render
+    cll = CONTENT.of("cll")
+    text = render(build_sheet(cll, language), "markdown")
+    for code in (*cll.item_codes, *cll.question_codes, *(rule.code for rule in cll.rules),
+                 *(warning.code for warning in cll.warnings), "cll_prophylaxis_months", "cmv_after_course_weeks"):
+        assert code in text, code
+    assert "checklist.monthly" not in text and "platelets.critical" not in text
+
+
+@pytest.mark.parametrize(("protocol", "code"), [("cll", 0), ("als", 2)])
+def test_the_sheet_command_takes_the_protocol(protocol, code):
+    done = subprocess.run([sys.executable, "-m", "server.cli", "protocol", "--protocol", protocol,
+                           "--format", "json"], capture_output=True, text=True, check=False)
+    assert done.returncode == code, done.stderr
+    if code == 0:
+        assert json.loads(done.stdout)["protocol"] == "cll"
+    else:
+        assert "--protocol" in done.stderr and "cll" in done.stderr

@@ -80,7 +80,8 @@ def test_a_changed_listeria_window_changes_both_the_timeline_and_the_sheet(conte
     new_row = row(sheet_to_json(build_sheet(changed, "en")), "items", "code", "diet.listeria")
     assert "from 14 days before the first infusion" in old
     assert "from 21 days before the first infusion" in words(new_row["cells"]["timing"])
-    assert new_row["data"]["start"] == {"anchor": "first", "days": -21, "months": 0, "closed_by": None}
+    assert new_row["data"]["start"] == {"anchor": "first", "days": -21, "months": 0, "closed_by": None,
+                                        "months_by": None, "weeks_by": None}
     # The sheet names exactly what it approved: another rule, another version.
     assert content_version(changed) != content_version(content)
 
@@ -366,7 +367,7 @@ def test_cli_prints_the_sheet(args, start):
 
 
 @pytest.mark.parametrize(("args", "option"), [
-    (("--protocol", "cll"), "--protocol"),
+    (("--protocol", "als"), "--protocol"),
     (("--language", "fr"), "--language"),
     (("--format", "pdf"), "--format"),
     (("--language",), "--language"),

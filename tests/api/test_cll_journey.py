@@ -133,3 +133,44 @@ def test_dose_warnings_and_doses_for_ms_refused(client_for, world):
     too_many = nurse.post(P.format(pid) + "/courses", json={"status": "planned", "infusions": [
         (date(2030, 1, 1) + timedelta(days=2 * i)).isoformat() for i in range(61)]})
     assert too_many.status_code == 400 and too_many.json["error"]["field"] == "infusions"
+
+
+def test_the_fhir_export_follows_her_protocol(app, client_for):
+    """The bundle carries the CLL checklist as its Questionnaire and each given dose
+    with its route and milligrams (MedicationAdministration.dosage); it validates as R4."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    from server.services import fhir
+
+    nurse = client_for("nurse")
+    record = enrol(nurse, display_name="Fiona Fhir")
+    start = today_madrid() - timedelta(days=120)
+    proposal = nurse.post(P.format(record["id"]) + "/course-proposal",
+                          json={"start": start.isoformat(), "route": "sc"}).json["infusions"]
+    assert nurse.post(P.format(record["id"]) + "/courses",
+                      json={"infusions": proposal, "status": "given"}).status_code == 201
+    assert nurse.post(P.format(record["id"]) + "/labs", json={
+        "client_id": new_client_id(), "taken_on": (start + timedelta(days=7)).isoformat(),
+        "results": [{"analyte": "cmv_pcr", "value": 150}]}).status_code == 201
+    response = nurse.get(P.format(record["id"]) + "/export?format=fhir")
+    assert response.status_code == 200
+    body = response.json
+    Bundle.model_validate(body)
+    kinds = {}
+    for entry in body["entry"]:
+        kinds.setdefault(entry["resource"]["resourceType"], []).append(entry["resource"])
+    (form,) = kinds["Questionnaire"]
+    assert (form["id"], form["url"]) == ("cll-checklist", fhir.questionnaire_url("cll"))
+    assert [item["linkId"] for item in form["item"]][:2] == ["cll.emergency", "cll.fever"]
+    given = kinds["MedicationAdministration"]
+    assert len(given) == 36
+    assert given[0]["dosage"] == {"route": {"text": "subcutaneous"},
+                                  "dose": {"value": 30, "unit": "mg", "system": "http://unitsofmeasure.org",
+                                           "code": "mg"}}
+    (observation,) = kinds["Observation"]
+    assert observation["valueQuantity"]["unit"] == "copies/mL"
+    (flag,) = kinds["Flag"]
+    assert any(c["code"] == "cmv.positive" for c in flag["code"]["coding"])
+    codes = {a["detail"]["code"]["coding"][0]["code"] for a in kinds["CarePlan"][0]["activity"]
+             if "coding" in a["detail"]["code"]}
+    assert {"lab.cmv_pcr", "lab.cd4", "checklist.weekly"} <= codes

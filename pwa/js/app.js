@@ -1,7 +1,7 @@
 // Alemtrack app shell: session, navigation, service worker and its updates.
 import { api, forgetCachedData, ApiError, LeftScreen, newScreen } from "./api.js";
 import { banner, h, show } from "./dom.js";
-import { setLanguage, t } from "./i18n.js";
+import { setLanguage, setProtocol, t } from "./i18n.js";
 import * as patient from "./views/patient.js";
 import * as nurse from "./views/nurse.js";
 import * as labImport from "./views/lab_import.js";
@@ -31,16 +31,20 @@ const NAV = {
 const roleOf = (me) => (me.role === "admin" ? "nurse" : me.role);
 
 export async function loadTexts(language) {
-  state.texts = await api("GET", `/content/texts?lang=${language}`);
+  // The words of the patient's protocol (MS or CLL: "your haematology team").
+  const protocol = (state.patient && state.patient.protocol) || "ms";
+  state.texts = await api("GET", `/content/texts?lang=${language}&protocol=${protocol}`);
 }
 
 export async function refreshMe() {
   // Who is logged in is not a screen's data: read whatever screen is showing.
   state.me = await api("GET", "/me");
   let language = navigator.language.slice(0, 2);
+  setProtocol(null);
   if (state.me.role === "patient") {
     state.patient = await api("GET", `/patients/${state.me.patient_id}`);
     language = state.patient.language;
+    setProtocol(state.patient.protocol);
   }
   setLanguage(language);
   await loadTexts(document.documentElement.lang);

@@ -4,6 +4,7 @@ import { LAB_WORDS } from "./i18n-labs.js";
 import { CARE_WORDS } from "./i18n-care.js";
 import { START_WORDS } from "./i18n-start.js";
 import { IMPORT_WORDS } from "./i18n-import.js";
+import { CLL_WORDS } from "./i18n-cll.js";
 
 export const LANGUAGES = { en: "English", es: "Español", de: "Deutsch", it: "Italiano" };
 
@@ -217,10 +218,15 @@ const UI = {
 for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
 
 let current = "en";
+/** The words of the logged-in patient's protocol over the usual ones (none for MS). */
+const PROTOCOL_WORDS = { cll: CLL_WORDS };
+let protocolWords = null;
+export function setProtocol(protocol) { protocolWords = PROTOCOL_WORDS[protocol] || null; }
 export function setLanguage(language) { current = UI[language] ? language : "en"; document.documentElement.lang = current; }
 export function language() { return current; }
 export function t(key, values = {}) {
-  const text = (UI[current] && UI[current][key]) || UI.en[key] || key;
+  const text = (protocolWords && ((protocolWords[current] && protocolWords[current][key]) || protocolWords.en[key]))
+    || (UI[current] && UI[current][key]) || UI.en[key] || key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : `{${name}}`));
 }
 /** ``key`` with a number: its "_one" or "_other" form as the language's plural rules say, {n} filled in. */

@@ -285,9 +285,13 @@ def get_timeline(patient_id, query):
     result, items = service.timeline_with_status(load_history(session, patient), service.today_of(patient),
                                                  content(), patient.language, kinds, start, end)
     session.commit()
+    own = service.protocol_content(patient, content())
+    if who.role == "family":  # relatives see no app texts of their own: the item's words say what to do
+        items = [{**item, "detail": own.item_text(patient.language, item["code"], "detail", item.get("variant"))}
+                 for item in items]
     body = {"items": items, "monitoring_ends": iso(result.monitoring_ends)}
     if who.role in STAFF:  # the care team sees the warnings on her planned courses (CLINICAL.md 2.3)
-        body["warnings"] = service.warnings_json(result, content(), patient.language)
+        body["warnings"] = service.warnings_json(result, own, patient.language)
     return large_list(body)
 
 

@@ -514,6 +514,9 @@ class TimelineItemOut(Schema):
     cadence = String()
     #: the words variant (med.aciclovir: "aciclovir" or "valaciclovir")
     variant = String()
+    #: for family members: what the item asks of them, in the patient's language
+    #: (the early signs of CMV for a CLL patient's relatives, CLINICAL.md 7.2)
+    detail = String()
     status = String(required=True)
     tracked = Boolean(required=True)
 
@@ -903,6 +906,8 @@ class ProtocolOut(Schema):
 
 class TextsQuery(Schema):
     lang = String(load_default="en", validate=OneOf(LANGUAGES))
+    #: whose words: "ms" (default) or "cll" (CLINICAL.md 1: the protocol decides the words)
+    protocol = String(load_default="ms", validate=OneOf(PROTOCOLS))
 
 
 class TextsOut(Schema):

@@ -233,6 +233,8 @@ class StatusRules:
     checklist_opens: timedelta
     checklist_missed: timedelta
     lab_analytes: Mapping[str, tuple[str, ...]]
+    #: items of one administration day (CLINICAL.md 7.2 scope "dose"): due on that day only
+    day_only: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, settings: Mapping[str, Any], content: Content) -> "StatusRules":
@@ -248,6 +250,7 @@ class StatusRules:
             # Labs the app records: the monitoring labs. A lab with no analyte (the
             # pregnancy test on F_k) is done in the clinic, like an appointment.
             lab_analytes={rule.code: rule.analytes for rule in content.items if rule.kind == "lab" and rule.analytes},
+            day_only=frozenset(rule.code for rule in content.items if rule.scope == "dose"),
         )
 
 
@@ -266,6 +269,8 @@ def item_status(item: Item, today: date, rules: StatusRules, lab_days: Mapping[s
         if today < item.due - rules.checklist_opens:
             return "upcoming", True
         return ("due" if today <= item.due + rules.checklist_missed else "missed"), True
+    if item.code in rules.day_only:  # the premedication of one dose: that day, not the week around it
+        return ("upcoming" if today < item.due else "due" if today == item.due else "done"), False
     if item.due is None:  # a window: diet, medication, precautions...
         if today < item.start:
             return "upcoming", False

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("file", metavar="FILE", help="JSON input, or - for stdin")
     sheet = commands.add_parser("protocol", help="print the protocol sheet a clinical lead reviews and signs")
-    sheet.add_argument("--protocol", default="ms", help="the protocol of content/ (default: ms)")
+    sheet.add_argument("--protocol", default="ms", help="the protocol of content/: ms (default) or cll")
     sheet.add_argument("--language", default="en", help=f"one of {', '.join(LANGUAGES)} (default: en)")
     sheet.add_argument("--format", default="html", help=f"one of {', '.join(FORMATS)} (default: html)")
     args = parser.parse_args(argv)
@@ -100,12 +100,12 @@ def _protocol(args: argparse.Namespace) -> int:
     except ContentError as exc:
         print(f"alemtrack: {exc}", file=sys.stderr)
         return 1
-    for option, value, known in (("--protocol", args.protocol, (content.protocol,)),
+    for option, value, known in (("--protocol", args.protocol, tuple(sorted(content.protocols))),
                                  ("--language", args.language, LANGUAGES), ("--format", args.format, FORMATS)):
         if value not in known:
             print(f"alemtrack protocol: {option}: {value!r} is not one of {', '.join(known)}", file=sys.stderr)
             return 2
-    return _write(render(build_sheet(content, args.language), args.format))
+    return _write(render(build_sheet(content.of(args.protocol), args.language), args.format))
 
 
 def _write(text: str) -> int:

@@ -1,7 +1,7 @@
 // Alemtrack app shell: session, navigation, service worker and its updates.
 import { api, forgetCachedData, forgetSession, ApiError, LeftScreen, newScreen } from "./api.js";
 import { banner, h, show } from "./dom.js";
-import { apiErrorText, formatTime, setLanguage, t } from "./i18n.js";
+import { apiErrorText, formatTime, setLanguage, setProtocol, t } from "./i18n.js";
 import * as patient from "./views/patient.js";
 import { checklist } from "./views/checklist.js";
 import * as family from "./views/family.js";
@@ -9,7 +9,7 @@ import { loginView } from "./views/login.js";
 import { accountView, forgotView, signupView } from "./views/start.js";
 import { forgetPushOnThisDevice } from "./push.js";
 
-export const state = { me: null, texts: null, patient: null };
+export const state = { me: null, texts: null, patient: null, protocol: null };
 
 /** A care-team screen, loaded when first opened: a patient's phone never downloads them
  * (the first load stays small); the service worker still keeps them for offline use. */
@@ -34,17 +34,24 @@ const NAV = {
 const roleOf = (me) => (me.role === "admin" ? "nurse" : me.role);
 
 export async function loadTexts(language) {
-  state.texts = await api("GET", `/content/texts?lang=${language}`);
+  // The words of the patient's protocol (MS or CLL: "your haematology team").
+  state.texts = await api("GET", `/content/texts?lang=${language}&protocol=${state.protocol || "ms"}`);
 }
 
 export async function refreshMe() {
   // Who is logged in is not a screen's data: read whatever screen is showing.
   state.me = await api("GET", "/me");
   let language = navigator.language.slice(0, 2);
+  state.protocol = null;
   if (state.me.role === "patient") {
     state.patient = await api("GET", `/patients/${state.me.patient_id}`);
     language = state.patient.language;
+    state.protocol = state.patient.protocol;
+  } else if (state.me.role === "family" && state.me.patient_id) {
+    // A relative reads the words of the protocol of the patient who invited them.
+    state.protocol = (await api("GET", `/patients/${state.me.patient_id}/family/me`)).protocol;
   }
+  setProtocol(state.protocol);
   setLanguage(language);
   await loadTexts(document.documentElement.lang);
 }

@@ -6,6 +6,7 @@ import { START_WORDS } from "./i18n-start.js";
 import { IMPORT_WORDS } from "./i18n-import.js";
 import { APPA_WORDS } from "./i18n-appa.js";
 import { APPB_WORDS } from "./i18n-appb.js";
+import { CLL_WORDS } from "./i18n-cll.js";
 
 export const LANGUAGES = { en: "English", es: "Español", de: "Deutsch", it: "Italiano" };
 
@@ -222,6 +223,10 @@ for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS, APPA_WORD
 export const WORDS = UI;
 
 let current = "en";
+/** The words of the logged-in patient's protocol over the usual ones (none for MS). */
+const PROTOCOL_WORDS = { cll: CLL_WORDS };
+let protocolWords = null;
+export function setProtocol(protocol) { protocolWords = PROTOCOL_WORDS[protocol] || null; }
 /** Speak ``language`` from now on; when it changes, "alemtrack-language" tells the
  * parts drawn outside the screen (the menu) to redraw in it. */
 export function setLanguage(language) {
@@ -232,7 +237,8 @@ export function setLanguage(language) {
 }
 export function language() { return current; }
 export function t(key, values = {}) {
-  const text = (UI[current] && UI[current][key]) || UI.en[key] || key;
+  const text = (protocolWords && ((protocolWords[current] && protocolWords[current][key]) || protocolWords.en[key]))
+    || (UI[current] && UI[current][key]) || UI.en[key] || key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : `{${name}}`));
 }
 /** ``key`` with a number: its "_one" or "_other" form as the language's plural rules say, {n} filled in. */

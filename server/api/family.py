@@ -80,6 +80,7 @@ def family_view(patient_id):
     who, patient = auth.patient_for(patient_id, ("family",), "family.view")
     link = auth.family_link(who, patient.id)
     clinic = patient.clinic
-    return {"patient_id": patient.id, "display_name": patient.display_name, "shares": sorted(link.shares),
+    return {"patient_id": patient.id, "display_name": patient.display_name, "protocol": patient.protocol,
+            "shares": sorted(link.shares),
             "clinic": {"id": clinic.id, "name": clinic.name, "phone": clinic.phone,
                        "emergency_number": clinic.emergency_number}}

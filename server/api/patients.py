@@ -29,6 +29,8 @@ from .schemas import (
     PatientOut,
     PatientPatchIn,
     PregnancyPatchIn,
+    ProposalIn,
+    ProposalOut,
     TimelineOut,
     TimelineQuery,
 )
@@ -41,7 +43,11 @@ SELF_FIELDS = {"timezone", "language", "detailed_notifications", "phone"}
 
 
 def course_json(course) -> dict:
-    return {"id": course.id, "infusions": list(course.infusions), "status": course.status}
+    """A course; with ``doses`` (parallel to ``infusions``) when any were recorded (protocol cll)."""
+    body = {"id": course.id, "infusions": list(course.infusions), "status": course.status}
+    if course.doses:
+        body["doses"] = list(course.doses)
+    return body
 
 
 def pregnancy_json(pregnancy) -> dict:
@@ -57,7 +63,7 @@ def patient_json(session, patient: Patient, staff: bool = False) -> dict:
     courses = patient.courses
     warnings: list = []
     try:
-        ends, problem = service.monitoring_end_of(patient, content()), None
+        ends, problem = service.monitoring_end_of(patient, content(), session), None
         if staff:
             warnings = service.course_warnings_of(session, patient, content(), patient.language)
     except service.UnusableRecord as error:
@@ -67,6 +73,7 @@ def patient_json(session, patient: Patient, staff: bool = False) -> dict:
         "id": patient.id,
         "display_name": patient.display_name,
         "sex": patient.sex,
+        "protocol": patient.protocol,
         "childbearing_potential": patient.childbearing_potential,
         "cervical_screening": patient.cervical_screening,
         "listeria_until": iso(patient.listeria_until),
@@ -188,9 +195,23 @@ def new_password_reset_code(patient_id):
 def add_course(patient_id, body):
     nurse, patient = auth.patient_for(patient_id, STAFF, "course.create")
     session = get_session()
-    course = service.add_course(patient, body["infusions"], body["status"], nurse, utcnow())
+    course = service.add_course(patient, body["infusions"], body["status"], nurse, utcnow(), content(),
+                                body.get("route"))
     session.commit()
     return course_json(course), 201
+
+
+@bp.post("/patients/<int:patient_id>/course-proposal")
+@bp.input(ProposalIn, arg_name="body")
+@bp.output(ProposalOut)
+@bp.doc(summary="A proposed CLL course from a start date and route (CLINICAL.md 7.1); nothing is saved: "
+                "the care team edits the dates and records them with POST /courses",
+        responses=[400, 401, 403, 404, 409])
+def course_proposal(patient_id, body):
+    _, patient = auth.patient_for(patient_id, STAFF, "course.proposal")
+    infusions = service.proposed_course(patient, body["start"], body["route"])
+    get_session().commit()  # the audit event only
+    return {"route": body["route"], "infusions": infusions}
 
 
 # Corrections (issue 13): a wrong course or pregnancy is never permanent. The care
@@ -206,7 +227,7 @@ def add_course(patient_id, body):
 def patch_course(patient_id, course_id, body):
     _, patient = auth.patient_for(patient_id, STAFF, "course.update")
     session = get_session()
-    course = service.update_course(patient, service.course_of(patient, course_id), body, utcnow())
+    course = service.update_course(patient, service.course_of(patient, course_id), body, utcnow(), content())
     session.commit()
     return course_json(course)
 
@@ -266,9 +287,13 @@ def get_timeline(patient_id, query):
     result, items = service.timeline_with_status(load_history(session, patient), service.today_of(patient),
                                                  content(), patient.language, kinds, start, end)
     session.commit()
+    own = service.protocol_content(patient, content())
+    if who.role == "family":  # relatives see no app texts of their own: the item's words say what to do
+        items = [{**item, "detail": own.item_text(patient.language, item["code"], "detail", item.get("variant"))}
+                 for item in items]
     body = {"items": items, "monitoring_ends": iso(result.monitoring_ends)}
     if who.role in STAFF:  # the care team sees the warnings on her planned courses (CLINICAL.md 2.3)
-        body["warnings"] = service.warnings_json(result, content(), patient.language)
+        body["warnings"] = service.warnings_json(result, own, patient.language)
     return large_list(body)
 
 

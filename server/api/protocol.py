@@ -1,4 +1,4 @@
-"""GET /protocol: the protocol sheet for the care team (nurses and admins).
+"""GET /protocol: the protocol sheet for the care team (nurses and admins); ``protocol=cll`` for CLL.
 
 The same sheet as ``alemtrack protocol`` (server/engine/sheet.py), built from
 the Content this app computes with: JSON for the staff screen, a printable HTML
@@ -26,14 +26,14 @@ HTML_POLICY = (
 MEDIA_TYPES = {"html": "text/html", "markdown": "text/markdown", "json": "application/json"}
 
 
-def _sheet(language: str, fmt: str) -> str | dict:
+def _sheet(protocol: str, language: str, fmt: str) -> str | dict:
     # The app's Content is loaded once and never changes: neither does the sheet
-    # of one (language, format), so each is built once per app.
+    # of one (protocol, language, format), so each is built once per app.
     made = current_app.extensions.setdefault("alemtrack_protocol_sheets", {})
-    if (language, fmt) not in made:
-        sheet = build_sheet(content(), language)
-        made[language, fmt] = sheet_to_json(sheet) if fmt == "json" else render(sheet, fmt)
-    return made[language, fmt]
+    if (protocol, language, fmt) not in made:
+        sheet = build_sheet(content().of(protocol), language)
+        made[protocol, language, fmt] = sheet_to_json(sheet) if fmt == "json" else render(sheet, fmt)
+    return made[protocol, language, fmt]
 
 
 @bp.get("/protocol")
@@ -51,7 +51,7 @@ def _sheet(language: str, fmt: str) -> str | dict:
 def protocol_sheet(query):
     auth.require_role("nurse", "admin")
     fmt = query["format"]
-    body = _sheet(query["language"], fmt)
+    body = _sheet(query["protocol"], query["language"], fmt)
     if fmt == "json":
         return body
     response = Response(body, mimetype=MEDIA_TYPES[fmt])

@@ -23,7 +23,7 @@ from marshmallow import INCLUDE, ValidationError, validates_schema
 from ..engine.content.model import LANGUAGES
 from ..engine.dates import parse_date
 from ..engine.errors import InputError
-from ..engine.inputs import MAX_NUMBER, SEXES
+from ..engine.inputs import MAX_NUMBER, PROTOCOLS, ROUTES, SEXES
 from ..engine.sheet import FORMATS
 from ..models.flags import OUTCOMES
 
@@ -238,6 +238,8 @@ def _check_baseline(data) -> None:
 class PatientIn(Schema):
     display_name = Text(required=True, validate=Length(1, 120))
     sex = Text(required=True, validate=OneOf(SEXES))
+    #: the protocol she follows (CLINICAL.md 1), set at enrolment: "ms" (default) or "cll"
+    protocol = Text(load_default="ms", validate=OneOf(PROTOCOLS))
     #: whatever ``sex`` says (CLINICAL.md 1, v2): contraception and the pregnancy test follow it
     childbearing_potential = StrictBoolean(load_default=False)
     #: null or left out: the default by sex (true for female)
@@ -306,10 +308,19 @@ class ClinicOut(Schema):
     emergency_number = String(required=True)
 
 
+class DoseOut(Schema):
+    """What was given on one administration date (protocol cll): null when not recorded."""
+
+    mg = Field(allow_none=True, **_number_meta(nullable=True))
+    route = String(allow_none=True)
+
+
 class CourseOut(Schema):
     id = Integer(required=True)
     infusions = List(String(), required=True)
     status = String(required=True)
+    #: protocol cll: parallel to ``infusions``; left out when no dose or route was recorded
+    doses = List(Nested(DoseOut))
 
 
 class CourseRowOut(CourseOut):
@@ -330,6 +341,8 @@ class PatientOut(Schema):
     id = Integer(required=True)
     display_name = String(required=True)
     sex = String()
+    #: "ms" or "cll" (CLINICAL.md 1): it decides the items, checklist, lab rules and words
+    protocol = String()
     childbearing_potential = Boolean()
     #: as recorded: null means the default by sex
     cervical_screening = Boolean(allow_none=True)
@@ -389,16 +402,73 @@ class PageQuery(Schema):
     per_page = Integer(load_default=50, validate=Range(1, 200))
 
 
+class Administration(Field):
+    """One administration of a course: a date, or (protocol cll) an object
+    ``{"on": date, "mg": number, "route": "iv"|"sc"}`` with its dose and route
+    (API.md section 1). Loaded as ``(date, mg or None, route or None)``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            return LocalDate()._deserialize(value, attr, data), None, None
+        if not isinstance(value, dict):
+            raise ValidationError("Expected a date or {on, mg, route}.")
+        unknown = set(value) - {"on", "mg", "route"}
+        if unknown:
+            raise ValidationError(f"Unknown field(s): {', '.join(sorted(unknown))}.")
+        if "on" not in value:
+            raise ValidationError("'on' (the date) is required.")
+        on = LocalDate()._deserialize(value["on"], attr, data)
+        mg = value.get("mg")
+        if mg is not None:
+            mg = StrictNumber()._deserialize(mg, attr, data)
+        route = value.get("route")
+        if route is not None and route not in ROUTES:
+            raise ValidationError(f"'route' must be one of {', '.join(ROUTES)}.")
+        return on, mg, route
+
+    def _jsonschema_type_mapping(self):
+        return {"oneOf": [{"type": "string", "format": "date"},
+                          {"type": "object", "required": ["on"], "additionalProperties": False,
+                           "properties": {"on": {"type": "string", "format": "date"},
+                                          "mg": {"type": ["number", "null"]},
+                                          "route": {"type": ["string", "null"], "enum": [*ROUTES, None]}}}]}
+
+
 class CourseIn(Schema):
-    infusions = List(LocalDate(), required=True, validate=Length(1, 30))
+    #: dates, or for protocol cll objects with a dose and route; the protocol sets the most
+    infusions = List(Administration(), required=True, validate=Length(1, 60))
     status = Text(load_default="given", validate=OneOf(("given", "planned")))
+    #: protocol cll: the route of every administration that does not give its own
+    route = Text(load_default=None, allow_none=True, validate=OneOf(ROUTES))
+
+
+class ProposalIn(Schema):
+    """A proposed CLL course (CLINICAL.md 7.1): its first day and route."""
+
+    start = LocalDate(required=True)
+    route = Text(required=True, validate=OneOf(ROUTES))
+
+
+class ProposedDoseOut(Schema):
+    on = String(required=True)
+    mg = Field(required=True, **_number_meta())
+    route = String(required=True)
+
+
+class ProposalOut(Schema):
+    """Nothing is saved: the care team edits the dates and records them as a course."""
+
+    route = String(required=True)
+    infusions = List(Nested(ProposedDoseOut), required=True)
 
 
 class CoursePatchIn(Schema):
     """A correction of a recorded course: only the fields sent change."""
 
-    infusions = List(LocalDate(), validate=Length(1, 30))
+    infusions = List(Administration(), validate=Length(1, 60))
     status = Text(validate=OneOf(("given", "planned")))
+    #: protocol cll: the route of every administration sent without its own
+    route = Text(allow_none=True, validate=OneOf(ROUTES))
 
 
 class PregnancyPatchIn(Schema):
@@ -468,6 +538,9 @@ class TimelineItemOut(Schema):
     cadence = String()
     #: the words variant (med.aciclovir: "aciclovir" or "valaciclovir")
     variant = String()
+    #: for family members: what the item asks of them, in the patient's language
+    #: (the early signs of CMV for a CLL patient's relatives, CLINICAL.md 7.2)
+    detail = String()
     status = String(required=True)
     tracked = Boolean(required=True)
 
@@ -824,6 +897,8 @@ class FamilyViewOut(Schema):
 
     patient_id = Integer(required=True)
     display_name = String(required=True)
+    #: the patient's protocol: the app speaks its words ("your haematology team")
+    protocol = String(required=True)
     #: the kinds of reminder the patient shares with this family member (CLINICAL.md 6)
     shares = List(String(), required=True)
     clinic = Nested(ClinicOut, required=True)
@@ -871,6 +946,8 @@ class AuditListOut(Schema):
 
 
 class ProtocolQuery(Schema):
+    #: which protocol's sheet: "ms" (default) or "cll"
+    protocol = String(load_default="ms", validate=OneOf(PROTOCOLS))
     language = String(load_default="en", validate=OneOf(LANGUAGES))
     format = String(load_default="json", validate=OneOf(FORMATS))
 
@@ -886,6 +963,8 @@ class ProtocolOut(Schema):
 
 class TextsQuery(Schema):
     lang = String(load_default="en", validate=OneOf(LANGUAGES))
+    #: whose words: "ms" (default) or "cll" (CLINICAL.md 1: the protocol decides the words)
+    protocol = String(load_default="ms", validate=OneOf(PROTOCOLS))
 
 
 class TextsOut(Schema):

@@ -19,7 +19,7 @@ def _plain(node):
                 "default ranges "
                 "(public: no patient data)", responses=[400])
 def texts(query):
-    c = content()
+    c = content().of(query["protocol"])
     language = query["lang"]
     t = c.texts[language]
     analytes = {

@@ -31,9 +31,10 @@ def timeline_document(doc: Any, content: Content) -> dict[str, Any]:
     """``alemtrack timeline``: {patient, courses, labs, settings} -> {items, flags, monitoring_ends}."""
     doc = _document(doc, ("patient", "courses", "labs", "settings"))
     patient = parse_patient(doc.get("patient", {}), content)
+    content = content.of(patient.protocol)
     result = timeline(
         patient,
-        parse_courses(doc["courses"]),
+        parse_courses(doc["courses"], protocol=patient.protocol),
         parse_labs(doc.get("labs", []), content),
         resolve_settings(doc.get("settings", {}), content),
         content,
@@ -55,9 +56,10 @@ def triage_document(doc: Any, content: Content) -> dict[str, Any]:
     note = doc.get("note")
     if note is not None and not isinstance(note, str):
         raise InputError("note", "expected a text or null")
+    patient = parse_patient(doc.get("patient", {}), content)
     result = triage(
-        parse_patient(doc.get("patient", {}), content),
-        parse_courses(doc["courses"]),
+        patient,
+        parse_courses(doc["courses"], protocol=patient.protocol),
         parse_date(doc["answered_on"], "answered_on"),
         doc["answers"],
         content,

@@ -23,9 +23,12 @@ from .units import convert
 
 SEXES = ("female", "male", "other")
 COURSE_STATUSES = ("given", "planned")
-#: CLINICAL.md section 1: every patient follows one protocol; "cll" (section 7)
-#: is known but not yet computed by this engine (issue 20)
+#: CLINICAL.md section 1: every patient follows one protocol (content/<code>/)
 PROTOCOLS = ("ms", "cll")
+#: how a dose is given (protocol cll, CLINICAL.md 7.1): into a vein or under the skin
+ROUTES = ("iv", "sc")
+#: the most milligrams one recorded dose can hold (beyond: a typo, refused)
+MAX_DOSE_MG = 1000
 #: Larger than any lab value or baseline in any unit we use; beyond it a number is
 #: a typo (and a huge integer would not even convert to a float).
 MAX_NUMBER = 1e9
@@ -65,11 +68,23 @@ class Patient:
 
 
 @dataclass(frozen=True, slots=True)
+class Dose:
+    """What was given on one administration date, when recorded (CLINICAL.md 7.1)."""
+
+    mg: float | None = None
+    route: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Course:
-    """One treatment course as its infusion dates, sorted, at least one."""
+    """One treatment course as its infusion (administration) dates, sorted, at least one.
+
+    ``doses`` is empty, or parallel to ``infusions`` with each date's dose and route.
+    """
 
     infusions: tuple[date, ...]
     status: str = "given"
+    doses: tuple[Dose, ...] = ()
 
     @property
     def first(self) -> date:
@@ -161,9 +176,9 @@ def parse_patient(doc: Any, content: Content, field: str = "patient") -> Patient
     protocol = doc.get("protocol", "ms")
     if protocol not in PROTOCOLS:
         raise InputError(f"{field}.protocol", f"{protocol!r} is not one of {', '.join(PROTOCOLS)}")
-    if protocol != content.protocol:
+    if protocol not in content.protocols:
         raise InputError(f"{field}.protocol", f"protocol {protocol!r} is not available in this version "
-                                              f"(only {content.protocol!r})")
+                                              f"(only {', '.join(sorted(content.protocols))})")
     sex = doc.get("sex", "other")
     if sex not in SEXES:
         raise InputError(f"{field}.sex", f"{sex!r} is not one of {', '.join(SEXES)}")
@@ -221,17 +236,32 @@ def parse_patient(doc: Any, content: Content, field: str = "patient") -> Patient
 
 
 def make_course(infusions: list[date] | tuple[date, ...], status: str = "given",
-                field: str = "course") -> Course:
-    """A Course from dates in any order; refuses an empty or repeated date list."""
+                field: str = "course", doses: list[Dose] | tuple[Dose, ...] | None = None) -> Course:
+    """A Course from dates in any order; refuses an empty or repeated date list.
+
+    ``doses``, when given, is parallel to ``infusions`` (sorted with them)."""
     if status not in COURSE_STATUSES:
         raise InputError(f"{field}.status", f"{status!r} is not one of {', '.join(COURSE_STATUSES)}")
     if not infusions:
         raise InputError(f"{field}.infusions", "a course needs at least one infusion date")
-    ordered = tuple(sorted(infusions))
+    pairs = sorted(zip(infusions, doses if doses else [Dose()] * len(infusions)), key=lambda pair: pair[0])
+    ordered = tuple(day for day, _ in pairs)
     for before, after in zip(ordered, ordered[1:]):
         if before == after:
             raise InputError(f"{field}.infusions", f"{before.isoformat()} is listed twice")
-    return Course(ordered, status)
+    kept = tuple(dose for _, dose in pairs) if doses and any(d != Dose() for d in doses) else ()
+    return Course(ordered, status, kept)
+
+
+def make_dose(mg: Any, route: Any, field: str) -> Dose:
+    """A Dose checked: ``mg`` a number above 0 (or None), ``route`` one of ROUTES (or None)."""
+    if mg is not None:
+        mg = _number(mg, f"{field}.mg")
+        if mg <= 0 or mg > MAX_DOSE_MG:
+            raise InputError(f"{field}.mg", f"must be above 0 and at most {MAX_DOSE_MG} mg")
+    if route is not None and route not in ROUTES:
+        raise InputError(f"{field}.route", f"{route!r} is not one of {', '.join(ROUTES)}")
+    return Dose(float(mg) if mg is not None else None, route)
 
 
 def check_courses(courses: list[Course] | tuple[Course, ...], field: str = "courses") -> tuple[Course, ...]:
@@ -247,19 +277,33 @@ def check_courses(courses: list[Course] | tuple[Course, ...], field: str = "cour
     return ordered
 
 
-def parse_courses(doc: Any, field: str = "courses") -> tuple[Course, ...]:
+def parse_courses(doc: Any, field: str = "courses", protocol: str = "ms") -> tuple[Course, ...]:
+    """Courses from JSON. For protocol cll a course may give its ``route`` and an
+    infusion may be ``{"on": date, "mg": number, "route": "iv"|"sc"}`` (API.md 1)."""
     courses = []
+    doses_allowed = protocol == "cll"
     for index, raw in enumerate(_list(doc, field)):
         where = f"{field}[{index}]"
         raw = _object(raw, where)
-        _no_unknown(raw, ("infusions", "status"), where)
+        _no_unknown(raw, ("infusions", "status", "route") if doses_allowed else ("infusions", "status"), where)
         if "infusions" not in raw:
             raise InputError(f"{where}.infusions", "is required")
-        dates = [
-            parse_date(value, f"{where}.infusions[{i}]")
-            for i, value in enumerate(_list(raw["infusions"], f"{where}.infusions"))
-        ]
-        courses.append(make_course(dates, raw.get("status", "given"), where))
+        route = raw.get("route")
+        if route is not None and route not in ROUTES:
+            raise InputError(f"{where}.route", f"{route!r} is not one of {', '.join(ROUTES)}")
+        dates, doses = [], []
+        for i, value in enumerate(_list(raw["infusions"], f"{where}.infusions")):
+            at = f"{where}.infusions[{i}]"
+            if doses_allowed and isinstance(value, Mapping):
+                _no_unknown(value, ("on", "mg", "route"), at)
+                if "on" not in value:
+                    raise InputError(f"{at}.on", "is required")
+                dates.append(parse_date(value["on"], f"{at}.on"))
+                doses.append(make_dose(value.get("mg"), value.get("route", route), at))
+            else:
+                dates.append(parse_date(value, at))
+                doses.append(Dose(None, route))
+        courses.append(make_course(dates, raw.get("status", "given"), where, doses))
     return check_courses(courses, field)
 
 

@@ -6,8 +6,9 @@ of test compares a value with them.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import date
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from .content.model import Content, LabTest
 from .inputs import LabResult
@@ -30,6 +31,37 @@ class Finding(NamedTuple):
     unit_as_recorded: str | None = None
 
 
+class LabContext(NamedTuple):
+    """What a rule may read besides the result (CLINICAL.md 7.4): the patient's
+    results in date order with the result's place among them, and the first dose
+    date F_k of each course, in order."""
+
+    results: Sequence[LabResult]
+    #: the result's index in ``results``: those before it are earlier
+    index: int
+    starts: tuple[date, ...]
+
+    def previous(self, analyte: str) -> LabResult | None:
+        """The latest earlier result of ``analyte``."""
+        for earlier in reversed(self.results[:self.index]):
+            if earlier.analyte == analyte:
+                return earlier
+        return None
+
+    def before_course(self, result: LabResult) -> LabResult | None:
+        """The last result of the analyte taken before F_k of the course ``result`` falls in
+        (the latest F_k on or before its date); None before the first dose or with none."""
+        k = bisect_right(self.starts, result.taken_on)
+        if k == 0:
+            return None
+        first = self.starts[k - 1]
+        found = None
+        for earlier in self.results:
+            if earlier.analyte == result.analyte and earlier.taken_on < first:
+                found = earlier
+        return found
+
+
 def _times(factor: float, limit: float) -> float:
     # Binary floating point makes 0.7 x 330 = 230.99999999999997; rounding the
     # product keeps "at or below 70% of baseline" exact for the few decimals lab
@@ -46,7 +78,7 @@ def _limits(result: LabResult, content: Content) -> tuple[float | None, float | 
 
 
 def _holds(test: LabTest, result: LabResult, base: float | None, settings: Mapping[str, Any],
-           content: Content) -> bool:
+           content: Content, context: LabContext | None = None) -> bool:
     kind = test.test
     value = result.value
     if kind == "equals":
@@ -55,6 +87,23 @@ def _holds(test: LabTest, result: LabResult, base: float | None, settings: Mappi
         return value < test.param
     if kind == "above":
         return value > test.param
+    if kind == "at_most":
+        return value <= test.param
+    if kind == "at_least":
+        return value >= test.param
+    if kind == "rising":
+        # Above 0 and higher than the previous result, itself above 0 and taken
+        # within ``param`` days before (000 Table 4: two positive tests, rising).
+        previous = context.previous(result.analyte) if context is not None else None
+        return (value > 0 and previous is not None and previous.value > 0 and value > previous.value
+                and 0 <= (result.taken_on - previous.taken_on).days <= test.param)
+    if kind == "hold":
+        compare, threshold, low_baseline, fall = test.param
+        before = context.before_course(result) if context is not None else None
+        if before is not None and before.value <= low_baseline:
+            # Already low before the course: a fall of ``fall`` or more from that value.
+            return value <= _times(1 - fall, before.value)
+        return value < threshold if compare == "below" else value <= threshold
     if kind in ("below_low", "outside_range", "above_high_times"):
         low, high = _limits(result, content)
         if kind == "below_low":
@@ -73,10 +122,13 @@ def _holds(test: LabTest, result: LabResult, base: float | None, settings: Mappi
 
 
 def evaluate(result: LabResult, baseline: Mapping[str, float], settings: Mapping[str, Any],
-             content: Content) -> list[Finding]:
+             content: Content, context: LabContext | None = None) -> list[Finding]:
     """Every rule ``result`` fires, highest rules replacing the ones they supersede.
 
-    A rule's level is the highest level among its tests that hold.
+    A rule's level is the highest level among its tests that hold. ``context``
+    (the patient's other results and course starts) is what the tests of
+    CLINICAL.md 7.4 read; without it they judge the result alone (a rising CMV
+    needs an earlier result; a hold rule uses its plain threshold).
     """
     rules = content.rules_by_analyte[result.analyte]
     if not rules:
@@ -88,7 +140,7 @@ def evaluate(result: LabResult, baseline: Mapping[str, float], settings: Mapping
         best = None
         for test in rule.tests:
             if analyte in test.analytes and (best is None or test.rank > best.rank) \
-                    and _holds(test, result, base, settings, content):
+                    and _holds(test, result, base, settings, content, context):
                 best = test
         if best is not None:
             fired[rule.code] = best
@@ -122,9 +174,13 @@ def finding_to_json(finding: Finding) -> dict[str, Any]:
 
 
 def evaluate_all(results: Iterable[LabResult], baseline: Mapping[str, float],
-                 settings: Mapping[str, Any], content: Content) -> list[list[Finding]]:
-    """``evaluate`` for each result, in the same order."""
-    return [evaluate(result, baseline, settings, content) for result in results]
+                 settings: Mapping[str, Any], content: Content,
+                 starts: tuple[date, ...] = ()) -> list[list[Finding]]:
+    """``evaluate`` for each result (in date order), each read against the earlier
+    ones and the courses' first dates ``starts``."""
+    results = tuple(results)
+    return [evaluate(result, baseline, settings, content, LabContext(results, index, starts))
+            for index, result in enumerate(results)]
 
 
 def weekly_cbc_spans(results: tuple[LabResult, ...], findings: list[list[Finding]],

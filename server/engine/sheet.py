@@ -24,7 +24,7 @@ from datetime import date, time
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
-from .content.model import LANGUAGES, Content, ItemRule, LabRule, LabTest, Offset
+from .content.model import LANGUAGES, Content, ItemRule, LabRule, LabTest, Offset, SeriesPart
 from .content.settings import UNIT_SETTING_PREFIX
 
 FORMATS = ("html", "markdown", "json")
@@ -51,6 +51,8 @@ unless_done raises_flag useful grouped yes no not_set between at_least at_most u
 list_and list_or decimal
 extended_by_patient closed_rule_from closed_analyte_from at_end warnings_title warnings_intro
 col_warning col_from_course col_units col_plausible usual_unit
+each_dose series_weekly series_monthly series_stops first_course_only plus_setting_months plus_setting_weeks
+closed_analyte_above_from hold_low_baseline
 """.split())
 
 #: fields of a content value that never name a site setting (see ``_settings_named``)
@@ -101,7 +103,9 @@ class Sheet:
 def plain(value: Any) -> Any:
     """A content value as plain JSON values (dataclasses, mappings, tuples, dates)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # Fields left out of comparison (Content.protocols: the other protocols) are not
+        # part of this value: each protocol has its own version.
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.compare}
     if isinstance(value, (dict, MappingProxyType)):
         return {str(key): plain(item) for key, item in value.items()}
     if isinstance(value, (tuple, list, set, frozenset)):
@@ -178,10 +182,18 @@ class _Words:
         """"14 days before the first infusion": ``anchor`` plus months, then days."""
         months, days = offset.months, offset.days
         if not months and not days:
-            return self.sub(table, f"{offset.anchor}_on")
-        # The engine adds months first, then days; both share a sign in content/.
-        direction = "before" if (months or days) < 0 else "after"
-        return self.sub(table, f"{offset.anchor}_{direction}", amount=self.amount(abs(months), abs(days)))
+            words = self.sub(table, f"{offset.anchor}_on")
+        else:
+            # The engine adds months first, then days; both share a sign in content/.
+            direction = "before" if (months or days) < 0 else "after"
+            words = self.sub(table, f"{offset.anchor}_{direction}", amount=self.amount(abs(months), abs(days)))
+        # A site setting's months or weeks come on top (CLINICAL.md 7.2), its default said.
+        for name, label, unit in ((offset.months_by, "plus_setting_months", "month"),
+                                  (offset.weeks_by, "plus_setting_weeks", "week")):
+            if name is not None:
+                words = self(label, offset=words, setting=name,
+                             amount=self.count(self.content.settings[name].default, unit))
+        return words
 
     def day_of_year(self, month_day: tuple[int, int]) -> str:
         month, day = month_day
@@ -247,6 +259,9 @@ def _end_words(w: _Words, offset: Offset) -> str:
     if closed.counted_from == "offset":  # only results taken on or after the offset's own date count
         if closed.rule is not None:
             result = w("closed_rule_from", rule=_rule_named(w, closed.rule), date=base)
+        elif closed.above is not None:
+            result = w("closed_analyte_above_from", analyte=w.analyte(closed.analyte), value=w.number(closed.above),
+                       unit=w.unit(closed.analyte), date=base)
         else:
             result = w("closed_analyte_from", analyte=w.analyte(closed.analyte), value=w.number(closed.at_least),
                        unit=w.unit(closed.analyte), date=base)
@@ -269,6 +284,17 @@ def _cadence_words(w: _Words, item: ItemRule) -> str:
              end=w.count(w.content.monitoring_months, "month"))
 
 
+def _series_words(w: _Words, part: SeriesPart) -> str:
+    """One run of a series item: weekly from F_k + n days while on or before an
+    offset, or monthly from n to m months after an anchor."""
+    if part.every_days:
+        return w("series_weekly", every=w.count(part.every_days, "day"),
+                 first=w.offset(Offset(part.anchor, days=part.first * part.every_days)),
+                 until=w.offset(part.until))
+    return w("series_monthly", first=w.count(part.first, "month"), last=w.count(part.last, "month"),
+             anchor=w.sub("anchors", part.anchor))
+
+
 def item_timing(w: _Words, item: ItemRule) -> list[str]:
     """When an item falls, in words: its scope's sentence, then what modifies it."""
     if item.due is not None:
@@ -288,9 +314,18 @@ def item_timing(w: _Words, item: ItemRule) -> list[str]:
         body = w("season", window=window, after=w.count(item.after_last_infusion_months, "month"))
     elif item.scope == "end":
         body = w("at_end", months=w.count(w.content.monitoring_months, "month"))
+    elif item.scope == "dose":
+        body = w("each_dose")
+    elif item.scope == "series":
+        body = "; ".join(_series_words(w, part) for part in item.series)
     else:  # a shape this sheet does not know yet must not pass unsaid
         raise ValueError(f"protocol sheet: no words for the timing of {item.code} (scope {item.scope})")
     lines = [_sentence(w.sub("scopes", item.scope, timing=body))]
+    if item.first_course_only:
+        lines.append(w("first_course_only"))
+    if item.stops_at is not None:
+        lines.append(w("series_stops", analyte=w.analyte(item.stops_at.analyte),
+                       value=w.number(item.stops_at.at_least), unit=w.unit(item.stops_at.analyte)))
     if item.monthly_when_pregnant:
         lines.append(w("monthly_when_pregnant"))
     if item.weekly_series:
@@ -413,8 +448,16 @@ def _condition(w: _Words, test: LabTest) -> str:
         analyte = w.content.analytes[code]
         values: dict[str, Any] = {"analyte": w.analyte(code), "unit": w.unit(code)}
         key = test.test
-        if key in ("below", "above"):
+        if key in ("below", "above", "at_most", "at_least"):
             values["value"] = w.number(test.param)
+        elif key == "rising":
+            values["days"] = w.number(test.param)
+        elif key == "hold":
+            compare, threshold, low_baseline, fall = test.param
+            values = {"threshold": w.sub("tests", compare, analyte=w.analyte(code), value=w.number(threshold),
+                                         unit=w.unit(code)).strip(),
+                      "low_baseline": w("hold_low_baseline", baseline=w.number(low_baseline), unit=w.unit(code),
+                                        percent=w.percent(fall))}
         elif key == "below_low":
             values["limit"] = w.number(analyte.low)
         elif key == "outside_range":
@@ -469,13 +512,15 @@ def _lab_rules_section(w: _Words) -> Section:
             data=plain(rule),
         ))
     weekly = c.weekly_cbc
-    starters = [rule.code for rule in c.rules if rule.weekly_cbc]
-    series_item = next((item.code for item in c.items if item.weekly_series), "")
-    notes = ({"text": w("weekly_cbc", analyte=w.analyte(weekly.analyte), rules=w.join(starters, "list_or"),
-                        item=series_item,
-                        interval=w.count(weekly.interval_days, "day"), stop=weekly.normal_results_to_stop,
-                        restart=w.join(weekly.restart_rules, "list_or"), fall=w.percent(weekly.restart_fall)),
-              "source": _sources(weekly.source), "data": plain(weekly)},)
+    notes: tuple = ()
+    if weekly is not None:  # a protocol without the weekly series of CLINICAL.md 4.2 says nothing of it
+        starters = [rule.code for rule in c.rules if rule.weekly_cbc]
+        series_item = next((item.code for item in c.items if item.weekly_series), "")
+        notes = ({"text": w("weekly_cbc", analyte=w.analyte(weekly.analyte), rules=w.join(starters, "list_or"),
+                            item=series_item,
+                            interval=w.count(weekly.interval_days, "day"), stop=weekly.normal_results_to_stop,
+                            restart=w.join(weekly.restart_rules, "list_or"), fall=w.percent(weekly.restart_fall)),
+                  "source": _sources(weekly.source), "data": plain(weekly)},)
     return Section("lab_rules", w("labs_title"), (w("labs_intro"),),
                    _columns(w, ("code", "col_rule"), "title", "conditions", "follow_up", "settings", "source"),
                    tuple(rows), notes)

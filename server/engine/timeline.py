@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from operator import itemgetter
 from typing import Any, Mapping, NamedTuple
 
-from .content.model import Content, ItemRule, Offset, WarningRule
+from .content.model import ClosedBy, Content, ItemRule, Offset, WarningRule
 from .dates import add_months
 from .inputs import Course, LabResult, Patient, pregnancy_spans
 from .labs import Finding, evaluate_all, finding_to_json, weekly_cbc_spans
@@ -123,33 +123,45 @@ def infusion_blocks(infusions: tuple[date, ...], max_gap_days: int) -> list[tupl
     return blocks
 
 
-def _at(offset: Offset, first: date, last: date) -> date:
+def _at(offset: Offset, first: date, last: date, settings: Mapping[str, Any] | None = None) -> date:
     anchor = first if offset.anchor == "first" else last
-    if offset.months:
-        anchor = add_months(anchor, offset.months)
-    return anchor + timedelta(days=offset.days) if offset.days else anchor
+    months = offset.months + (settings[offset.months_by] if offset.months_by else 0)
+    if months:
+        anchor = add_months(anchor, months)
+    days = offset.days + (7 * settings[offset.weeks_by] if offset.weeks_by else 0)
+    return anchor + timedelta(days=days) if days else anchor
 
 
-def _end(offset: Offset, first: date, last: date, labs: tuple[LabResult, ...],
-         findings: list[list[Finding]]) -> date | None:
-    base = _at(offset, first, last)
-    closed_by = offset.closed_by
-    if closed_by is None:
-        return base
-    # Results count from the anchor (F_k or L_k), or from the offset's own date.
-    anchor = base if closed_by.counted_from == "offset" else first if offset.anchor == "first" else last
-    result_date = None
+def _first_result(closed_by: ClosedBy, anchor: date, labs: tuple[LabResult, ...],
+                  findings: list[list[Finding]]) -> date | None:
+    """The date of the first result on or after ``anchor`` (after it, with
+    ``strictly_after``) that fires the rule or reaches the value of ``closed_by``."""
     for result, fired in zip(labs, findings):
         taken = result.taken_on
         if taken < anchor or (closed_by.strictly_after and taken == anchor):
             continue
         if closed_by.rule is not None:
             hit = any(f.rule == closed_by.rule for f in fired)
+        elif result.analyte != closed_by.analyte:
+            hit = False
+        elif closed_by.above is not None:
+            hit = result.value > closed_by.above
         else:
-            hit = result.analyte == closed_by.analyte and result.value >= closed_by.at_least
+            hit = result.value >= closed_by.at_least
         if hit:
-            result_date = taken
-            break
+            return taken
+    return None
+
+
+def _end(offset: Offset, first: date, last: date, labs: tuple[LabResult, ...],
+         findings: list[list[Finding]], settings: Mapping[str, Any] | None = None) -> date | None:
+    base = _at(offset, first, last, settings)
+    closed_by = offset.closed_by
+    if closed_by is None:
+        return base
+    # Results count from the anchor (F_k or L_k), or from the offset's own date.
+    anchor = base if closed_by.counted_from == "offset" else first if offset.anchor == "first" else last
+    result_date = _first_result(closed_by, anchor, labs, findings)
     if result_date is None:
         return None
     return result_date if closed_by.combine == "result" else max(base, result_date)
@@ -160,18 +172,20 @@ def _course_items(rule: ItemRule, patient: Patient, courses: tuple[Course, ...],
     """The items of a course-scope rule: one per course k, or one per infusion
     block of course k for scope "block" (``first``/``last`` are then B_start/B_end)."""
     variant = settings[rule.words_by] if rule.words_by else None
+    if rule.first_course_only:
+        courses = courses[:1]
     if rule.scope == "block":
         spans = [(k, start, end) for k, course in enumerate(courses, 1)
                  for start, end in infusion_blocks(course.infusions, max_gap_days)]
     else:
         spans = [(k, course.first, course.last) for k, course in enumerate(courses, 1)]
     if rule.due is not None:
-        return [_on_day(rule.code, rule.kind, _at(rule.due, first, last), k, variant=variant)
+        return [_on_day(rule.code, rule.kind, _at(rule.due, first, last, settings), k, variant=variant)
                 for k, first, last in spans]
     end_offset = rule.end_options[settings[rule.end_by_setting]] if rule.end_by_setting else rule.end
     items = [
-        _window(rule.code, rule.kind, _at(rule.start, first, last),
-                _end(end_offset, first, last, labs, findings), k, variant)
+        _window(rule.code, rule.kind, _at(rule.start, first, last, settings),
+                _end(end_offset, first, last, labs, findings, settings), k, variant)
         for k, first, last in spans
     ]
     extended_to = getattr(patient, rule.end_extended_by) if rule.end_extended_by else None
@@ -184,10 +198,70 @@ def _course_items(rule: ItemRule, patient: Patient, courses: tuple[Course, ...],
     return items
 
 
+def _dose_items(rule: ItemRule, courses: tuple[Course, ...]) -> list[Item]:
+    """Scope "dose": one item on each administration date of each course."""
+    return [_on_day(rule.code, rule.kind, day, k) for k, course in enumerate(courses, 1) for day in course.infusions]
+
+
+def _series_items(rule: ItemRule, courses: tuple[Course, ...], labs: tuple[LabResult, ...],
+                  findings: list[list[Finding]], settings: Mapping[str, Any]) -> list[Item]:
+    """Scope "series": each course's runs of dates (SeriesPart), cut at ``stops_at``."""
+    items = []
+    for k, course in enumerate(courses, 1):
+        first, last = course.first, course.last
+        stop = None
+        if rule.stops_at is not None:
+            stop = _first_result(rule.stops_at, last, labs, findings)
+        for part in rule.series:
+            anchor = first if part.anchor == "first" else last
+            if part.every_days:
+                until = _at(part.until, first, last, settings)
+                due = anchor + timedelta(days=part.first * part.every_days)
+                step = timedelta(days=part.every_days)
+                while due <= until and (stop is None or due <= stop):
+                    items.append(_on_day(rule.code, rule.kind, due, k, cadence="weekly"))
+                    due += step
+            else:
+                for n in range(part.first, part.last + 1, part.every_months):
+                    due = add_months(anchor, n)
+                    if stop is not None and due > stop:
+                        break
+                    items.append(_on_day(rule.code, rule.kind, due, k, cadence="monthly"))
+    if rule.kind == "checklist":
+        # A checklist's period is its place in the sorted series (checklist_period).
+        days = sorted({item.due for item in items})
+        period = {day: n for n, day in enumerate(days, 1)}
+        items = [_new(Item, (day, rule.code, rule.kind, None, None, day, None, period[day], None, None))
+                 for day in days]
+    return items
+
+
+def _dose_warnings(rule: WarningRule, course: Course) -> bool:
+    """CLINICAL.md 7.1: the doses of a course that break the label's limits."""
+    doses = [(day, dose) for day, dose in zip(course.infusions, course.doses) if dose.mg is not None]
+    if rule.code == "course.dose_limit":
+        if any(dose.mg > rule.max_dose_mg for _, dose in doses):
+            return True
+        window = timedelta(days=rule.window_days - 1)
+        return any(sum(d.mg for other, d in doses if day - window <= other <= day) > rule.max_window_mg
+                   for day, _ in doses)
+    # course.reescalate: ``gap_days`` or more days without any dose, then an IV dose
+    # above the first step of the escalation.
+    given = list(zip(course.infusions, course.doses)) if course.doses else []
+    for (before, _), (day, dose) in zip(given, given[1:]):
+        days_without = (day - before).days - 1
+        if days_without >= rule.gap_days and dose.route == "iv" and dose.mg is not None \
+                and dose.mg > rule.restart_mg:
+            return True
+    return False
+
+
 def _warns(rule: WarningRule, patient: Patient, course: Course, previous: Course | None,
            labs: tuple[LabResult, ...], findings: list[list[Finding]],
            pregnant: tuple[tuple[date, date], ...], content: Content) -> bool:
     code = rule.code
+    if code in ("course.dose_limit", "course.reescalate"):
+        return _dose_warnings(rule, course)
     if code in ("course.too_soon", "course.cd4_not_recovered") and previous is None:
         return False  # they compare with the previous course: there is none before course 1
     if code == "course.too_soon":
@@ -211,14 +285,15 @@ def _warns(rule: WarningRule, patient: Patient, course: Course, previous: Course
 def course_warnings(patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResult, ...],
                     findings: list[list[Finding]], settings: Mapping[str, Any],
                     content: Content) -> tuple[CourseWarning, ...]:
-    """The warnings of CLINICAL.md 2.3 on the planned courses (given ones never warn)."""
+    """The warnings of CLINICAL.md 2.3 on the planned courses (given ones never warn),
+    and those of 7.1 on the doses of every course (a rule with ``courses = "all"``)."""
     pregnant = pregnancy_spans(patient, content.pregnancy_months)
     out = []
     for k, course in enumerate(courses, 1):
-        if course.status != "planned":
-            continue
         previous = courses[k - 2] if k >= 2 else None
         for rule in content.warnings:
+            if course.status != "planned" and rule.courses == "planned":
+                continue
             if k < rule.from_course or (rule.enabled_by is not None and not settings[rule.enabled_by]):
                 continue
             if _warns(rule, patient, course, previous, labs, findings, pregnant, content):
@@ -275,10 +350,41 @@ def _season_items(rule: ItemRule, courses: tuple[Course, ...], ends: date) -> li
 
 
 def monitoring_end(courses: tuple[Course, ...], content: Content) -> date | None:
-    """L* + the monitoring months: 48 months after the last infusion of the last course."""
+    """L* + the monitoring months: 48 months after the last infusion of the last course.
+
+    For a protocol whose monitoring ends with its items (``monitoring_months`` 0,
+    CLINICAL.md 7.2) this is the end ``timeline`` gives with the site defaults
+    and no results (a result can close a series earlier or a window later)."""
     if not courses:
         return None
+    if not content.monitoring_months:
+        return _items_end(_protocol_items(Patient(), courses, (), [], _defaults(content), content))
     return add_months(max(course.last for course in courses), content.monitoring_months)
+
+
+def _defaults(content: Content) -> Mapping[str, Any]:
+    return {name: setting.default for name, setting in content.settings.items()}
+
+
+def _items_end(items: list[Item]) -> date | None:
+    """The latest due date or window end, an open window counting by its start."""
+    return max((item.due or item.end or item.start for item in items), default=None)
+
+
+def checklist_period(courses: tuple[Course, ...], day: date, opens_days: int,
+                     content: Content) -> tuple[int, date | None]:
+    """The checklist (n, due) that a checklist answered on ``day`` belongs to, for
+    any protocol: the monthly grid (``checklist_month``), or the n-th date of a
+    series checklist (CLINICAL.md 7.3), the latest whose window has opened."""
+    rule = next(rule for rule in content.items if rule.kind == "checklist")
+    if rule.scope == "monitoring":
+        return checklist_month(courses, day, opens_days, content)
+    opens = timedelta(days=opens_days)
+    chosen = (0, None)
+    for item in _series_items(rule, courses, (), [], _defaults(content)):
+        if item.due - opens <= day:
+            chosen = (item.month, item.due)
+    return chosen
 
 
 def checklist_month(courses: tuple[Course, ...], day: date, opens_days: int,
@@ -311,13 +417,19 @@ def timeline(patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResul
 
     ``courses`` in date order without overlaps (``inputs.check_courses``), ``labs``
     in date order, ``settings`` resolved (``inputs.resolve_settings``). Given and
-    planned courses count alike: a planned course already moves L*.
+    planned courses count alike: a planned course already moves L*. The
+    patient's protocol picks the rules (``content.of(patient.protocol)``).
     """
-    findings = evaluate_all(labs, patient.baseline, settings, content)
+    content = content.of(patient.protocol)
+    findings = evaluate_all(labs, patient.baseline, settings, content, tuple(c.first for c in courses))
     flat = tuple(f for fired in findings for f in fired)
     if not courses:
         return Timeline(items=(), findings=flat, monitoring_ends=None)
     warnings = course_warnings(patient, courses, labs, findings, settings, content)
+    if not content.monitoring_months:
+        items = _protocol_items(patient, courses, labs, findings, settings, content)
+        items.sort(key=_SORT_KEY)
+        return Timeline(items=tuple(items), findings=flat, monitoring_ends=_items_end(items), warnings=warnings)
 
     first = courses[0].first
     ends = monitoring_end(courses, content)
@@ -349,6 +461,24 @@ def timeline(patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResul
             items.extend(_season_items(rule, courses, ends))
     items.sort(key=_SORT_KEY)
     return Timeline(items=tuple(items), findings=flat, monitoring_ends=ends, warnings=warnings)
+
+
+def _protocol_items(patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResult, ...],
+                    findings: list[list[Finding]], settings: Mapping[str, Any], content: Content) -> list[Item]:
+    """The items of a protocol without a fixed monitoring period (CLINICAL.md 7.2):
+    course, dose and series scopes only (content validation)."""
+    items: list[Item] = []
+    for rule in content.items:
+        if not _applies(rule, patient, settings):
+            continue
+        if rule.scope == "dose":
+            items.extend(_dose_items(rule, courses))
+        elif rule.scope == "series":
+            items.extend(_series_items(rule, courses, labs, findings, settings))
+        else:
+            items.extend(_course_items(rule, patient, courses, labs, findings, settings,
+                                       content.block_max_gap_days))
+    return items
 
 
 def item_to_json(item: Item, content: Content, language: str) -> dict[str, Any]:

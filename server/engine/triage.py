@@ -37,8 +37,8 @@ def is_asked(question: Question, patient: Patient) -> bool:
 
 
 def asked_questions(patient: Patient, content: Content) -> tuple[Question, ...]:
-    """The questions this patient is asked, in checklist order."""
-    return tuple(q for q in content.questions if is_asked(q, patient))
+    """The questions this patient is asked, in her protocol's checklist order."""
+    return tuple(q for q in content.of(patient.protocol).questions if is_asked(q, patient))
 
 
 def has_note(note: Any) -> bool:
@@ -52,6 +52,7 @@ def check_answers(answers: Any, patient: Patient, content: Content,
     questions this patient is not asked (a "yes" there would be silently lost)."""
     if not isinstance(answers, Mapping):
         raise InputError(field, "expected an object of question codes to true/false")
+    content = content.of(patient.protocol)
     asked = {q.code for q in asked_questions(patient, content)}
     known = set(content.question_codes)
     checked = {}
@@ -88,6 +89,7 @@ def triage(patient: Patient, courses: tuple[Course, ...], answered_on: date,
     never raises a higher level and is not a reason when the answers set one
     (CLINICAL.md section 3, free text).
     """
+    content = content.of(patient.protocol)
     answers = check_answers(answers, patient, content)
     rank = content.level_rank
     last_infusion = last_infusion_on_or_before(courses, answered_on)

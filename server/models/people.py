@@ -70,6 +70,8 @@ class Patient(Base):
     phone: Mapped[str | None] = mapped_column(String(30))
     date_of_birth: Mapped[date | None]
     sex: Mapped[str] = mapped_column(String(10))
+    #: the protocol she follows (content/<code>/, CLINICAL.md 1): "ms" or "cll", set at enrolment
+    protocol: Mapped[str] = mapped_column(String(10), default="ms", server_default="ms")
     childbearing_potential: Mapped[bool] = mapped_column(default=False)
     breastfeeding: Mapped[bool] = mapped_column(default=False)
     #: IANA name: reminders and "today" are the patient's local time

@@ -21,6 +21,8 @@ class Course(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     #: ISO dates, sorted
     infusions: Mapped[list[Any]]
+    #: protocol cll: parallel to ``infusions``, each {"mg": number|null, "route": "iv"|"sc"|null}; null: none recorded
+    doses: Mapped[list[Any] | None]
     status: Mapped[str] = mapped_column(String(10))  # "given" | "planned"
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -52,7 +52,9 @@ def find_feed(session: Session, token: str) -> CalendarFeed | None:
 
 def render(patient: Patient, items: list[dict], today: date, content: Content, now: datetime,
            alarm_at: time) -> bytes:
-    """The feed: one all-day event per upcoming item, with an alarm on its morning."""
+    """The feed: one all-day event per upcoming item, with an alarm on its morning,
+    in the words of her protocol ("your haematology team" for CLL)."""
+    content = content.of(patient.protocol)
     language = patient.language
     calendar = Calendar()
     calendar.add("prodid", "-//Alemtrack//Reminders//EN")

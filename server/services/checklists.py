@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..engine.content.model import Content
-from ..engine.timeline import checklist_month
+from ..engine.timeline import checklist_period
 from ..engine.triage import asked_questions, check_answers, triage
 from ..models import Checklist, Flag, Patient, User
 from . import flags as flag_service
@@ -26,8 +26,9 @@ def _opens_days(content: Content) -> int:
 
 
 def current(session: Session, patient: Patient, today: date, content: Content) -> dict[str, Any]:
+    content = content.of(patient.protocol)  # her protocol's checklist (weekly for CLL)
     with stored_record(patient.id):
-        period, due = checklist_month(engine_courses(patient.courses), today, _opens_days(content), content)
+        period, due = checklist_period(engine_courses(patient.courses), today, _opens_days(content), content)
     language = patient.language
     submitted = session.scalar(select(Checklist.id).where(Checklist.patient_id == patient.id,
                                                           Checklist.period == period)) is not None
@@ -42,7 +43,7 @@ def current(session: Session, patient: Patient, today: date, content: Content) -
 
 def advice(patient: Patient, level: str, content: Content) -> dict[str, Any]:
     clinic = patient.clinic
-    text = content.text(patient.language, "levels", level, "advice").format(
+    text = content.of(patient.protocol).text(patient.language, "levels", level, "advice").format(
         clinic_phone=clinic.phone, emergency_number=clinic.emergency_number)
     return {"level": level, "text": text, "phone": clinic.phone, "emergency_number": clinic.emergency_number}
 
@@ -68,12 +69,13 @@ def submit(session: Session, patient: Patient, submitter: User, data: Mapping[st
     if first is not None:
         return first, False
     answered_on = _checked_date(data["answered_on"], today)
+    content = content.of(patient.protocol)
     who = engine_patient(patient)
     answers = check_answers(data["answers"], who, content)  # the request's own input: a 400
     with stored_record(patient.id):  # her stored record: a 409 the care team can repair
         courses = engine_courses(patient.courses)
         result = triage(who, courses, answered_on, answers, content, note=data.get("note"))
-        period, _ = checklist_month(courses, answered_on, _opens_days(content), content)
+        period, _ = checklist_period(courses, answered_on, _opens_days(content), content)
     body = {"level": result.level, "reasons": list(result.reasons),
             "advice": advice(patient, result.level, content), "flag_id": None}
     checklist = Checklist(patient_id=patient.id, client_id=client_id, answered_on=answered_on, period=period,

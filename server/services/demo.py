@@ -1,9 +1,11 @@
 """Demo data (``seed-demo``): one clinic at work, dated relative to today.
 
-A nurse, an admin, twelve patients at different points of treatment (before
+A nurse, an admin, twelve MS patients at different points of treatment (before
 course 1, between courses, year 3 of monitoring, pregnant, falling platelets,
-overdue labs...), their labs and checklists, some open flags and a family
-member. Everything goes through the same services as the API.
+overdue labs...), two CLL patients (in week 5 of an IV course with a CMV
+reactivation; ten months after an SC course with CD4 recovered), their labs
+and checklists, some open flags and family members. Everything goes through
+the same services as the API.
 """
 
 from __future__ import annotations
@@ -39,7 +41,12 @@ PATIENTS = [
     ("Julia Costa", "female", False, "Europe/Lisbon", "es", 40, 2, "all well"),
     ("Karl Nilsson", "male", False, "Europe/Stockholm", "en", 44, 3, "third course"),
     ("Laura Bianchi", "female", True, "Europe/Rome", "it", 13, 2, "course 2 just given"),
+    # Protocol cll (CLINICAL.md 7): months since the first dose, one course each.
+    ("Marc Peeters", "male", False, "Europe/Brussels", "en", 1, 1, "CLL: week 5, CMV rising"),
+    ("Nina Schulz", "female", False, "Europe/Berlin", "de", 10, 1, "CLL: after treatment, CD4 recovered"),
 ]
+#: the stories of patients who follow protocol cll
+CLL_STORIES = ("CLL: week 5, CMV rising", "CLL: after treatment, CD4 recovered")
 
 
 def _days(start: date, count: int) -> list[date]:
@@ -85,7 +92,41 @@ def demo_logins() -> dict[str, str]:
     for name, *_, story in PATIENTS:
         logins[f"patient ({story})"] = f"{name.split()[0].lower()}@{DOMAIN}"
     logins["family (Ivan's brother)"] = f"brother.of.ivan@{DOMAIN}"
+    logins["family (Marc's daughter, CLL)"] = f"daughter.of.marc@{DOMAIN}"
     return logins
+
+
+def _cll_patient(session: Session, patient: Patient, user: User, nurse: User, story: str, today: date,
+                 now: datetime, content) -> None:
+    """A CLL course from the proposed schedule (CLINICAL.md 7.1), its weekly tests and checklists."""
+    if story == CLL_STORIES[0]:
+        # Week 5 of an IV course: the whole schedule is recorded as planned (its last dose is ahead);
+        # the dose of day 10 was held for low neutrophils.
+        start = today - timedelta(days=30)
+        proposal = [(date.fromisoformat(d["on"]), d["mg"], d["route"])
+                    for d in patients.proposed_course(patient, start, "iv")]
+        held = start + timedelta(days=10)
+        patients.add_course(patient, [dose for dose in proposal if dose[0] != held], "planned", nurse, now, content)
+        session.flush()
+        week = [start + timedelta(days=7 * n) for n in range(1, 5)]
+        for day, cmv, neutrophils in zip(week, (0, 0, 350, 1200), (1.2, 0.6, 0.45, 0.7)):
+            _lab(session, patient, nurse, day, {"cmv_pcr": cmv, "neutrophils": neutrophils, "platelets": 120,
+                                                "lymphocytes": 0.2}, now)
+        _checklists(session, patient, user, start, today, now, skip_last=1)
+    else:
+        # Ten months after a subcutaneous course: CD4 back above 200 at five months.
+        start = add_months(today, -10)
+        proposal = patients.proposed_course(patient, start, "sc")
+        patients.add_course(patient, [(date.fromisoformat(d["on"]), d["mg"], d["route"]) for d in proposal],
+                            "given", nurse, now, content)
+        session.flush()
+        last = date.fromisoformat(proposal[-1]["on"])
+        for n, cd4 in enumerate((60, 110, 150, 180, 260), 1):
+            _lab(session, patient, nurse, add_months(last, n), {"cd4": cd4}, now)
+        for n in range(1, 13):
+            if (day := start + timedelta(days=7 * n)) <= last:
+                _lab(session, patient, nurse, day, {"cmv_pcr": 0, "neutrophils": 1.4, "platelets": 140}, now)
+        _checklists(session, patient, user, start, today, now)
 
 
 def seed(session: Session, config: Mapping[str, Any]) -> dict[str, str]:
@@ -113,6 +154,14 @@ def seed(session: Session, config: Mapping[str, Any]) -> dict[str, str]:
             session, clinic, {"display_name": name, "sex": sex, "childbearing_potential": childbearing,
                               "breastfeeding": False, "timezone": tz, "language": language, "baseline": baseline},
             nurse, now, config)
+        if story in CLL_STORIES:
+            patient.protocol = "cll"
+            user = User(email=f"{name.split()[0].lower()}@{DOMAIN}", role="patient", clinic_id=clinic.id,
+                        patient_id=patient.id, password_hash=password_hash)
+            session.add(user)
+            session.flush()
+            _cll_patient(session, patient, user, nurse, story, today, now, content)
+            continue
         first = add_months(today, -months) if months >= 0 else today + timedelta(days=21)
         starts = [first] + [add_months(first, 12 * k) for k in range(1, course_count)]
         for k, start in enumerate(starts):
@@ -159,5 +208,13 @@ def seed(session: Session, config: Mapping[str, Any]) -> dict[str, str]:
     session.add(brother)
     session.flush()
     session.add(FamilyLink(patient_id=ivan.id, user_id=brother.id, shares=list(accounts.DEFAULT_FAMILY_SHARES),
+                           created_at=now))
+    # Marc's daughter: the early signs of CMV are hers to know too (000).
+    marc = session.scalar(select(Patient).where(Patient.display_name == "Marc Peeters"))
+    daughter = User(email=f"daughter.of.marc@{DOMAIN}", role="family", clinic_id=clinic.id,
+                    password_hash=password_hash)
+    session.add(daughter)
+    session.flush()
+    session.add(FamilyLink(patient_id=marc.id, user_id=daughter.id, shares=list(accounts.DEFAULT_FAMILY_SHARES),
                            created_at=now))
     return demo_logins()

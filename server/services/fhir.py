@@ -34,8 +34,18 @@ LEVEL_SYSTEM = f"{BASE}/CodeSystem/level"
 ITEM_SYSTEM = f"{BASE}/CodeSystem/item"
 #: the lab rules of content/labs.toml
 RULE_SYSTEM = f"{BASE}/CodeSystem/lab-rule"
-QUESTIONNAIRE_ID = "ms-monthly-checklist"
+#: the checklist of each protocol as a Questionnaire (the MS one is also public: server/api/fhir.py)
+QUESTIONNAIRE_IDS = {"ms": "ms-monthly-checklist", "cll": "cll-checklist"}
+QUESTIONNAIRE_ID = QUESTIONNAIRE_IDS["ms"]
 QUESTIONNAIRE_URL = f"{BASE}/Questionnaire/{QUESTIONNAIRE_ID}"
+#: a Questionnaire's computable name and its description, per protocol
+_QUESTIONNAIRE_ABOUT = {
+    "ms": ("MsMonthlyChecklist", "The monthly symptom checklist for people treated with alemtuzumab for MS; each "
+                                 "question is a sign to report, with the level a yes gives in content/checklist.toml."),
+    "cll": ("CllChecklist", "The weekly, then monthly symptom checklist for people treated with alemtuzumab for "
+                            "chronic lymphocytic leukaemia; each question is a sign to report, with the level a yes "
+                            "gives in content/cll/checklist.toml."),
+}
 #: the linkId of the checklist's free-text note (no question code of content/ has this form)
 NOTE_LINK_ID = "note"
 
@@ -85,9 +95,13 @@ def _language(language: str) -> str:
 # --- the checklist ---------------------------------------------------------------------
 
 
+def questionnaire_url(protocol: str) -> str:
+    return f"{BASE}/Questionnaire/{QUESTIONNAIRE_IDS[protocol]}"
+
+
 def questionnaire(content: Content, language: str) -> dict[str, Any]:
-    """The monthly symptom checklist of content/checklist.toml in ``language``: one
-    boolean item per question (linkId = its code), then the free-text note."""
+    """The symptom checklist of ``content``'s protocol in ``language``: one boolean
+    item per question (linkId = its code), then the free-text note."""
     language = _language(language)
     texts = content.texts[language]["questions"]
     items = []
@@ -99,30 +113,31 @@ def questionnaire(content: Content, language: str) -> dict[str, Any]:
                       "code": [{"system": CHECKLIST_SYSTEM, "code": question.code}]})
     # content/ has no words for the note field (the app's own screen labels it)
     items.append({"linkId": NOTE_LINK_ID, "text": "Note", "type": "text", "required": False})
-    title = content.item_text(language, "checklist.monthly", "title")
+    checklist = next(item.code for item in content.items if item.kind == "checklist")
+    title = content.item_text(language, checklist, "title")
+    name, description = _QUESTIONNAIRE_ABOUT[content.protocol]
     return {
         "resourceType": "Questionnaire",
-        "id": QUESTIONNAIRE_ID,
-        "url": QUESTIONNAIRE_URL,
-        "name": "MsMonthlyChecklist",
+        "id": QUESTIONNAIRE_IDS[content.protocol],
+        "url": questionnaire_url(content.protocol),
+        "name": name,
         "title": title,
         "status": "active",
         "language": language,
         "subjectType": ["Patient"],
         "publisher": "Alemtrack",
-        "description": "The monthly symptom checklist for people treated with alemtuzumab for MS; each question "
-                       "is a sign to report, with the level a yes gives in content/checklist.toml.",
+        "description": description,
         "item": items,
     }
 
 
-def _questionnaire_response(checklist: Checklist, subject: dict[str, str]) -> dict[str, Any]:
+def _questionnaire_response(checklist: Checklist, subject: dict[str, str], url: str) -> dict[str, Any]:
     items = [{"linkId": code, "answer": [{"valueBoolean": bool(value)}]}
              for code, value in sorted(dict(checklist.answers).items()) if isinstance(value, bool)]
     if checklist.note:
         items.append({"linkId": NOTE_LINK_ID, "answer": [{"valueString": checklist.note}]})
     resource = {"resourceType": "QuestionnaireResponse", "id": row_uuid("QuestionnaireResponse", checklist.id),
-                "questionnaire": QUESTIONNAIRE_URL, "status": "completed", "subject": subject,
+                "questionnaire": url, "status": "completed", "subject": subject,
                 "authored": _day(checklist.answered_on)}
     if items:
         resource["item"] = items
@@ -269,16 +284,36 @@ def care_plan(session: Session, patient: Patient, content: Content, subject: dic
     return resource
 
 
+#: a recorded route's words (protocol cll: CLINICAL.md 7.1)
+ROUTE_TEXT = {"iv": "intravenous", "sc": "subcutaneous"}
+
+
+def _dosage(dose: dict[str, Any] | None) -> dict[str, Any] | None:
+    """MedicationAdministration.dosage from a recorded dose and route (None when neither)."""
+    if not dose or (dose.get("mg") is None and dose.get("route") is None):
+        return None
+    dosage: dict[str, Any] = {}
+    if dose.get("route") is not None:
+        dosage["route"] = {"text": ROUTE_TEXT[dose["route"]]}
+    if dose.get("mg") is not None:
+        dosage["dose"] = {"value": dose["mg"], "unit": "mg", "system": UCUM, "code": "mg"}
+    return dosage
+
+
 def _administrations(patient: Patient, subject: dict[str, str]) -> list[dict[str, Any]]:
     out = []
     for course in patient.courses:
         if course.status != "given":
             continue
-        for day in course.infusions:
-            out.append({"resourceType": "MedicationAdministration",
-                        "id": row_uuid("MedicationAdministration", course.id, day), "status": "completed",
-                        "medicationCodeableConcept": {"text": "alemtuzumab"}, "subject": subject,
-                        "effectiveDateTime": day})
+        for index, day in enumerate(course.infusions):
+            given = {"resourceType": "MedicationAdministration",
+                     "id": row_uuid("MedicationAdministration", course.id, day), "status": "completed",
+                     "medicationCodeableConcept": {"text": "alemtuzumab"}, "subject": subject,
+                     "effectiveDateTime": day}
+            dosage = _dosage(course.doses[index] if course.doses else None)
+            if dosage is not None:
+                given["dosage"] = dosage
+            out.append(given)
     return out
 
 
@@ -300,15 +335,16 @@ def patient_resource(patient: Patient) -> dict[str, Any]:
 def bundle(session: Session, patient: Patient, content: Content, now: datetime | None = None) -> dict[str, Any]:
     """The patient's record as a FHIR R4 Bundle of type collection."""
     now = now or utcnow()
+    content = content.of(patient.protocol)  # her protocol's checklist, rules and words
     language = _language(patient.language)
     person = patient_resource(patient)
     subject = {"reference": f"urn:uuid:{person['id']}", "display": patient.display_name}
     entries = [_entry(person)]
     form = questionnaire(content, language)
-    entries.append(_entry(form, f"urn:uuid:{row_uuid('Questionnaire', QUESTIONNAIRE_ID)}"))
+    entries.append(_entry(form, f"urn:uuid:{row_uuid('Questionnaire', form['id'])}"))
     for checklist in session.scalars(select(Checklist).where(Checklist.patient_id == patient.id)
                                      .order_by(Checklist.answered_on, Checklist.id)):
-        entries.append(_entry(_questionnaire_response(checklist, subject)))
+        entries.append(_entry(_questionnaire_response(checklist, subject, form["url"])))
     for result in patient_service.lab_results_of(session, patient.id):
         entries.append(_entry(observation(result, content, language, subject)))
     for flag in session.scalars(select(Flag).where(Flag.patient_id == patient.id).order_by(Flag.id)):

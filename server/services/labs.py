@@ -19,14 +19,14 @@ from ..engine.content.settings import UNIT_SETTING_PREFIX
 from ..engine.errors import InputError
 from ..engine.inputs import LabResult as EngineResult
 from ..engine.inputs import make_lab_result
-from ..engine.labs import Finding, evaluate, finding_to_json
+from ..engine.labs import Finding, LabContext, evaluate, finding_to_json
 from ..engine.units import find_unit, from_canonical
 from ..models import Flag, LabResult, LabSubmission, Patient, User
 from . import flags as flag_service
 from . import submissions
 from .checklists import advice
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
-from .patients import clinic_settings
+from .patients import clinic_settings, lab_context, lab_results_of
 
 #: the levels whose advice a patient sees at once when her own result raises them (CLINICAL.md 4)
 ADVICE_LEVELS = ("urgent", "emergency")
@@ -58,7 +58,8 @@ def submit(session: Session, patient: Patient, recorder: User, data: Mapping[str
     if taken_on > today:
         raise InvalidInput("taken_on", "taken_on is in the future.")
     patient_reported = recorder.role == "patient"
-    rows, findings = _checked_results(patient, data["results"], taken_on, patient_reported, content)
+    content = content.of(patient.protocol)  # her protocol's lab rules and words
+    rows, findings = _checked_results(patient, data["results"], taken_on, patient_reported, content, session)
     stored = LabSubmission(
         patient_id=patient.id, client_id=client_id, taken_on=taken_on, patient_reported=patient_reported,
         recorded_by_id=recorder.id, response={}, created_at=now,
@@ -106,11 +107,11 @@ def _advice(patient: Patient, recorder: User, findings: list[Finding], content: 
 
 
 def _checked_results(patient: Patient, results: list[Mapping[str, Any]], taken_on: date, patient_reported: bool,
-                     content: Content) -> tuple[list[dict[str, Any]], list[Finding]]:
+                     content: Content, session: Session) -> tuple[list[dict[str, Any]], list[Finding]]:
     """LabResult column values, one dict per analyte, and the rules' findings."""
     settings = clinic_settings(patient.clinic, content)
     seen: set[str] = set()
-    rows, findings = [], []
+    rows, findings, made = [], [], []
     for index, raw in enumerate(results):
         field = f"results[{index}]"
         analyte = raw["analyte"]
@@ -127,11 +128,25 @@ def _checked_results(patient: Patient, results: list[Mapping[str, Any]], taken_o
             continue
         result = make_lab_result(analyte, value, taken_on, content, raw.get("ref_low"), raw.get("ref_high"),
                                  patient_reported, field, raw.get("unit"))
-        findings.extend(evaluate(result, patient.baseline or {}, settings, content))
+        made.append(result)
         rows.append(_columns(result))
     if not rows:
         raise InvalidInput("results", "Give at least one result.")
+    for result, context in _contexts(session, patient, made, content):
+        findings.extend(evaluate(result, patient.baseline or {}, settings, content, context))
     return rows, findings
+
+
+def _contexts(session: Session, patient: Patient, made: list[EngineResult], content: Content,
+              exclude: set[int] | None = None) -> list[tuple[EngineResult, LabContext | None]]:
+    """Each result with what its protocol's rules read besides it (CLINICAL.md 7.4):
+    her other standing results and her courses' first dates; None when no rule reads them."""
+    if not content.rules_read_history:
+        return [(result, None) for result in made]
+    stored = [r for r in lab_results_of(session, patient.id) if r.id not in (exclude or set())]
+    results, starts = lab_context(patient, stored, made, content)
+    return [(result, LabContext(results, next(i for i, r in enumerate(results) if r is result), starts))
+            for result in made]
 
 
 #: the columns of a "sample taken" report: the result is still to come
@@ -261,17 +276,20 @@ def reflag(session: Session, patient: Patient, submission_id: int, who: User, re
     resolved stays as they closed it. Answers {flags, flag_id}: the sample's
     findings now and its open flag.
     """
+    content = content.of(patient.protocol)
     settings = clinic_settings(patient.clinic, content)
     rows = session.scalars(select(LabResult).where(LabResult.submission_id == submission_id,
                                                    LabResult.withdrawn_at.is_(None)).order_by(LabResult.id)).all()
     findings: list[Finding] = []
+    made = []
     for row in rows:
         if row.value is None:
             continue
         recorded = row.value_as_recorded if row.value_num is not None else row.value
-        result = EngineResult(row.analyte, row.value, row.taken_on, row.ref_low, row.ref_high, row.patient_reported,
-                              row.unit, recorded, row.unit_as_recorded)
-        findings.extend(evaluate(result, patient.baseline or {}, settings, content))
+        made.append(EngineResult(row.analyte, row.value, row.taken_on, row.ref_low, row.ref_high,
+                                 row.patient_reported, row.unit, recorded, row.unit_as_recorded))
+    for result, context in _contexts(session, patient, made, content, {row.id for row in rows}):
+        findings.extend(evaluate(result, patient.baseline or {}, settings, content, context))
     flagged = [f for f in findings if flag_service.raises_flag(f.level, content)]
     level = max((f.level for f in flagged), key=content.level_rank) if flagged else None
     reasons = list(dict.fromkeys(f.rule for f in flagged))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ..engine import inputs as engine_inputs
 from ..engine.content.model import Content
 from ..engine.dates import parse_date
+from ..engine.schedule import propose_course
 from ..engine.timeline import Item, Timeline, item_to_json, monitoring_end, timeline, warning_to_json
 from ..models import (
     AuditEvent,
@@ -55,15 +56,36 @@ def engine_patient(patient: Patient) -> engine_inputs.Patient:
         baseline=dict(patient.baseline or {}),
         language=patient.language,
         timezone=patient.timezone,
+        protocol=patient.protocol,
         cervical_screening=patient.cervical_screening,
         listeria_until=patient.listeria_until,
     )
 
 
 def engine_courses(courses: Iterable[Course]) -> tuple[engine_inputs.Course, ...]:
-    return engine_inputs.check_courses(
-        [engine_inputs.make_course([date.fromisoformat(d) for d in c.infusions], c.status) for c in courses]
-    )
+    return engine_inputs.check_courses([
+        engine_inputs.make_course([date.fromisoformat(d) for d in c.infusions], c.status,
+                                  doses=[engine_inputs.Dose(d.get("mg"), d.get("route")) for d in c.doses]
+                                  if c.doses else None)
+        for c in courses
+    ])
+
+
+def protocol_content(patient: Patient, content: Content) -> Content:
+    """The content of the protocol ``patient`` follows (CLINICAL.md 1)."""
+    return content.of(patient.protocol)
+
+
+def lab_context(patient: Patient, stored: Iterable[LabResult], new: Iterable[engine_inputs.LabResult],
+                content: Content) -> tuple[tuple[engine_inputs.LabResult, ...], tuple[date, ...]]:
+    """What the lab rules of her protocol read besides a result (CLINICAL.md 7.4):
+    her standing results with ``new`` ones, in date order (a new result after the
+    stored ones of its day), and each course's first date. UnusableRecord when
+    her stored courses are ones the engine cannot use."""
+    results = sorted([*engine_labs(stored, content), *new], key=lambda r: r.taken_on)
+    with stored_record(patient.id):
+        starts = tuple(course.first for course in engine_courses(patient.courses))
+    return tuple(results), starts
 
 
 def engine_labs(results: Iterable[LabResult], content: Content) -> tuple[engine_inputs.LabResult, ...]:
@@ -103,7 +125,10 @@ def page_of_patients(session: Session, clinic_id: int, page: int, per_page: int)
 
 def create_patient(session: Session, clinic: Clinic, fields: Mapping[str, Any], creator: User, now: datetime,
                    config: Mapping) -> tuple[Patient, str, datetime]:
-    """A new patient of ``clinic`` and a single-use enrollment code for their account."""
+    """A new patient of ``clinic`` and a single-use enrollment code for their account.
+
+    ``fields["protocol"]`` (default "ms") is set here once: a protocol decides her
+    whole record, so it is not among the fields a correction changes."""
     fields = dict(fields)
     fields["hospital_number"] = hospital_number(session, clinic.id, fields.get("hospital_number"), None)
     _check_birth(fields.get("date_of_birth"), fields["timezone"], now)
@@ -160,13 +185,18 @@ def update_patient(patient: Patient, fields: Mapping[str, Any], session: Session
     patient.reminders_until = None  # sex, pregnancy, time zone...: the clock re-plans
 
 
-def add_course(patient: Patient, infusions: list[date], status: str, creator: User,
-               now: datetime) -> Course:
+def add_course(patient: Patient, infusions: list, status: str, creator: User,
+               now: datetime, content: Content | None = None, route: str | None = None) -> Course:
     """Record a course; refuses one that overlaps a recorded course, or a "given"
-    course with infusions after the patient's today (that is a planned one)."""
-    new = _checked_course(patient, infusions, status, patient.courses, now, "infusions")
+    course with infusions after the patient's today (that is a planned one).
+
+    ``infusions`` are dates or (date, mg, route) triples; a dose or route is
+    for protocol cll only, and a course holds at most its protocol's
+    ``max_course_dates`` (``content``: checked when given)."""
+    dates, doses = _administrations(patient, infusions, route, content)
+    new = _checked_course(patient, dates, status, patient.courses, now, "infusions", doses)
     course = Course(infusions=[d.isoformat() for d in new.infusions], status=status, created_by_id=creator.id,
-                    created_at=now)
+                    created_at=now, doses=_stored_doses(new))
     patient.courses.append(course)
     patient.reminders_until = None  # the clock re-plans her reminders
     return course
@@ -195,6 +225,7 @@ def compute_timeline(history: History, content: Content) -> Timeline:
     """The patient's timeline; UnusableRecord when her stored record is one the engine cannot use."""
     patient = history.patient
     with stored_record(patient.id):
+        # timeline() follows the patient's protocol (engine_patient carries it).
         return timeline(engine_patient(patient), engine_courses(history.courses),
                         engine_labs(history.results, content), clinic_settings(patient.clinic, content), content)
 
@@ -211,6 +242,8 @@ class StatusRules:
     checklist_opens: timedelta
     checklist_missed: timedelta
     lab_analytes: Mapping[str, tuple[str, ...]]
+    #: items of one administration day (CLINICAL.md 7.2 scope "dose"): due on that day only
+    day_only: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, settings: Mapping[str, Any], content: Content) -> "StatusRules":
@@ -218,13 +251,15 @@ class StatusRules:
         window = timedelta(days=settings["lab_window_days"])
         return cls(
             lab_window=window,
-            # Weekly blood counts are 7 days apart: a result counts for the nearest one only.
-            weekly_window=min(window, timedelta(days=content.weekly_cbc.interval_days // 2)),
+            # Weekly tests are 7 days apart: a result counts for the nearest one only.
+            weekly_window=min(window, timedelta(days=(content.weekly_cbc.interval_days
+                                                      if content.weekly_cbc else 7) // 2)),
             checklist_opens=timedelta(days=checklist.window_before_days),
             checklist_missed=timedelta(days=checklist.missed_after_days),
             # Labs the app records: the monitoring labs. A lab with no analyte (the
             # pregnancy test on F_k) is done in the clinic, like an appointment.
             lab_analytes={rule.code: rule.analytes for rule in content.items if rule.kind == "lab" and rule.analytes},
+            day_only=frozenset(rule.code for rule in content.items if rule.scope == "dose"),
         )
 
 
@@ -243,6 +278,8 @@ def item_status(item: Item, today: date, rules: StatusRules, lab_days: Mapping[s
         if today < item.due - rules.checklist_opens:
             return "upcoming", True
         return ("due" if today <= item.due + rules.checklist_missed else "missed"), True
+    if item.code in rules.day_only:  # the premedication of one dose: that day, not the week around it
+        return ("upcoming" if today < item.due else "due" if today == item.due else "done"), False
     if item.due is None:  # a window: diet, medication, precautions...
         if today < item.start:
             return "upcoming", False
@@ -257,6 +294,7 @@ def item_status(item: Item, today: date, rules: StatusRules, lab_days: Mapping[s
 def _status_inputs(history: History, content: Content) -> tuple[StatusRules, dict[str, list[date]], set[int]]:
     """What item_status needs besides the item: the windows, the days each analyte
     was sampled, and the checklist periods answered."""
+    content = protocol_content(history.patient, content)
     rules = StatusRules.of(clinic_settings(history.patient.clinic, content), content)
     lab_days: dict[str, list[date]] = {}
     for r in history.results:
@@ -269,6 +307,7 @@ def timeline_with_status(history: History, today: date, content: Content, langua
                          end: date | None = None) -> tuple[Timeline, list[dict[str, Any]]]:
     result = compute_timeline(history, content)
     rules, lab_days, periods = _status_inputs(history, content)
+    content = protocol_content(history.patient, content)  # her protocol's words
     allowed = set(kinds) if kinds is not None else None
     out = []
     for item in result.items:
@@ -316,13 +355,29 @@ def warnings_json(result: Timeline, content: Content, language: str) -> list[dic
 
 def course_warnings_of(session: Session, patient: Patient, content: Content, language: str) -> list[dict[str, Any]]:
     """The warnings on her planned courses; UnusableRecord when her stored record is one the engine cannot use."""
-    return warnings_json(compute_timeline(load_history(session, patient), content), content, language)
+    return warnings_json(compute_timeline(load_history(session, patient), content),
+                         protocol_content(patient, content), language)
 
 
-def monitoring_end_of(patient: Patient, content: Content) -> date | None:
-    """The day monitoring ends; UnusableRecord when her stored courses are ones the engine cannot use."""
+def monitoring_end_of(patient: Patient, content: Content, session: Session | None = None) -> date | None:
+    """The day monitoring ends; UnusableRecord when her stored courses are ones the engine cannot use.
+
+    A protocol whose monitoring ends with its last item (CLINICAL.md 7.2) needs
+    her results too (a CD4 recovery moves it): given ``session``, they count."""
+    own = protocol_content(patient, content)
+    if not own.monitoring_months and session is not None:
+        return compute_timeline(load_history(session, patient), content).monitoring_ends
     with stored_record(patient.id):
-        return monitoring_end(engine_courses(patient.courses), content)
+        return monitoring_end(engine_courses(patient.courses), own)
+
+
+def proposed_course(patient: Patient, start: date, route: str) -> list[dict[str, Any]]:
+    """A proposed course for her protocol (CLINICAL.md 7.1): nothing is saved.
+    Conflict for a protocol that has no proposal (the MS courses are 5 or 3 days)."""
+    if patient.protocol != "cll":
+        raise Conflict("no_proposal", "A proposed schedule exists for the CLL protocol only.", "protocol")
+    return [{"on": day.isoformat(), "mg": dose.mg, "route": dose.route}
+            for day, dose in propose_course(start, route)]
 
 
 def export(session: Session, patient: Patient) -> dict[str, Any]:
@@ -464,12 +519,40 @@ def patient_summary(session: Session, patient: Patient, now: datetime, content: 
 # --- corrections: the care team corrects or removes a course or a pregnancy ----------------
 
 
+def _administrations(patient: Patient, infusions: list, route: str | None,
+                     content: Content | None) -> tuple[list[date], list[engine_inputs.Dose] | None]:
+    """Dates and doses from the API's administrations (dates or (date, mg, route));
+    InvalidInput when a dose or route is given for a protocol without doses, or
+    there are more dates than the protocol allows in one course."""
+    dates, doses = [], []
+    for index, value in enumerate(infusions):
+        day, mg, own_route = value if isinstance(value, tuple) else (value, None, None)
+        dates.append(day)
+        doses.append(engine_inputs.Dose(float(mg) if mg is not None else None, own_route or route))
+    has_doses = any(dose != engine_inputs.Dose() for dose in doses)
+    if has_doses and patient.protocol != "cll":
+        where = "route" if route is not None else f"infusions.{next(i for i, d in enumerate(doses) if d.mg or d.route)}"
+        raise InvalidInput(where, "doses and routes are recorded for the CLL protocol only")
+    for index, dose in enumerate(doses):
+        if dose.mg is not None and not 0 < dose.mg <= engine_inputs.MAX_DOSE_MG:
+            raise InvalidInput(f"infusions.{index}", f"a dose must be above 0 and at most "
+                                                     f"{engine_inputs.MAX_DOSE_MG} mg")
+    if content is not None and len(dates) > content.of(patient.protocol).max_course_dates:
+        raise InvalidInput("infusions", f"a course holds at most "
+                                        f"{content.of(patient.protocol).max_course_dates} dates")
+    return dates, doses if has_doses else None
+
+
+def _stored_doses(course: engine_inputs.Course) -> list[dict[str, Any]] | None:
+    return [{"mg": dose.mg, "route": dose.route} for dose in course.doses] if course.doses else None
+
+
 def _checked_course(patient: Patient, infusions: Iterable[date], status: str, others: Iterable[Course],
-                    now: datetime, field: str) -> engine_inputs.Course:
+                    now: datetime, field: str, doses: list[engine_inputs.Dose] | None = None) -> engine_inputs.Course:
     """The course as the engine takes it, refused (InputError on ``field`` or
     ``infusions``) when it is "given" with infusions after the patient's today
     (that is a planned one) or overlaps one of ``others``."""
-    new = engine_inputs.make_course(list(infusions), status, "infusions")
+    new = engine_inputs.make_course(list(infusions), status, "infusions", doses)
     today = now.astimezone(ZoneInfo(patient.timezone)).date()
     if status == "given" and new.last > today:
         raise InvalidInput(field, f"{new.last.isoformat()} is in the future: record the course as planned")
@@ -485,20 +568,24 @@ def course_of(patient: Patient, course_id: int) -> Course:
     return found
 
 
-def update_course(patient: Patient, course: Course, fields: Mapping[str, Any], now: datetime) -> Course:
+def update_course(patient: Patient, course: Course, fields: Mapping[str, Any], now: datetime,
+                  content: Content | None = None) -> Course:
     """Correct a recorded course: its ``infusions``, its ``status``, or both
     (the fields given; the others stay). The rules of :func:`add_course`
     apply, against the patient's other courses; stored infusions that are not
     sent again must be in the accepted range themselves (InvalidInput on
     ``infusions``: send them corrected). The clock re-plans her reminders."""
     if "infusions" in fields:
-        infusions = list(fields["infusions"])
+        infusions, doses = _administrations(patient, list(fields["infusions"]), fields.get("route"), content)
     else:
         infusions = [parse_date(day, "infusions") for day in course.infusions]
+        doses = [engine_inputs.Dose(d.get("mg"), d.get("route")) for d in course.doses] if course.doses else None
     status = fields.get("status", course.status)
     field = "infusions" if "infusions" in fields or "status" not in fields else "status"
-    new = _checked_course(patient, infusions, status, [c for c in patient.courses if c is not course], now, field)
+    new = _checked_course(patient, infusions, status, [c for c in patient.courses if c is not course], now, field,
+                          doses)
     course.infusions = [day.isoformat() for day in new.infusions]
+    course.doses = _stored_doses(new)
     course.status = status
     patient.reminders_until = None
     return course

@@ -134,7 +134,7 @@ def sync_patients(session: Session, patients: list[Patient], now: datetime, cont
             history = History(patient, courses[patient.id], results[patient.id], [])
             settings = clinic_settings(patient.clinic, content)
             plans[patient.id] = plan(compute_timeline(history, content).items, patient.timezone, settings,
-                                     content, now, until)
+                                     content.of(patient.protocol), now, until)
         except SQLAlchemyError:
             raise
         except Exception as error:  # noqa: BLE001 - one patient's record, recorded on her row
@@ -303,6 +303,7 @@ def handle_due_reminders(session: Session, now: datetime, content: Content, limi
 def _handle(session: Session, row: Reminder, patient: Patient, recipients, settings_of: dict[int, Mapping[str, Any]],
             now: datetime, content: Content) -> list[dict[str, Any]]:
     """Decide one due row (its status and outcome); returns the deliveries to make for it."""
+    content = content.of(patient.protocol)  # her protocol's items and words
     if now > row.useful_until:
         row.status, row.outcome = "skipped", "expired"
         return []

@@ -369,6 +369,10 @@ ROUTES: dict[tuple[str, str], Route] = {
         by_role(401, 403, 404, 403, 404, 201, 404, 201), patient_args,
         body=lambda c: {"infusions": [(today_madrid() + timedelta(days=300 + i)).isoformat() for i in range(3)],
                         "status": "planned"}),
+    # a proposed CLL course (issue 20): the care team; the world's patient follows protocol ms, so 409
+    ("POST", P + "/course-proposal"): Route(
+        by_role(401, 403, 404, 403, 404, 409, 404, 409), patient_args,
+        body=lambda c: {"start": (today_madrid() + timedelta(days=30)).isoformat(), "route": "iv"}),
     ("GET", P + "/timeline"): Route(by_role(401, 200, 404, 200, 404, 200, 404, 200), patient_args,
                                     check=check_timeline),
     # corrections of a wrong entry: the care team of her clinic (audited)

@@ -48,14 +48,16 @@ def check_bundle(body: dict) -> None:
     (patient,) = resources(body, "Patient")
     subject = f"urn:uuid:{patient['id']}"
     (form,) = resources(body, "Questionnaire")
-    assert form["url"] == fhir.QUESTIONNAIRE_URL and form["id"] == fhir.QUESTIONNAIRE_ID
+    # the checklist of the patient's protocol (issue 20: the demo has CLL patients too)
+    protocol = next(code for code, known in fhir.QUESTIONNAIRE_IDS.items() if known == form["id"])
+    assert form["url"] == fhir.questionnaire_url(protocol)
     boolean = [item for item in form["item"] if item["type"] == "boolean"]
-    assert [item["linkId"] for item in boolean] == list(CONTENT.question_codes)
+    assert [item["linkId"] for item in boolean] == list(CONTENT.of(protocol).question_codes)
     for item in boolean:
         assert item["code"] == [{"system": fhir.CHECKLIST_SYSTEM, "code": item["linkId"]}]
     link_ids = {item["linkId"] for item in form["item"]}
     for response in resources(body, "QuestionnaireResponse"):
-        assert response["status"] == "completed" and response["questionnaire"] == fhir.QUESTIONNAIRE_URL
+        assert response["status"] == "completed" and response["questionnaire"] == form["url"]
         assert response["subject"]["reference"] == subject
         assert {item["linkId"] for item in response.get("item", [])} <= link_ids
     for observation in resources(body, "Observation"):

@@ -20,6 +20,7 @@ from server.engine.documents import triage_document
 from server.engine.errors import ContentError, InputError
 from server.engine.inputs import Patient, parse_courses
 from server.engine.triage import asked_questions, triage
+from tests.unit.content_files import locate
 
 from .test_cli import alemtrack, assert_bad_input
 
@@ -290,7 +291,7 @@ def broken(tmp_path):
     shutil.copytree(DEFAULT_CONTENT_DIR, root)
 
     def edit(name: str, old: str, new: str):
-        path = root / name
+        path = locate(root, name, old)
         text = path.read_text(encoding="utf-8")
         assert old in text, f"{old!r} not in {name}: the test edits nothing"
         path.write_text(text.replace(old, new, 1), encoding="utf-8")

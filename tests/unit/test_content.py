@@ -8,6 +8,7 @@ import pytest
 from server.engine.content.loading import DEFAULT_CONTENT_DIR, load_content
 from server.engine.content.model import LANGUAGES
 from server.engine.errors import ContentError
+from tests.unit.content_files import locate
 
 CLINICAL_ITEM_CODES = {
     "diet.listeria", "diet.bland", "med.aciclovir", "med.antihistamine",
@@ -34,6 +35,7 @@ CLINICAL_RULE_CODES = {
 CLINICAL_ANALYTES = {
     "platelets", "neutrophils", "lymphocytes", "cd4", "creatinine", "tsh", "alt",
     "ast", "bilirubin", "urine_blood", "urine_protein",
+    "cmv_pcr",  # CLINICAL.md 7.4: shared by every protocol
 }
 #: CLINICAL.md 2.3 (v2)
 CLINICAL_WARNING_CODES = {
@@ -45,6 +47,8 @@ CLINICAL_SETTINGS = {
     "skin_yearly", "mri_yearly",
     "creatinine_rise", "lab_window_days", "lab_escalate_days", "reminder_time",
     "quiet_hours", "urgent_ack_hours",
+    # CLINICAL.md 7.2: site settings are the clinic's, shared by every protocol
+    "cll_prophylaxis_months", "cmv_after_course_weeks",
 }
 
 
@@ -99,7 +103,7 @@ def broken(tmp_path):
     shutil.copytree(DEFAULT_CONTENT_DIR, root)
 
     def edit(name: str, old: str, new: str) -> Path:
-        path = root / name
+        path = locate(root, name, old)
         text = path.read_text(encoding="utf-8")
         assert old in text, f"{old!r} not in {name}: the test edits nothing"
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
@@ -183,13 +187,13 @@ def test_defect_fails_loading_with_a_clear_message(broken, name, old, new, messa
 
 def test_missing_language_file_fails(broken, tmp_path):
     root = tmp_path / "content"
-    (root / "texts" / "es.toml").unlink()
+    (root / "ms" / "texts" / "es.toml").unlink()
     with pytest.raises(ContentError, match="texts/es.toml: missing translation file"):
         load_content(root)
 
 
 def test_unknown_language_file_fails(tmp_path, broken):
     root = tmp_path / "content"
-    shutil.copy(root / "texts" / "en.toml", root / "texts" / "xx.toml")
+    shutil.copy(root / "ms" / "texts" / "en.toml", root / "ms" / "texts" / "xx.toml")
     with pytest.raises(ContentError, match="xx.toml: unknown language"):
         load_content(root)

@@ -32,6 +32,7 @@ from server.engine.sheet import (
     render,
     sheet_to_json,
 )
+from tests.unit.content_files import locate
 
 from .test_cli import alemtrack, assert_bad_input
 
@@ -45,7 +46,7 @@ def content_copy(tmp_path):
     shutil.copytree(DEFAULT_CONTENT_DIR, root)
 
     def edit(name: str, old: str, new: str) -> Path:
-        path = root / name
+        path = locate(root, name, old)
         text = path.read_text(encoding="utf-8")
         assert text.count(old) == 1, f"{old!r} must occur once in {name}"
         path.write_text(text.replace(old, new), encoding="utf-8")
@@ -79,7 +80,8 @@ def test_a_changed_listeria_window_changes_both_the_timeline_and_the_sheet(conte
     new_row = row(sheet_to_json(build_sheet(changed, "en")), "items", "code", "diet.listeria")
     assert "from 14 days before the first infusion" in old
     assert "from 21 days before the first infusion" in words(new_row["cells"]["timing"])
-    assert new_row["data"]["start"] == {"anchor": "first", "days": -21, "months": 0, "closed_by": None}
+    assert new_row["data"]["start"] == {"anchor": "first", "days": -21, "months": 0, "closed_by": None,
+                                        "months_by": None, "weeks_by": None}
     # The sheet names exactly what it approved: another rule, another version.
     assert content_version(changed) != content_version(content)
 
@@ -365,7 +367,7 @@ def test_cli_prints_the_sheet(args, start):
 
 
 @pytest.mark.parametrize(("args", "option"), [
-    (("--protocol", "cll"), "--protocol"),
+    (("--protocol", "als"), "--protocol"),
     (("--language", "fr"), "--language"),
     (("--format", "pdf"), "--format"),
     (("--language",), "--language"),

@@ -14,7 +14,8 @@ const addDays = (iso, days) => { const d = new Date(iso + "T00:00:00Z"); d.setUT
 
 export function helpCard() {
   const clinic = state.patient.clinic;
-  const safety = state.texts.items["safety.post_infusion"];
+  // The protocol's item with emergency signs (MS: safety.post_infusion; CLL: safety.infusion_reaction).
+  const safety = Object.values(state.texts.items).find((item) => item.signs && item.lead);
   return h("section", { class: "card help", "aria-labelledby": "help-title" },
     h("h2", { id: "help-title" }, t("help_title")),
     h("p", {}, safety.lead),

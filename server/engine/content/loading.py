@@ -26,6 +26,7 @@ from .model import (
     REMINDER_REPEATS,
     SCOPES,
     WARNING_CODES,
+    WARNING_COURSES,
     Analyte,
     CareTeam,
     ClosedBy,
@@ -38,6 +39,7 @@ from .model import (
     Offset,
     Question,
     ReminderStep,
+    SeriesPart,
     Setting,
     WarningRule,
     WeeklyCbc,
@@ -48,53 +50,103 @@ from .texts import load_texts, sheet_texts
 
 #: content/ at the top of the repository (the project installs in editable mode).
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[3] / "content"
+#: what every protocol shares: sources, site settings, analytes and units, sheet words
+SHARED_DIR = "shared"
+#: the protocol a patient follows unless told otherwise (CLINICAL.md section 1)
+DEFAULT_PROTOCOL = "ms"
 #: texts.*.reminders keys the clock uses whatever the steps say
 REMINDER_TEXTS = ("generic_title", "generic_body", "today", "care_team_title", "care_team_body")
 
 
 def load_content(root: Path | str | None = None) -> Content:
-    """Read and validate content/ (or ``root``); raise ContentError on any defect."""
+    """Read and validate content/ (or ``root``); raise ContentError on any defect.
+
+    content/shared/ holds what every protocol shares and content/<code>/ each
+    protocol (a folder with a protocol.toml). The answer is the default
+    protocol's Content; ``Content.of(code)`` gives any other, and all of them
+    share one ``protocols`` mapping, analytes, settings and sources.
+    """
     root = Path(root) if root is not None else DEFAULT_CONTENT_DIR
     sources = _load_sources(root)
     settings = load_settings(root, sources)
-    levels, questions, group_rules, care_team = _load_checklist(root, sources)
-
-    labs = Reader("labs.toml", "top", read_toml(root, "labs.toml"))
-    analytes = _load_analytes(labs, sources)
-    rules = _load_rules(labs, analytes, settings, levels, sources)
-    weekly = labs.child("weekly_cbc")
-    weekly_cbc = WeeklyCbc(
-        analyte=weekly.get("analyte", str),
-        interval_days=weekly.get("interval_days", int),
-        normal_results_to_stop=weekly.get("normal_results_to_stop", int),
-        source=sources_of(weekly, sources),
-        restart_rules=tuple(weekly.get("restart_rules", list)),
-        restart_fall=read_number(weekly, "restart_fall"),
-    )
-    if weekly_cbc.analyte not in analytes:
-        weekly.fail(f"names analyte {weekly_cbc.analyte!r}, which is not in [analytes]")
-    series_rules = {rule.code for rule in rules if rule.weekly_cbc}
-    for code in weekly_cbc.restart_rules:
-        if code not in series_rules:
-            weekly.fail(f"restart rule {code!r} is not a weekly_cbc rule of [[rules]]")
-    if not 0 < weekly_cbc.restart_fall < 1:
-        weekly.fail("'restart_fall' must be a fraction between 0 and 1")
-    if weekly_cbc.interval_days < 1 or weekly_cbc.normal_results_to_stop < 1:
-        weekly.fail("'interval_days' and 'normal_results_to_stop' must be 1 or more")
-    weekly.done()
-    labs.done()
+    doc = Reader(ANALYTES_FILE, "top", read_toml(root, ANALYTES_FILE))
+    analytes = _load_analytes(doc, sources)
+    doc.done()
     # The clinics' usual units are site settings like the others (API, settings screen).
     settings = MappingProxyType({**settings, **unit_settings(analytes)})
+    codes = sorted(path.parent.name for path in root.glob("*/protocol.toml"))
+    if DEFAULT_PROTOCOL not in codes:
+        raise ContentError(f"content/{DEFAULT_PROTOCOL}/protocol.toml: file is missing (the default protocol)")
+    registry: dict[str, Content] = {}
+    protocols = MappingProxyType(registry)
+    for code in codes:
+        registry[code] = _load_protocol(root, code, tuple(codes), sources, settings, analytes, protocols)
+    levels = registry[DEFAULT_PROTOCOL].levels
+    for code, loaded in registry.items():
+        # Flags of every protocol share one queue, ordered by level.
+        if loaded.levels != levels:
+            raise ContentError(f"content/{code}/checklist.toml: 'levels' must be those of "
+                               f"{DEFAULT_PROTOCOL}: {', '.join(levels)}")
+    return registry[DEFAULT_PROTOCOL]
 
-    monitoring_months, pregnancy_months, items, protocol, block_max_gap_days, warnings = _load_items(
-        root, sources, settings, analytes, tuple(rule.code for rule in rules)
+
+def _load_protocol(root: Path, folder: str, codes: tuple[str, ...], sources: Mapping[str, str],
+                   settings: Mapping[str, Setting], analytes: Mapping[str, Analyte],
+                   protocols: Mapping[str, Content]) -> Content:
+    """One protocol's folder: checklist, lab rules, items, reminders and texts."""
+    levels, questions, group_rules, care_team = _load_checklist(root, folder, sources)
+
+    labs = Reader(f"{folder}/labs.toml", "top", read_toml(root, f"{folder}/labs.toml"))
+    rules = _load_rules(labs, folder, analytes, settings, levels, sources)
+    weekly_cbc = None
+    if "weekly_cbc" in labs.table:
+        weekly = labs.child("weekly_cbc")
+        weekly_cbc = WeeklyCbc(
+            analyte=weekly.get("analyte", str),
+            interval_days=weekly.get("interval_days", int),
+            normal_results_to_stop=weekly.get("normal_results_to_stop", int),
+            source=sources_of(weekly, sources),
+            restart_rules=tuple(weekly.get("restart_rules", list)),
+            restart_fall=read_number(weekly, "restart_fall"),
+        )
+        if weekly_cbc.analyte not in analytes:
+            weekly.fail(f"names analyte {weekly_cbc.analyte!r}, which is not in [analytes]")
+        series_rules = {rule.code for rule in rules if rule.weekly_cbc}
+        for code in weekly_cbc.restart_rules:
+            if code not in series_rules:
+                weekly.fail(f"restart rule {code!r} is not a weekly_cbc rule of [[rules]]")
+        if not 0 < weekly_cbc.restart_fall < 1:
+            weekly.fail("'restart_fall' must be a fraction between 0 and 1")
+        if weekly_cbc.interval_days < 1 or weekly_cbc.normal_results_to_stop < 1:
+            weekly.fail("'interval_days' and 'normal_results_to_stop' must be 1 or more")
+        weekly.done()
+    labs.done()
+
+    monitoring_months, pregnancy_months, items, protocol, block_max_gap_days, warnings, max_course_dates = _load_items(
+        root, folder, sources, settings, analytes, tuple(rule.code for rule in rules)
     )
-    reminders, reminder_texts = _load_reminders(root, items, levels, sources, settings)
+    if protocol != folder:
+        raise ContentError(f"content/{folder}/protocol.toml: 'code' {protocol!r} must be the folder's name")
+    # A protocol without a fixed monitoring period has items per course only
+    # (timeline._protocol_items); one with it has no dose or series items.
+    allowed = ("course", "dose", "series") if not monitoring_months else ("course", "block", "monitoring",
+                                                                          "season", "end")
+    for item in items:
+        if item.scope not in allowed:
+            raise ContentError(f"content/{folder}/protocol.toml: items.{item.code}: scope {item.scope!r} "
+                               f"needs {'no' if not monitoring_months else 'a'} [monitoring] ends_with_items")
+    if sum(item.kind == "checklist" for item in items) != 1:
+        raise ContentError(f"content/{folder}/protocol.toml: a protocol has exactly one checklist item")
+    reminders, reminder_texts = _load_reminders(root, folder, items, levels, sources, settings)
     if sum(item.weekly_series for item in items) > 1:
-        raise ContentError("content/protocol.toml: only one item can carry the weekly series")
+        raise ContentError(f"content/{folder}/protocol.toml: only one item can carry the weekly series")
+    if any(item.weekly_series for item in items) and weekly_cbc is None:
+        raise ContentError(f"content/{folder}/labs.toml: an item carries the weekly series but there is "
+                           "no [weekly_cbc]")
 
     texts = load_texts(
         root,
+        folder,
         {
             "levels": set(levels),
             "kinds": {item.kind for item in items},
@@ -104,7 +156,7 @@ def load_content(root: Path | str | None = None) -> Content:
             "rules": {rule.code for rule in rules},
             "analytes": set(analytes),
             "reminders": reminder_texts,
-            **sheet_texts(protocol, items, rules, settings, reminders),
+            **sheet_texts(codes, items, rules, settings, reminders),
             "warnings": {warning.code for warning in warnings},
         },
         {item.code: {choice for choice in settings[item.words_by].choices
@@ -133,22 +185,29 @@ def load_content(root: Path | str | None = None) -> Content:
         }),
         block_max_gap_days=block_max_gap_days,
         warnings=warnings,
+        max_course_dates=max_course_dates,
+        protocols=protocols,
     )
 
 
 @lru_cache(maxsize=1)
 def default_content() -> Content:
-    """content/ of this repository, loaded once per process."""
+    """content/ of this repository, loaded once per process (the default protocol's;
+    ``.of(code)`` for the others)."""
     return load_content()
 
 
+SOURCES_FILE = f"{SHARED_DIR}/sources.toml"
+ANALYTES_FILE = f"{SHARED_DIR}/analytes.toml"
+
+
 def _load_sources(root: Path) -> Mapping[str, str]:
-    doc = Reader("sources.toml", "top", read_toml(root, "sources.toml"))
+    doc = Reader(SOURCES_FILE, "top", read_toml(root, SOURCES_FILE))
     sources = doc.get("sources", dict)
     doc.done()
     titles = {}
     for key in sources:
-        entry = Reader("sources.toml", f"sources.{key}", sources[key])
+        entry = Reader(SOURCES_FILE, f"sources.{key}", sources[key])
         titles[key] = entry.get("title", str)
         entry.get("file", str, default=None)
         entry.done()
@@ -159,7 +218,7 @@ def _load_analytes(doc: Reader, sources: Mapping[str, str]) -> Mapping[str, Anal
     table = doc.get("analytes", dict)
     analytes = {}
     for code in table:
-        entry = Reader("labs.toml", f"analytes.{code}", table[code])
+        entry = Reader(ANALYTES_FILE, f"analytes.{code}", table[code])
         kind = entry.choice("kind", ("number", "qualitative"))
         if kind == "number":
             unit = entry.get("unit", str)
@@ -243,6 +302,7 @@ def _plausible(entry: Reader) -> tuple[float, float]:
 
 def _load_rules(
     doc: Reader,
+    folder: str,
     analytes: Mapping[str, Analyte],
     settings: Mapping[str, Setting],
     levels: tuple[str, ...],
@@ -250,7 +310,7 @@ def _load_rules(
 ) -> tuple[LabRule, ...]:
     rules = []
     for index, raw in enumerate(doc.get("rules", list)):
-        entry = Reader("labs.toml", f"rules[{index}]", raw)
+        entry = Reader(f"{folder}/labs.toml", f"rules[{index}]", raw)
         code = entry.get("code", str)
         entry.where = f"rules[{index}] ({code})"
         rule_analytes = tuple(entry.get("analytes", list))
@@ -261,7 +321,7 @@ def _load_rules(
         for test_index, raw_test in enumerate(entry.get("when", list)):
             tests.append(
                 _load_lab_test(
-                    Reader("labs.toml", f"{entry.where}.when[{test_index}]", raw_test),
+                    Reader(f"{folder}/labs.toml", f"{entry.where}.when[{test_index}]", raw_test),
                     rule_analytes,
                     analytes,
                     settings,
@@ -285,11 +345,11 @@ def _load_rules(
     codes = [rule.code for rule in rules]
     for rule in rules:
         if codes.count(rule.code) > 1:
-            raise ContentError(f"content/labs.toml: rule code {rule.code!r} appears twice")
+            raise ContentError(f"content/{folder}/labs.toml: rule code {rule.code!r} appears twice")
         for other in rule.supersedes:
             if other not in codes:
                 raise ContentError(
-                    f"content/labs.toml: rule {rule.code!r} supersedes unknown rule {other!r}"
+                    f"content/{folder}/labs.toml: rule {rule.code!r} supersedes unknown rule {other!r}"
                 )
     return tuple(rules)
 
@@ -324,6 +384,20 @@ def _load_lab_test(
             param = entry.get(test, bool)
             if not param:
                 entry.fail(f"{test!r} can only be true")
+        elif test == "rising":
+            param = entry.get(test, int)
+            if param < 1:
+                entry.fail("'rising' is the number of days back a previous result counts (1 or more)")
+        elif test == "hold":
+            sub = entry.child("hold")
+            present_cmp = [name for name in ("below", "at_most") if name in sub.table]
+            if len(present_cmp) != 1:
+                sub.fail("needs exactly one of 'below' or 'at_most'")
+            param = (present_cmp[0], read_number(sub, present_cmp[0]),
+                     read_number(sub, "baseline_at_most"), read_number(sub, "fall"))
+            if not 0 < param[3] < 1:
+                sub.fail("'fall' must be a fraction between 0 and 1")
+            sub.done()
         elif test == "baseline_at_least" and isinstance(entry.table[test], str):
             param = entry.get(test, str)
             if param not in settings or settings[param].type != "number":
@@ -335,16 +409,17 @@ def _load_lab_test(
 
 
 def _load_checklist(
-    root: Path, sources: Mapping[str, str]
+    root: Path, folder: str, sources: Mapping[str, str]
 ) -> tuple[tuple[str, ...], tuple[Question, ...], tuple[GroupRule, ...], CareTeam]:
-    doc = Reader("checklist.toml", "top", read_toml(root, "checklist.toml"))
+    name = f"{folder}/checklist.toml"
+    doc = Reader(name, "top", read_toml(root, name))
     levels = tuple(doc.get("levels", list))
     if len(levels) < 2 or levels[0] != "none" or len(set(levels)) != len(levels):
         doc.fail("'levels' must list distinct levels from lowest ('none') to highest")
     questions = []
     table = doc.get("questions", dict)
     for code in table:
-        entry = Reader("checklist.toml", f"questions.{code}", table[code])
+        entry = Reader(name, f"questions.{code}", table[code])
         near = None
         if "near_infusion" in entry.table:
             sub = entry.child("near_infusion")
@@ -368,7 +443,7 @@ def _load_checklist(
     groups = {q.group for q in questions}
     group_rules = []
     for index, raw in enumerate(doc.get("group_rules", list, default=[])):
-        entry = Reader("checklist.toml", f"group_rules[{index}]", raw)
+        entry = Reader(name, f"group_rules[{index}]", raw)
         rule = GroupRule(
             group=entry.get("group", str),
             min_yes=entry.get("min_yes", int),
@@ -398,64 +473,114 @@ def _load_checklist(
 
 
 def _load_offset(
-    entry: Reader, key: str, analytes: Mapping[str, Analyte], rule_codes: tuple[str, ...]
+    entry: Reader, key: str, analytes: Mapping[str, Analyte], rule_codes: tuple[str, ...],
+    settings: Mapping[str, Setting],
 ) -> Offset:
     sub = entry.child(key)
-    closed_by = None
-    if "closed_by" in sub.table:
-        raw = sub.child("closed_by")
-        closed_by = ClosedBy(
-            rule=raw.get("rule", str, default=None),
-            analyte=raw.get("analyte", str, default=None),
-            at_least=read_number(raw, "at_least", default=None),
-            combine=raw.choice("combine", ("result", "later")),
-            strictly_after=raw.get("strictly_after", bool, default=False),
-            counted_from=raw.choice("counted_from", ("anchor", "offset"), default="anchor"),
-        )
-        if (closed_by.rule is None) == (closed_by.analyte is None):
-            raw.fail("needs exactly one of 'rule' or 'analyte'")
-        if closed_by.rule is not None and closed_by.rule not in rule_codes:
-            raw.fail(f"names lab rule {closed_by.rule!r}, which is not in content/labs.toml")
-        if closed_by.analyte is not None:
-            if closed_by.analyte not in analytes:
-                raw.fail(f"names analyte {closed_by.analyte!r}, which is not in content/labs.toml")
-            if closed_by.at_least is None:
-                raw.fail("an 'analyte' end needs 'at_least'")
-        raw.done()
+    closed_by = _load_closed_by(sub.child("closed_by"), analytes, rule_codes) if "closed_by" in sub.table else None
     offset = Offset(
         anchor=sub.choice("from", ANCHORS),
         days=sub.get("days", int, default=0),
         months=sub.get("months", int, default=0),
         closed_by=closed_by,
+        months_by=sub.get("months_by", str, default=None),
+        weeks_by=sub.get("weeks_by", str, default=None),
     )
+    for name in (offset.months_by, offset.weeks_by):
+        if name is not None and (name not in settings or settings[name].type != "int"):
+            sub.fail(f"names setting {name!r}, which is not an int setting of settings.toml")
     sub.done()
     return offset
 
 
+def _load_closed_by(raw: Reader, analytes: Mapping[str, Analyte], rule_codes: tuple[str, ...]) -> ClosedBy:
+    closed_by = ClosedBy(
+        rule=raw.get("rule", str, default=None),
+        analyte=raw.get("analyte", str, default=None),
+        at_least=read_number(raw, "at_least", default=None),
+        combine=raw.choice("combine", ("result", "later")),
+        strictly_after=raw.get("strictly_after", bool, default=False),
+        counted_from=raw.choice("counted_from", ("anchor", "offset"), default="anchor"),
+        above=read_number(raw, "above", default=None),
+    )
+    if (closed_by.rule is None) == (closed_by.analyte is None):
+        raw.fail("needs exactly one of 'rule' or 'analyte'")
+    if closed_by.rule is not None and closed_by.rule not in rule_codes:
+        raw.fail(f"names lab rule {closed_by.rule!r}, which is not in the protocol's labs.toml")
+    if closed_by.analyte is not None:
+        if closed_by.analyte not in analytes:
+            raw.fail(f"names analyte {closed_by.analyte!r}, which is not in content/{ANALYTES_FILE}")
+        if (closed_by.at_least is None) == (closed_by.above is None):
+            raw.fail("an 'analyte' end needs exactly one of 'at_least' or 'above'")
+    raw.done()
+    return closed_by
+
+
+def _load_series(entry: Reader, analytes: Mapping[str, Analyte], rule_codes: tuple[str, ...],
+                 settings: Mapping[str, Setting]) -> tuple[SeriesPart, ...]:
+    parts = []
+    for index, raw in enumerate(entry.get("series", list)):
+        sub = Reader(entry.file, f"{entry.where}.series[{index}]", raw)
+        part = SeriesPart(
+            anchor=sub.choice("from", ANCHORS),
+            first=sub.get("first", int),
+            every_days=sub.get("every_days", int, default=0),
+            every_months=sub.get("every_months", int, default=0),
+            last=sub.get("last", int, default=0),
+            until=_load_offset(sub, "until", analytes, rule_codes, settings) if "until" in sub.table else None,
+        )
+        if bool(part.every_days) == bool(part.every_months):
+            sub.fail("needs exactly one of 'every_days' or 'every_months' (1 or more)")
+        if part.every_days and (part.until is None or part.last):
+            sub.fail("a weekly run ends 'until' an offset (and has no 'last')")
+        if part.every_months and (part.until is not None or part.last < part.first):
+            sub.fail("a monthly run goes from 'first' to 'last' months (no 'until')")
+        if part.first < 0 or part.every_days < 0 or part.every_months < 0:
+            sub.fail("'first', 'every_days' and 'every_months' cannot be negative")
+        sub.done()
+        parts.append(part)
+    if not parts:
+        entry.fail("a series needs at least one run in 'series'")
+    return tuple(parts)
+
+
 def _load_items(
     root: Path,
+    folder: str,
     sources: Mapping[str, str],
     settings: Mapping[str, Setting],
     analytes: Mapping[str, Analyte],
     rule_codes: tuple[str, ...],
-) -> tuple[int, int, tuple[ItemRule, ...], str, int, tuple[WarningRule, ...]]:
-    doc = Reader("protocol.toml", "top", read_toml(root, "protocol.toml"))
+) -> tuple[int, int, tuple[ItemRule, ...], str, int, tuple[WarningRule, ...], int]:
+    name = f"{folder}/protocol.toml"
+    doc = Reader(name, "top", read_toml(root, name))
     protocol = doc.get("code", str)
     doc.get("name", str)
+    max_course_dates = doc.get("max_course_dates", int)
+    if max_course_dates < 1:
+        doc.fail("'max_course_dates' must be 1 or more")
     monitoring = doc.child("monitoring")
-    monitoring_months = monitoring.get("months", int)
+    # months after L*, or (0) until the protocol's last item (CLINICAL.md 7.2)
+    if monitoring.get("ends_with_items", bool, default=False):
+        monitoring_months = 0
+    else:
+        monitoring_months = monitoring.get("months", int)
+        if monitoring_months < 1:
+            monitoring.fail("'months' must be 1 or more (or ends_with_items = true)")
     sources_of(monitoring, sources)
     monitoring.done()
     pregnancy = doc.child("pregnancy")
     pregnancy_months = pregnancy.get("default_months", int)
     sources_of(pregnancy, sources)
     pregnancy.done()
-    blocks = doc.child("blocks")
-    block_max_gap_days = blocks.get("max_gap_days", int)
-    if block_max_gap_days < 1:
-        blocks.fail("'max_gap_days' must be 1 or more")
-    sources_of(blocks, sources)
-    blocks.done()
+    block_max_gap_days = 3
+    if "blocks" in doc.table:  # only protocols with scope "block" items need it
+        blocks = doc.child("blocks")
+        block_max_gap_days = blocks.get("max_gap_days", int)
+        if block_max_gap_days < 1:
+            blocks.fail("'max_gap_days' must be 1 or more")
+        sources_of(blocks, sources)
+        blocks.done()
 
     def setting_of_type(entry: Reader, key: str, wanted: str) -> str | None:
         name = entry.get(key, str, default=None)
@@ -466,7 +591,7 @@ def _load_items(
     items = []
     table = doc.get("items", dict)
     for code in table:
-        entry = Reader("protocol.toml", f"items.{code}", table[code])
+        entry = Reader(name, f"items.{code}", table[code])
         scope = entry.choice("scope", SCOPES)
         fields: dict[str, Any] = dict(
             code=code,
@@ -475,25 +600,43 @@ def _load_items(
             applies_to=entry.choice("applies_to", APPLIES_TO),
             enabled_by=setting_of_type(entry, "enabled_by", "bool"),
             source=sources_of(entry, sources),
+            first_course_only=entry.get("first_course_only", bool, default=False),
         )
-        if scope in ("course", "block"):
+        if scope in ("dose", "series"):
+            if scope == "series":
+                fields["series"] = _load_series(entry, analytes, rule_codes, settings)
+                if "stops_at" in entry.table:
+                    fields["stops_at"] = _load_closed_by(entry.child("stops_at"), analytes, rule_codes)
+            fields["analytes"] = tuple(entry.get("analytes", list, default=[]))
+            for analyte in fields["analytes"]:
+                if analyte not in analytes:
+                    entry.fail(f"names analyte {analyte!r}, which is not in content/{ANALYTES_FILE}")
+            if fields["kind"] == "lab" and not fields["analytes"]:
+                entry.fail("a lab item must name the analytes that count as done")
+            if fields["kind"] == "checklist":
+                fields["window_before_days"] = entry.get("window_before_days", int)
+                fields["missed_after_days"] = entry.get("missed_after_days", int)
+                # Periods must not overlap: a weekly checklist answers exactly one week.
+                if not 0 <= fields["window_before_days"] < 7 or fields["missed_after_days"] < 1:
+                    entry.fail("'window_before_days' must be 0-6 and 'missed_after_days' 1 or more")
+        elif scope in ("course", "block"):
             if "due" in entry.table:
-                fields["due"] = _load_offset(entry, "due", analytes, rule_codes)
+                fields["due"] = _load_offset(entry, "due", analytes, rule_codes, settings)
             else:
-                fields["start"] = _load_offset(entry, "start", analytes, rule_codes)
+                fields["start"] = _load_offset(entry, "start", analytes, rule_codes, settings)
                 if "end_by_setting" in entry.table:
                     name = setting_of_type(entry, "end_by_setting", "choice")
                     options = entry.child("end_options")
                     fields["end_by_setting"] = name
                     fields["end_options"] = MappingProxyType(
                         {
-                            choice: _load_offset(options, choice, analytes, rule_codes)
+                            choice: _load_offset(options, choice, analytes, rule_codes, settings)
                             for choice in settings[name].choices
                         }
                     )
                     options.done()
                 else:
-                    fields["end"] = _load_offset(entry, "end", analytes, rule_codes)
+                    fields["end"] = _load_offset(entry, "end", analytes, rule_codes, settings)
                 fields["end_extended_by"] = entry.choice("end_extended_by", PATIENT_END_DATES, default=None)
             fields["words_by"] = setting_of_type(entry, "words_by", "choice")
         elif scope == "monitoring":
@@ -503,7 +646,7 @@ def _load_items(
             fields["analytes"] = tuple(entry.get("analytes", list, default=[]))
             for analyte in fields["analytes"]:
                 if analyte not in analytes:
-                    entry.fail(f"names analyte {analyte!r}, which is not in content/labs.toml")
+                    entry.fail(f"names analyte {analyte!r}, which is not in content/{ANALYTES_FILE}")
             if fields["kind"] == "lab" and not fields["analytes"]:
                 entry.fail("a lab item must name the analytes that count as done")
             fields["weekly_series"] = entry.get("weekly_series", bool, default=False)
@@ -526,7 +669,7 @@ def _load_items(
         items.append(ItemRule(**fields))
     warnings = []
     for code, raw in doc.get("warnings", dict, default={}).items():
-        entry = Reader("protocol.toml", f"warnings.{code}", raw)
+        entry = Reader(name, f"warnings.{code}", raw)
         if code not in WARNING_CODES:
             entry.fail(f"unknown warning; the engine knows {', '.join(WARNING_CODES)}")
         warning = WarningRule(
@@ -538,32 +681,40 @@ def _load_items(
             recovered_rule=entry.get("recovered_rule", str,
                                      default=... if code == "course.cd4_not_recovered" else None),
             source=sources_of(entry, sources),
+            courses=entry.choice("courses", WARNING_COURSES, default="planned"),
+            max_dose_mg=read_number(entry, "max_dose_mg", default=... if code == "course.dose_limit" else 0),
+            max_window_mg=read_number(entry, "max_window_mg", default=... if code == "course.dose_limit" else 0),
+            window_days=entry.get("window_days", int, default=... if code == "course.dose_limit" else 0),
+            gap_days=entry.get("gap_days", int, default=... if code == "course.reescalate" else 0),
+            restart_mg=read_number(entry, "restart_mg", default=... if code == "course.reescalate" else 0),
         )
         if warning.from_course < 1:
             entry.fail("'from_course' must be 1 or more")
         if warning.recovered_rule is not None and warning.recovered_rule not in rule_codes:
-            entry.fail(f"names lab rule {warning.recovered_rule!r}, which is not in content/labs.toml")
+            entry.fail(f"names lab rule {warning.recovered_rule!r}, which is not in content/{folder}/labs.toml")
         entry.done()
         warnings.append(warning)
     doc.done()
-    return monitoring_months, pregnancy_months, tuple(items), protocol, block_max_gap_days, tuple(warnings)
+    return (monitoring_months, pregnancy_months, tuple(items), protocol, block_max_gap_days, tuple(warnings),
+            max_course_dates)
 
 
-def _load_reminders(root: Path, items: tuple[ItemRule, ...], levels: tuple[str, ...],
+def _load_reminders(root: Path, folder: str, items: tuple[ItemRule, ...], levels: tuple[str, ...],
                     sources: Mapping[str, str], settings: Mapping[str, Setting],
                     ) -> tuple[Mapping[str, tuple[ReminderStep, ...]], set[str]]:
-    doc = Reader("reminders.toml", "top", read_toml(root, "reminders.toml"))
+    name = f"{folder}/reminders.toml"
+    doc = Reader(name, "top", read_toml(root, name))
     by_code = {item.code: item for item in items}
     plans: dict[str, tuple[ReminderStep, ...]] = {}
     texts = set(REMINDER_TEXTS)
     for index, raw in enumerate(doc.get("reminders", list)):
-        entry = Reader("reminders.toml", f"reminders[{index}]", raw)
+        entry = Reader(name, f"reminders[{index}]", raw)
         codes = entry.get("codes", list)
         group = entry.get("group", str, default=None)
         source = sources_of(entry, sources)
         steps = []
         for step_index, raw_step in enumerate(entry.get("steps", list)):
-            sub = Reader("reminders.toml", f"{entry.where}.steps[{step_index}]", raw_step)
+            sub = Reader(name, f"{entry.where}.steps[{step_index}]", raw_step)
             at = sub.get("at", (str, list, dict))
             at_by, at_choices = None, {}
             if isinstance(at, dict):
@@ -608,8 +759,8 @@ def _load_reminders(root: Path, items: tuple[ItemRule, ...], levels: tuple[str, 
         for code in codes:
             item = by_code.get(code)
             if item is None:
-                entry.fail(f"names item {code!r}, which is not in content/protocol.toml")
-            one_day = item.due is not None or item.scope in ("monitoring", "end")
+                entry.fail(f"names item {code!r}, which is not in content/{folder}/protocol.toml")
+            one_day = item.due is not None or item.scope in ("monitoring", "end", "dose", "series")
             for step in steps:
                 if (step.anchor == "due") != one_day:
                     entry.fail(f"step {step.step!r}: anchor {step.anchor!r} does not fit {code} "

@@ -14,7 +14,9 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGES = ("en", "es", "de", "it")
 
 ANCHORS = ("first", "last")
-SCOPES = ("course", "block", "monitoring", "season", "end")
+#: "dose": one item on each administration date of a course; "series": dates
+#: repeating within a course (SeriesPart), CLINICAL.md 7.2
+SCOPES = ("course", "block", "monitoring", "season", "end", "dose", "series")
 #: patient attributes an item can depend on (engine.inputs.Patient): childbearing
 #: potential is its own attribute whatever the sex field says (CLINICAL.md v2)
 APPLIES_TO = ("all", "cervical_screening", "childbearing", "breastfeeding")
@@ -22,7 +24,9 @@ APPLIES_TO = ("all", "cervical_screening", "childbearing", "breastfeeding")
 PATIENT_END_DATES = ("listeria_until",)
 #: the planned-course warnings the engine knows how to test (timeline.course_warnings)
 WARNING_CODES = ("course.too_soon", "course.during_pregnancy", "course.during_breastfeeding",
-                 "course.cd4_not_recovered")
+                 "course.cd4_not_recovered", "course.dose_limit", "course.reescalate")
+#: which courses a warning looks at: the planned ones (CLINICAL.md 2.3) or all (7.1 doses)
+WARNING_COURSES = ("planned", "all")
 #: who a question is asked of (engine/triage.py is_asked): everyone; sex female or
 #: childbearing potential (menstrual bleeding); childbearing potential only.
 ASKED_OF = ("all", "female_or_childbearing", "childbearing")
@@ -36,6 +40,10 @@ LAB_TESTS = (
     "baseline_at_most",
     "baseline_at_least",
     "equals",
+    "at_most",
+    "at_least",
+    "rising",
+    "hold",
 )
 QUALITATIVE_VALUES = ("positive", "negative")
 REMINDER_REPEATS = ("daily", "weekly", "monthly")
@@ -47,7 +55,8 @@ class ClosedBy:
     """An end that waits for a lab result (CD4 recovery).
 
     Either ``rule`` (the first result that fires that lab rule) or ``analyte``
-    with ``at_least`` (the first result of that analyte at or above the value).
+    with ``at_least`` (the first result of that analyte at or above the value)
+    or ``above`` (strictly above it).
     ``combine``: ``"result"`` - the end is the result's date; ``"later"`` - the
     later of the offset date and the result's date. No such result: open end.
     ``counted_from``: ``"anchor"`` - results taken on or after F_k or L_k count
@@ -62,6 +71,8 @@ class ClosedBy:
     combine: str
     strictly_after: bool
     counted_from: str = "anchor"
+    #: with ``analyte``: a value strictly above this counts (instead of ``at_least``)
+    above: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +83,27 @@ class Offset:
     days: int = 0
     months: int = 0
     closed_by: ClosedBy | None = None
+    #: an int site setting whose value is added as months (cll_prophylaxis_months)
+    months_by: str | None = None
+    #: an int site setting whose value is added as weeks (cmv_after_course_weeks)
+    weeks_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPart:
+    """One run of dates of a series item (scope "series"), within each course k.
+
+    Weekly (``every_days``): ``anchor`` + ``first`` x every_days, then every
+    ``every_days``, while on or before ``until``. Monthly (``every_months``):
+    ``anchor`` + n months for n = ``first`` .. ``last``.
+    """
+
+    anchor: str
+    first: int
+    every_days: int = 0
+    every_months: int = 0
+    last: int = 0
+    until: Offset | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +138,12 @@ class ItemRule:
     season_start: tuple[int, int] | None = None
     season_end: tuple[int, int] | None = None
     after_last_infusion_months: int = 0
+    #: only for the patient's first course (appt.hbv_screen: before course 1)
+    first_course_only: bool = False
+    # scope "series": its runs of dates, and the result that ends it (a date after
+    # the first result of ``stops_at`` taken after L_k is dropped: lab.cd4)
+    series: tuple[SeriesPart, ...] = ()
+    stops_at: ClosedBy | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +160,15 @@ class WarningRule:
     min_months_after_previous: int = 0
     #: course.cd4_not_recovered: the lab rule a CD4 result must fire to count as recovered
     recovered_rule: str | None = None
+    #: "planned" (CLINICAL.md 2.3) or "all" courses (the dose checks of 7.1)
+    courses: str = "planned"
+    #: course.dose_limit: no dose above ``max_dose_mg``, at most ``max_window_mg`` in any ``window_days``
+    max_dose_mg: float = 0
+    max_window_mg: float = 0
+    window_days: int = 0
+    #: course.reescalate: an IV dose above ``restart_mg`` after ``gap_days`` or more without doses
+    gap_days: int = 0
+    restart_mg: float = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +316,7 @@ class Content:
     """The whole of content/, validated. Shared read-only by every caller."""
 
     protocol: str
+    #: 0 when monitoring ends with the protocol's last item (CLINICAL.md 7.2)
     monitoring_months: int
     pregnancy_months: int
     items: tuple[ItemRule, ...]
@@ -277,7 +325,8 @@ class Content:
     levels: tuple[str, ...]
     analytes: Mapping[str, Analyte]
     rules: tuple[LabRule, ...]
-    weekly_cbc: WeeklyCbc
+    #: None for a protocol without the weekly series of CLINICAL.md 4.2
+    weekly_cbc: WeeklyCbc | None
     settings: Mapping[str, Setting]
     sources: Mapping[str, str]
     texts: Mapping[str, Mapping[str, Any]]
@@ -293,6 +342,22 @@ class Content:
     block_max_gap_days: int = 3
     #: the warnings on planned courses (CLINICAL.md 2.3)
     warnings: tuple[WarningRule, ...] = ()
+    #: the most administration dates one course may hold (a longer list is a typo)
+    max_course_dates: int = 30
+    #: every protocol of content/ by code (this one included), loaded together
+    protocols: Mapping[str, "Content"] = field(default_factory=lambda: MappingProxyType({}),
+                                               compare=False, repr=False)
+
+    def of(self, protocol: str) -> "Content":
+        """The content of ``protocol`` (a code of ``protocols``); KeyError for an unknown one."""
+        if protocol == self.protocol:
+            return self
+        return self.protocols[protocol]
+
+    @property
+    def rules_read_history(self) -> bool:
+        """Whether a lab rule reads the patient's other results (labs.LabContext)."""
+        return any(test.test in ("rising", "hold") for rule in self.rules for test in rule.tests)
 
     def level_rank(self, level: str) -> int:
         return self.levels.index(level)

@@ -71,13 +71,17 @@ def check_setting_value(setting: Setting, value: Any) -> Any:
     return parsed
 
 
+#: site settings are the clinic's, shared by every protocol
+SETTINGS_FILE = "shared/settings.toml"
+
+
 def load_settings(root: Path, sources: Mapping[str, str]) -> Mapping[str, Setting]:
-    doc = Reader("settings.toml", "top", read_toml(root, "settings.toml"))
+    doc = Reader(SETTINGS_FILE, "top", read_toml(root, SETTINGS_FILE))
     table = doc.get("settings", dict)
     doc.done()
     settings = {}
     for name in table:
-        entry = Reader("settings.toml", f"settings.{name}", table[name])
+        entry = Reader(SETTINGS_FILE, f"settings.{name}", table[name])
         setting_type = entry.choice("type", SETTING_TYPES)
         raw_default = entry.get("default", (bool, int, float, str, date), default=None)
         choices = tuple(entry.get("choices", list, default=[]))

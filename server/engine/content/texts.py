@@ -28,28 +28,31 @@ from .reading import read_toml
 from .settings import UNIT_SETTING_PREFIX
 
 
-def load_texts(root: Path, required: dict[str, set[str]],
-                variants: Mapping[str, set[str]] | None = None) -> Mapping[str, Mapping[str, Any]]:
-    """Every language file, checked against the codes content/ defines.
+def load_texts(root: Path, folder: str, required: dict[str, set[str]],
+               variants: Mapping[str, set[str]] | None = None) -> Mapping[str, Mapping[str, Any]]:
+    """Every language's texts of protocol ``folder``, checked against the codes content/ defines.
 
-    ``required`` maps a text section (``items``, ``questions``...) to the codes it
-    must hold. English must hold exactly those; every other language must hold
-    exactly English's keys with the same placeholders. ``variants`` maps an item
-    code to the word variants (sub-tables) its English text must hold.
+    A language's texts are content/shared/texts/<language>.toml and
+    content/<folder>/texts/<language>.toml together; a key is in one of them
+    only. ``required`` maps a text section (``items``, ``questions``...) to the
+    codes it must hold. English must hold exactly those; every other language
+    must hold exactly English's keys with the same placeholders. ``variants``
+    maps an item code to the word variants (sub-tables) its English text must hold.
     """
-    folder = root / "texts"
-    present = sorted(path.stem for path in folder.glob("*.toml"))
-    for language in present:
-        if language not in LANGUAGES:
-            raise ContentError(
-                f"content/texts/{language}.toml: unknown language; supported: {', '.join(LANGUAGES)}"
-            )
     texts = {}
-    for language in LANGUAGES:
-        name = f"texts/{language}.toml"
-        if language not in present:
-            raise ContentError(f"content/{name}: missing translation file")
-        texts[language] = read_toml(root, name)
+    for part in (SHARED_TEXTS, f"{folder}/texts"):
+        present = sorted(path.stem for path in (root / part).glob("*.toml"))
+        for language in present:
+            if language not in LANGUAGES:
+                raise ContentError(
+                    f"content/{part}/{language}.toml: unknown language; supported: {', '.join(LANGUAGES)}"
+                )
+        for language in LANGUAGES:
+            name = f"{part}/{language}.toml"
+            if language not in present:
+                raise ContentError(f"content/{name}: missing translation file")
+            texts[language] = _merged(texts.get(language, {}), read_toml(root, name), f"content/{name}")
+    names = {language: f"content/{folder}/texts/{language}.toml" for language in LANGUAGES}
 
     english = texts[DEFAULT_LANGUAGE]
     for section, codes in required.items():
@@ -59,21 +62,21 @@ def load_texts(root: Path, required: dict[str, set[str]],
         have = set(node) if isinstance(node, dict) else set()
         if codes - have:
             raise ContentError(
-                f"content/texts/en.toml: [{section}] has no text for {', '.join(sorted(codes - have))}"
+                f"{names['en']}: [{section}] has no text for {', '.join(sorted(codes - have))}"
             )
         if have - codes:
             raise ContentError(
-                f"content/texts/en.toml: [{section}] has text for unknown code(s) "
+                f"{names['en']}: [{section}] has text for unknown code(s) "
                 f"{', '.join(sorted(have - codes))}"
             )
     check_item_variants(english.get("items", {}), variants or {})
     reference = dict(_leaves(english))
     for key, english_text in reference.items():
         if isinstance(english_text, list):
-            _check_text_list("content/texts/en.toml", key, english_text, None)
+            _check_text_list(names["en"], key, english_text, None)
     for language in LANGUAGES[1:]:
         leaves = dict(_leaves(texts[language]))
-        name = f"content/texts/{language}.toml"
+        name = names[language]
         missing = sorted(set(reference) - set(leaves))
         if missing:
             raise ContentError(f"{name}: missing translation for {', '.join(missing[:5])}")
@@ -97,6 +100,24 @@ def load_texts(root: Path, required: dict[str, set[str]],
 #: text sections whose entries may hold a list of short texts (emergency signs:
 #: a short lead, "any of these?", and one short item each, shown as a list)
 TEXT_LIST_SECTIONS = ("questions", "levels", "items")
+
+
+#: the texts every protocol shares (sheet labels, analyte names)
+SHARED_TEXTS = "shared/texts"
+
+
+def _merged(into: dict[str, Any], extra: dict[str, Any], name: str, prefix: str = "") -> dict[str, Any]:
+    """``into`` with the tables of ``extra`` added; a key both give a value is a defect."""
+    out = dict(into)
+    for key, value in extra.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if key in out and isinstance(out[key], dict) and isinstance(value, dict):
+            out[key] = _merged(out[key], value, name, path)
+        elif key in out:
+            raise ContentError(f"{name}: {path} is also in the shared texts; a text lives in one file")
+        else:
+            out[key] = value
+    return out
 
 
 def _check_text_list(name: str, key: str, value: Any, english: list | None) -> None:
@@ -138,7 +159,7 @@ def _freeze(node: Any) -> Any:
     return node
 
 
-def sheet_texts(protocol: str, items: tuple[ItemRule, ...], rules: tuple[LabRule, ...],
+def sheet_texts(protocols: tuple[str, ...], items: tuple[ItemRule, ...], rules: tuple[LabRule, ...],
                  settings: Mapping[str, Setting], reminders: Mapping[str, tuple[ReminderStep, ...]]
                  ) -> dict[str, set[str]]:
     """What texts.*.toml [sheet] must hold: the protocol sheet (sheet.py) says every
@@ -146,7 +167,7 @@ def sheet_texts(protocol: str, items: tuple[ItemRule, ...], rules: tuple[LabRule
     from ..sheet import SHEET_LABELS  # sheet.py reads Content: imported when loading
 
     tables = {
-        "protocols": {protocol},
+        "protocols": set(protocols),
         "scopes": set(SCOPES),
         "anchors": set(ANCHORS),
         "offsets": {f"{anchor}_{way}" for anchor in ANCHORS for way in ("on", "before", "after")},

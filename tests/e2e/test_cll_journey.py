@@ -16,6 +16,7 @@ import pytest
 from server.engine.content.loading import default_content
 from server.timeutil import local_today
 
+from .checklist_steps import REVIEW, answer_all
 from .conftest import PASSWORD
 from .test_accessibility import serious
 from .test_patient_v2_screens import SIZES, look, unnamed_controls
@@ -101,8 +102,9 @@ def test_a_cll_patient_sees_her_protocol_in_the_app(browser, live, cll_people):
             assert unnamed_controls(page) == []
             assert serious(page) == []
             look(page, f"{language}-cll-checklist")
-            page.locator("input[name='cll.fever'][value='yes']").check()
-            page.locator("form button[type='submit']").click()
+            answer_all(page, {"cll.fever"})
+            page.get_by_role("button", name=REVIEW[language]).click()
+            page.get_by_role("button", name=TEAM[language]).click()  # "Send to my haematology team"
             alert = page.locator("section[role='alert']")
             alert.wait_for()
             assert "level-emergency" in alert.locator(".badge").get_attribute("class")

@@ -2,11 +2,12 @@
 // what each one sees; a family member sees the shared reminders with their status, what is
 // next, whom to call, and their own notification and calendar settings.
 import { api, get } from "../api.js";
-import { h, localToday, show, telLink } from "../dom.js";
+import { h, localToday, show } from "../dom.js";
 import { formatDate, t, tn } from "../i18n.js";
 import { state } from "../app.js";
 import { calendarCard, notificationsCard } from "../push.js";
 import { codeWithLink, passwordCard } from "./start.js";
+import { helpCard } from "./patient.js";
 
 /** Kinds shared unless the patient says otherwise: they reveal no finding (CLINICAL.md 6, v2). */
 const DEFAULT_SHARES = ["checklist", "appointment", "task", "medication", "diet", "safety"];
@@ -81,18 +82,8 @@ function noLink() {
   show(h("h1", {}, t("nav_reminders")), h("p", {}, t("no_link")));
 }
 
-/** Whom to call and the emergency signs: the same help card as the patient's, with her clinic's numbers. */
-function helpCard(clinic) {
-  const safety = state.texts.items["safety.post_infusion"];
-  return h("section", { class: "card help", "aria-labelledby": "help-title" },
-    h("h2", { id: "help-title" }, t("help_title")),
-    h("p", {}, safety.lead), h("ul", { class: "signs" }, safety.signs.map((sign) => h("li", {}, sign))), h("p", {}, safety.later),
-    telLink(clinic.emergency_number, t("call_emergency", { number: clinic.emergency_number })),
-    telLink(clinic.phone, t("family_call_team", { phone: clinic.phone })));
-}
-
 /** One line per item code (several courses' windows are one line), with its status in words. */
-function lines(items, day) {
+function lines(items, day, told) {
   const groups = new Map();
   for (const item of items) {
     if (!groups.has(item.code)) groups.set(item.code, []);
@@ -106,8 +97,16 @@ function lines(items, day) {
     const overdue = group.filter((i) => i.status === "overdue").length;
     return h("li", {}, h("strong", {}, item.title), " ", statusBadge(overdue ? "overdue" : item.status), h("br"),
       h("span", { class: "muted" }, when, overdue > 1 ? ` · ${tn("overdue_count", overdue)}` : ""),
-      item.due === day ? h("span", { class: "today-mark" }, ` · ${t("today_title")}`) : null);
+      item.due === day ? h("span", { class: "today-mark" }, ` · ${t("today_title")}`) : null,
+      detail(item, told));
   });
+}
+
+/** What a safety item asks of a relative (the early signs of CMV), said once on the screen. */
+function detail(item, told) {
+  if (!item.detail || item.kind !== "safety" || told.has(item.code)) return null;
+  told.add(item.code);
+  return h("p", { class: "detail" }, item.detail);
 }
 
 export async function reminders() {
@@ -121,8 +120,9 @@ export async function reminders() {
     : i.start <= day && (!i.end || i.end >= day)));
   const week = items.filter((i) => (i.due || i.start) > day && (i.due || i.start) <= weekEnd);
   const later = items.filter((i) => (i.due || i.start) > weekEnd);
+  const told = new Set();
   const section = (id, title, list, empty) => h("section", { class: "card", "aria-labelledby": id },
-    h("h2", { id }, title), list.length ? h("ul", { class: "items" }, lines(list, day)) : h("p", {}, empty));
+    h("h2", { id }, title), list.length ? h("ul", { class: "items" }, lines(list, day, told)) : h("p", {}, empty));
   const next = items.find((i) => (i.due || i.start) > day);
   show(h("h1", {}, t("family_title", { name: view.display_name })),
     h("p", { class: "muted" }, t("family_sees", { kinds: view.shares.map((k) => state.texts.kinds[k] || k).join(", ") })),
@@ -131,7 +131,7 @@ export async function reminders() {
     section("today-title", t("family_today"), now, t("nothing_due")),
     section("week-title", t("family_week"), week, t("nothing_week")),
     section("later-title", t("family_later"), later, t("nothing_later")),
-    helpCard(view.clinic));
+    helpCard(view.clinic, "family_call_team"));
 }
 
 /** The family member's own settings: notifications on this device, a calendar link, the password. */

@@ -12,8 +12,9 @@ import { familyCard, statusBadge } from "./family.js";
 const pid = () => state.me.patient_id;
 const addDays = (iso, days) => { const d = new Date(iso + "T00:00:00Z"); d.setUTCDate(d.getUTCDate() + days); return d.toISOString().slice(0, 10); };
 
-export function helpCard() {
-  const clinic = state.patient.clinic;
+/** Whom to call and the emergency signs of her protocol; ``clinic`` and the team's words
+ * are a relative's when the family's screen shows it. */
+export function helpCard(clinic = state.patient.clinic, teamKey = "call_team") {
   // The protocol's item with emergency signs (MS: safety.post_infusion; CLL: safety.infusion_reaction).
   const safety = Object.values(state.texts.items).find((item) => item.signs && item.lead);
   return h("section", { class: "card help", "aria-labelledby": "help-title" },
@@ -22,7 +23,7 @@ export function helpCard() {
     h("ul", { class: "signs" }, safety.signs.map((sign) => h("li", {}, sign))),
     h("p", {}, safety.later),
     telLink(clinic.emergency_number, t("call_emergency", { number: clinic.emergency_number })),
-    telLink(clinic.phone, t("call_team", { phone: clinic.phone })));
+    telLink(clinic.phone, t(teamKey, { phone: clinic.phone })));
 }
 
 function when(item) {

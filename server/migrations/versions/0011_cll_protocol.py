@@ -3,15 +3,15 @@
 Every existing patient follows the MS protocol (the server default); a course
 recorded before has no doses (null).
 
-Revision ID: 0010
-Revises: 0009 (re-chained at merge time)
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-05 08:15:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -26,6 +26,7 @@ from ..engine.errors import InputError
 from ..engine.inputs import MAX_NUMBER, SEXES
 from ..engine.sheet import FORMATS
 from ..models.flags import OUTCOMES
+from ..services import patient_list
 
 
 class StrictBoolean(Boolean):
@@ -347,10 +348,22 @@ class AdherenceOut(Schema):
 class PatientSummaryOut(Schema):
     id = Integer(required=True)
     display_name = String(required=True)
+    hospital_number = String(required=True, allow_none=True)
     open_flags = Integer(required=True)
+    #: a push device or a calendar feed can bring her reminders
+    reachable = Boolean(required=True)
     adherence = Nested(AdherenceOut, required=True)
     #: services.patients.RECORD_NEEDS_CORRECTION when the stored record is one the engine cannot use
     status_error = String()
+
+
+class FilterCountsOut(Schema):
+    """How many of the clinic's patients each filter keeps, whatever the search."""
+
+    overdue_labs = Integer(required=True)
+    missed_checklists = Integer(required=True)
+    open_flags = Integer(required=True)
+    unreachable = Integer(required=True)
 
 
 class PatientListOut(Schema):
@@ -358,11 +371,30 @@ class PatientListOut(Schema):
     page = Integer(required=True)
     per_page = Integer(required=True)
     total = Integer(required=True)
+    counts = Nested(FilterCountsOut, required=True)
+
+
+class Trimmed(Text):
+    """A text with surrounding blanks removed before its length is checked."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 class PageQuery(Schema):
     page = Integer(load_default=1, validate=Range(1, 100000))
     per_page = Integer(load_default=50, validate=Range(1, 200))
+
+
+class PatientListQuery(PageQuery):
+    """GET /patients: search, filters, order and page (services.patient_list)."""
+
+    #: part of the name, or the start of the hospital number (case-insensitive)
+    q = Trimmed(validate=Length(0, 100))
+    #: patients with each of these (repeat the parameter for several): all must hold
+    only = List(Text(validate=OneOf(patient_list.FILTERS)), load_default=list, validate=Length(max=4))
+    sort = Text(load_default="name", validate=OneOf(patient_list.SORTS))
+    order = Text(load_default="asc", validate=OneOf(("asc", "desc")))
 
 
 class CourseIn(Schema):
@@ -772,13 +804,6 @@ class FamilyRowOut(FamilyMemberOut):
 
 class FamilyListOut(Schema):
     items = List(Nested(FamilyRowOut), required=True)
-
-
-class Trimmed(Text):
-    """A text with surrounding blanks removed before its length is checked."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 class ClinicPatchIn(Schema):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from ..engine.content.model import Content
 from ..engine.inputs import resolve_settings
 from ..models import Clinic, User
-from . import accounts, reminders
+from . import accounts, figures, reminders
 from .errors import Conflict, NotFound
 
 
@@ -38,6 +38,7 @@ def replace_settings(session: Session, clinic: Clinic, settings: Mapping[str, An
     resolve_settings(overrides, content)
     clinic.settings = overrides
     reminders.mark_stale(session, clinic_id=clinic.id)
+    figures.forget_figures(session, clinic_id=clinic.id)
 
 
 def disable_account(session: Session, admin: User, user_id: int) -> User:

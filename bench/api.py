@@ -9,6 +9,12 @@ counted), and drives each endpoint with wrk for a few seconds:
     POST /api/v1/patients/{id}/checklists       checklist submission (patients)
     GET  /api/v1/flags?status=open              the nurse's open-flag queue
     GET  /api/v1/patients/{id}/timeline         a patient's timeline
+    GET  /api/v1/patients?...                   the clinic's list (issue 17): a page by name, a
+                                                search, labs overdue sorted by most overdue
+
+The first list request computes every patient's adherence figures and keeps
+them (services.patient_list); its time is printed apart, the runs measure the
+list with figures kept.
 
 The database is PostgreSQL, the production one, by default: the database
 alemtrack_bench on the local server (--postgres names another server), dropped
@@ -68,6 +74,11 @@ FLOOR = "floor: GET /health"
 CHECKLIST = "POST checklist"
 FLAGS = "GET open-flag queue (nurse)"
 TIMELINE = "GET patient timeline"
+LIST = "GET patient list, page 1"
+LIST_SEARCH = "GET patient list, search"
+LIST_FILTER = "GET list: overdue labs, sorted"
+#: database -> seconds of its first list request (figures computed for every patient)
+FIRST_LIST: dict[str, float] = {}
 
 LUA = r"""
 local lines = {}
@@ -163,7 +174,7 @@ def build_database(url: str, patients: int) -> dict:
                                     active=True, created_at=now)
         nurse_id = db.execute(nurse).inserted_primary_key[0]
         db.execute(insert(Patient), [
-            {"id": i, "clinic_id": clinic_id, "display_name": f"Patient {i}",
+            {"id": i, "clinic_id": clinic_id, "display_name": f"Patient {i}", "hospital_number": f"H{i:06d}",
              "sex": rng.choice(["female", "male"]), "childbearing_potential": False,
              "breastfeeding": False, "timezone": "Europe/Madrid",
              "language": rng.choice(["en", "es", "de", "it"]),
@@ -268,6 +279,18 @@ def run_wrk(port, sessions, method, path, body, seconds, connections, lua) -> di
             "total": int(total)}
 
 
+def first_list(port: int, sessions: Path) -> float:
+    """Seconds of the first list request: it computes every patient's figures."""
+    cookie = sessions.read_text().split("\t")[0]
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/patients?per_page=50",
+                                     headers={"Cookie": f"alemtrack_session={cookie}"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=600) as response:
+        if response.status != 200:
+            raise SystemExit(f"the first list answered {response.status}")
+    return time.perf_counter() - started
+
+
 def fresh_postgres(server: str) -> str:
     """Drop and make the bench's database on ``server``; returns its URL."""
     from sqlalchemy import text
@@ -321,10 +344,18 @@ def bench(database: str, args, work: Path) -> dict:
         # that and flatter every share of it.
         run_wrk(args.port, nurse, "GET", "/api/v1/health", None, WARM_UP_SECONDS,
                 args.connections, lua)
+        cold = first_list(args.port, nurse)
+        print(f"{database}: the first list request, computing {args.patients:,} patients' figures: "
+              f"{cold:.1f} s", file=sys.stderr)
         checklist = json.dumps({"client_id": "{uuid}", "answered_on": info["today"], "note": None,
                                 "answers": {"bleed.mucosal": False, "thyroid.weight": True}})
         runs = [
             (FLOOR, nurse, "GET", "/api/v1/health", None),
+            # Before the checklists: each one sent makes that patient's figures be computed again.
+            (LIST, nurse, "GET", "/api/v1/patients?per_page=50", None),
+            (LIST_SEARCH, nurse, "GET", "/api/v1/patients?q=patient%2012&per_page=50", None),
+            (LIST_FILTER, nurse, "GET", "/api/v1/patients?only=overdue_labs&sort=overdue_labs&order=desc"
+                                        "&per_page=50&page=3", None),
             (CHECKLIST, patients, "POST", "/api/v1/patients/{patient}/checklists", checklist),
             (FLAGS, nurse, "GET", "/api/v1/flags?status=open", None),
             (TIMELINE, patients, "GET", "/api/v1/patients/{patient}/timeline", None),
@@ -342,6 +373,7 @@ def bench(database: str, args, work: Path) -> dict:
                 raise SystemExit(f"{database}, {name}: {result['bad']} answers were not 2xx "
                                  "(more requests than patients?): the figure is not valid")
             results[name] = result
+        FIRST_LIST[database] = cold
         return results
     finally:
         server.terminate()
@@ -410,6 +442,8 @@ def main() -> None:
         for name, r in results.items():
             print(f"{database:<12}{name:<30}{r['rps']:>9.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}"
                   f"{r['bad']:>9}")
+    for database, seconds in FIRST_LIST.items():
+        print(f"{database:<12}{'first list (computes every figure)':<39}{seconds:>8.1f} s")
     print(f"\n{'database':<12}{'target (issue 15)':<39}{'figure':>9}{'target':>9}")
     for database, results in measured.items():
         for what, figure, target, met in targets(database, results):

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apiflask import Schema
 from apiflask.fields import UUID, Boolean, Date, Dict, Field, Integer, List, Nested, String
-from apiflask.validators import Length, OneOf, Range
+from apiflask.validators import Length, OneOf, Range, Regexp
 from marshmallow import INCLUDE, ValidationError, validates_schema
 
 from ..engine.content.model import LANGUAGES
@@ -826,6 +826,20 @@ class SettingsOut(Schema):
 class AuditQuery(Schema):
     before_id = Integer(validate=Range(1, 2**31 - 1))  # ids are 32-bit integer columns
     limit = Integer(load_default=100, validate=Range(1, 500))
+    #: the events of one account (or API key), about one patient
+    actor_id = Integer(validate=Range(1, 2**31 - 1))
+    patient_id = Integer(validate=Range(1, 2**31 - 1))
+    #: an action (``patient.read``) or the start of several (``denied``)
+    action = Text(validate=[Length(1, 40), Regexp(r"^[a-z_]+(\.[a-z_]+)*$",
+                                                 error="Use an action name such as patient.read or denied.")])
+    #: UTC days, both inclusive
+    from_ = LocalDate(data_key="from")
+    to = LocalDate()
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data.get("from_") and data.get("to") and data["to"] < data["from_"]:
+            raise ValidationError("'to' is before 'from'.", "to")
 
 
 class AuditEventOut(Schema):
@@ -834,10 +848,55 @@ class AuditEventOut(Schema):
     action = String(required=True)
     patient_id = Integer(allow_none=True)
     at = String(required=True)
+    #: the account's email, or the API key's name (labs.import_fhir); None when gone
+    actor = String(required=True, allow_none=True)
+    #: None when the patient was erased
+    patient_name = String(required=True, allow_none=True)
 
 
 class AuditListOut(Schema):
     items = List(Nested(AuditEventOut), required=True)
+
+
+# --- the clinic's staff ------------------------------------------------------------------
+
+
+class StaffOut(Schema):
+    id = Integer(required=True)
+    email = String(required=True)
+    role = String(required=True)
+    active = Boolean(required=True)
+    #: a set-up code was given and not used yet
+    pending = Boolean(required=True)
+    created_at = String(required=True)
+
+
+class StaffListOut(Schema):
+    items = List(Nested(StaffOut), required=True)
+
+
+class StaffInviteIn(Schema):
+    email = Email(required=True, validate=Length(3, 254))
+    role = Text(required=True, validate=OneOf(("nurse", "admin")))
+
+
+class StaffInvitedOut(Schema):
+    member = Nested(StaffOut, required=True)
+    #: the one-time code with which she sets her password (shown once)
+    code = String(required=True)
+    expires_at = String(required=True)
+
+
+class StaffPatchIn(Schema):
+    """A change to a member of staff: only the fields sent change."""
+
+    role = Text(validate=OneOf(("nurse", "admin")))
+    active = StrictBoolean()
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Send role or active.", "role")
 
 
 class ProtocolQuery(Schema):

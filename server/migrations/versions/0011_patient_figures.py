@@ -3,8 +3,8 @@
 A cache of the engine's adherence figures per patient: rows appear as the
 list computes them, so the migration writes none.
 
-Revision ID: 0010
-Revises: 0009 (re-chained at merge time)
+Revision ID: 0011
+Revises: 0010 (re-chained at merge time)
 Create Date: 2026-12-05 08:00:00
 """
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from alembic import op
 
 import server.db
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

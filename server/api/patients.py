@@ -115,9 +115,11 @@ def create_patient(body):
 def list_patients(query):
     nurse = auth.require_role(*STAFF)
     session = get_session()
-    # Figures missing or out of date are computed and kept first (a write in a reading request).
+    # Figures missing or out of date are computed and kept first (a write in a reading request),
+    # a bounded number of them: the answer says how many still wait.
     with separate_transaction() as writer:
-        patient_list.refresh_figures(writer, nurse.clinic_id, utcnow(), content())
+        _, pending = patient_list.refresh_figures(writer, nurse.clinic_id, utcnow(), content(),
+                                                  patient_list.PER_LISTING)
     session.commit()  # a new snapshot: it sees the figures just kept
     page, per_page = query["page"], query["per_page"]
     found = patient_list.page_of(session, nurse.clinic_id, q=query.get("q") or None, only=query["only"],
@@ -126,7 +128,7 @@ def list_patients(query):
     auth.record_access(nurse, "patients.list", None)
     session.commit()
     return large_list({"items": found.items, "page": page, "per_page": per_page, "total": found.total,
-                       "counts": found.counts})
+                       "counts": found.counts, "figures_pending": pending})
 
 
 @bp.get("/patients/<int:patient_id>")

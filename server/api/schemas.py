@@ -396,6 +396,8 @@ class PatientListOut(Schema):
     per_page = Integer(required=True)
     total = Integer(required=True)
     counts = Nested(FilterCountsOut, required=True)
+    #: patients whose figures are still to compute (shown with older or null figures meanwhile)
+    figures_pending = Integer(required=True)
 
 
 class Trimmed(Text):

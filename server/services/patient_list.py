@@ -6,7 +6,9 @@ all at every request, so they are kept in ``patient_figures`` (a cache): a row
 holds for a span of her local dates (the figures change only on the days an
 item falls due or turns overdue or missed) and for one content version, and is
 deleted by services.figures.forget_figures whenever her record changes. A listing first
-computes the rows that are missing or no longer hold, then asks one query.
+computes some of the rows that are missing or no longer hold (PER_LISTING at most,
+so that a request stays short), then asks one query; the command
+``refresh-figures`` computes them all, e.g. each night and after a deploy.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ SORTS = ("name", "hospital_number", "overdue_labs", "missed_checklists", "open_f
 FILTERS = ("overdue_labs", "missed_checklists", "open_flags", "unreachable")
 #: patients whose figures one batch computes (a handful of queries each)
 BATCH = 500
+#: patients whose figures one listing computes at most: a request stays short
+#: whatever the clinic's size; ``refresh-figures`` (or the clock) computes the rest
+PER_LISTING = 200
 
 _VERSIONS: dict[int, str] = {}
 
@@ -98,24 +103,29 @@ def local_today_of(session: Session, clinic_id: int, now: datetime):
 
 
 def _stale(session: Session, clinic_id: int, now: datetime, content: Content) -> list[int]:
+    """The clinic's patients whose figures are missing (first) or no longer hold."""
     today = local_today_of(session, clinic_id, now)
+    missing = PatientFigures.patient_id.is_(None)
     query = (select(Patient.id).outerjoin(PatientFigures, PatientFigures.patient_id == Patient.id)
              .where(Patient.clinic_id == clinic_id,
-                    or_(PatientFigures.patient_id.is_(None),
+                    or_(missing,
                         PatientFigures.content_version != _version(content),
                         PatientFigures.valid_from > today,
                         and_(PatientFigures.valid_until.is_not(None), PatientFigures.valid_until < today))))
-    return list(session.scalars(query.order_by(Patient.id)))
+    return list(session.scalars(query.order_by(case((missing, 0), else_=1), Patient.id)))
 
 
-def refresh_figures(session: Session, clinic_id: int, now: datetime, content: Content) -> int:
+def refresh_figures(session: Session, clinic_id: int, now: datetime, content: Content,
+                    limit: int | None = None) -> tuple[int, int]:
     """Compute the figures of the clinic's patients whose kept figures are missing
-    or no longer hold; returns how many. One patient whose record the engine
-    cannot use gets ``status_error`` and null figures; the others go on."""
+    or no longer hold, ``limit`` of them at most (the missing ones first); returns
+    (computed, still to compute). One patient whose record the engine cannot use
+    gets ``status_error`` and null figures; the others go on."""
     stale = _stale(session, clinic_id, now, content)
-    for start in range(0, len(stale), BATCH):
-        _compute(session, stale[start:start + BATCH], now, content)
-    return len(stale)
+    chosen = stale if limit is None else stale[:limit]
+    for start in range(0, len(chosen), BATCH):
+        _compute(session, chosen[start:start + BATCH], now, content)
+    return len(chosen), len(stale) - len(chosen)
 
 
 def _compute(session: Session, ids: list[int], now: datetime, content: Content) -> None:

@@ -188,7 +188,7 @@ def test_figures_out_of_date_are_computed_again(world, clinic, client_for, db, a
     items = {i["id"]: i for i in listing(nurse)["items"]}
     assert items[world.patient.id]["adherence"]["overdue_labs"] != 99
     assert items[world.other_patient.id]["adherence"]["missed_checklists"] != 99
-    assert patient_list.refresh_figures(db, world.clinic.id, utcnow(), app.extensions["alemtrack_content"]) == 0
+    assert patient_list.refresh_figures(db, world.clinic.id, utcnow(), app.extensions["alemtrack_content"]) == (0, 0)
 
 
 @pytest.mark.parametrize("query, field", [
@@ -212,3 +212,19 @@ def test_only_the_care_team_lists_patients(world, client_for):
     for role, status in (("anonymous", 401), ("patient", 403), ("family", 403)):
         assert client_for(role).get(f"{API}/patients?only=open_flags").status_code == status
     assert [i["display_name"] for i in listing(client_for("other_nurse"))["items"]] == ["Fay Foreign"]
+
+
+def test_a_listing_computes_a_bounded_number_and_says_how_many_wait(world, clinic, client_for, app, monkeypatch):
+    monkeypatch.setattr(patient_list, "PER_LISTING", 1)
+    nurse = client_for("nurse")
+    first = listing(nurse)
+    assert first["figures_pending"] == 3 and first["total"] == 4
+    waiting = [i for i in first["items"] if i["adherence"]["due_so_far"] is None]
+    assert len(waiting) == 3 and all("status_error" not in i for i in waiting)
+    assert listing(nurse)["figures_pending"] == 2
+    result = app.test_cli_runner().invoke(args=["refresh-figures"])
+    assert result.exit_code == 0, result.output
+    assert "clinic 1" in result.output or "patients' figures computed" in result.output
+    after = listing(nurse)
+    assert after["figures_pending"] == 0
+    assert all(i["adherence"]["due_so_far"] is not None for i in after["items"])

@@ -5,6 +5,7 @@ import { setLanguage, t } from "./i18n.js";
 import * as patient from "./views/patient.js";
 import * as nurse from "./views/nurse.js";
 import * as patients from "./views/patients.js";
+import * as admin from "./views/admin.js";
 import * as labImport from "./views/lab_import.js";
 import * as family from "./views/family.js";
 import * as protocol from "./views/protocol.js";
@@ -21,6 +22,8 @@ const ROUTES = {
            enrol: patients.enrol, import: labImport.screen, protocol: protocol.sheet, account: accountView },
   family: { "": family.reminders, settings: accountView },
 };
+// The admin has the nurse's screens and the clinic's (issue 17).
+ROUTES.admin = { ...ROUTES.nurse, clinic: admin.settings, staff: admin.staff, audit: admin.audit, delivery: admin.delivery };
 const NAV = {
   patient: [["", "nav_today"], ["checklist", "nav_checklist"], ["labs", "nav_labs"], ["timeline", "nav_timeline"],
             ["settings", "nav_settings"]],
@@ -28,8 +31,9 @@ const NAV = {
           ["protocol", "nav_protocol"], ["account", "nav_account"]],
   family: [["", "nav_reminders"], ["settings", "nav_settings"]],
 };
+NAV.admin = [...NAV.nurse.slice(0, -1), ["clinic", "nav_clinic"], ...NAV.nurse.slice(-1)];
 
-const roleOf = (me) => (me.role === "admin" ? "nurse" : me.role);
+const roleOf = (me) => me.role;
 
 export async function loadTexts(language) {
   state.texts = await api("GET", `/content/texts?lang=${language}`);

@@ -94,7 +94,7 @@ def test_the_nurse_sets_the_v2_attributes_and_sees_a_too_soon_course(browser, li
         page.locator("#sex").select_option("male")
         assert "(Female)" not in page.locator("fieldset").inner_text()
         page.locator("#sex").select_option("female")
-        page.locator("#tz").fill("Europe/Madrid")
+        page.locator("#tz").select_option("Europe/Madrid")
         page.locator("#listeria-until").fill("2000-01-01")
         page.locator("#listeria-until").fill("")
         shots(page, f"{language}-nurse-enrol")

@@ -1,6 +1,6 @@
 // The clinic's patients: the list, and enrolling a new one.
 import { ApiError, api, get } from "../api.js";
-import { h, show } from "../dom.js";
+import { h, localToday, show } from "../dom.js";
 import { LANGUAGES, formatNumber, language, t, tn } from "../i18n.js";
 import { codeWithLink } from "./start.js";
 import { cervicalChoice, errorText, listeriaInput, notice } from "./nurse.js";
@@ -101,48 +101,136 @@ export async function list() {
     pages > 1 ? pager : null);
 }
 
+/** The time zones the browser knows, as options grouped by region: "Madrid — Central
+ * European Time" in the nurse's language, the IANA name as the value. */
+function timeZoneSelect(id, chosen) {
+  const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [chosen];
+  if (!zones.includes(chosen)) zones.push(chosen);
+  const named = (zone) => {
+    try {
+      const part = new Intl.DateTimeFormat(language(), { timeZone: zone, timeZoneName: "longGeneric" })
+        .formatToParts(new Date()).find((p) => p.type === "timeZoneName");
+      return part ? part.value : "";
+    } catch (e) { return ""; }
+  };
+  const groups = new Map();
+  for (const zone of zones) {
+    const [region, ...rest] = zone.split("/");
+    const place = (rest.length ? rest.join(" / ") : region).replace(/_/g, " ");
+    const name = named(zone);
+    const label = `${place}${name ? ` — ${name}` : ""}${zone === chosen ? ` (${t("timezone_yours")})` : ""}`;
+    if (!groups.has(region)) groups.set(region, []);
+    groups.get(region).push(h("option", { value: zone, selected: zone === chosen }, label));
+  }
+  return h("select", { id, "aria-describedby": `${id}-hint` }, [...groups.entries()].map(([region, options]) =>
+    (options.length > 1 ? h("optgroup", { label: region.replace(/_/g, " ") }, options) : options)));
+}
+
+/** The patient's language by its name in the nurse's language and in its own. */
+function languageSelect(id) {
+  let names = null;
+  try { names = new Intl.DisplayNames([language()], { type: "language" }); } catch (e) { /* the codes' own names */ }
+  return h("select", { id, "aria-describedby": `${id}-hint` }, Object.entries(LANGUAGES).map(([code, own]) => {
+    const inNurses = names ? names.of(code) : own;
+    const label = inNurses.toLowerCase() === own.toLowerCase() ? own : `${inNurses} (${own})`;
+    return h("option", { value: code, selected: code === language() }, label);  // the nurse's own, most often hers too
+  }));
+}
+
+/** A label with its hint and input; ``required`` adds the star and aria-required. */
+function field(id, label, input, hint, required = false) {
+  if (required) { input.setAttribute("required", ""); input.setAttribute("aria-required", "true"); }
+  if (hint) input.setAttribute("aria-describedby", `${id}-hint`);
+  return [h("label", { for: id }, label, required ? h("span", { class: "required", "aria-hidden": "true" }, " *") : null),
+    hint ? h("p", { id: `${id}-hint`, class: "hint" }, hint) : null, input];
+}
+
+/** What the nurse hands over after enrolling: the code, its link and QR code, printable. */
+function enrolledCard(created) {
+  return h("section", { class: "card enrolled", "aria-labelledby": "enrolled-title", tabindex: "-1" },
+    h("h2", { id: "enrolled-title" }, t("enrol_done_title", { name: created.display_name })),
+    h("p", { class: "no-print" }, t("enrol_give_code")),
+    h("div", { class: "print-only" }, h("p", { class: "print-title" }, t("card_title")),
+      h("p", {}, created.display_name), h("p", {}, t("card_steps"))),
+    codeWithLink(created.enrollment_code, created.enrollment_code_expires_at),
+    h("p", { class: "print-only" }, t("card_clinic", { phone: created.clinic.phone })),
+    h("p", { class: "row no-print" },
+      h("button", { type: "button", id: "print-card", onclick: () => window.print() }, t("print_card")),
+      h("a", { class: "button secondary", href: `#/patient/${created.id}` }, t("open_record")),
+      h("a", { class: "button secondary", href: "#/enrol", onclick: (event) => { event.preventDefault(); enrol(); } },
+        t("enrol_another"))));
+}
+
 export async function enrol() {
-  const f = (id, label, input) => [h("label", { for: id }, label), input];
-  const name = h("input", { id: "name", required: true, "aria-required": "true" });
-  const hospital = h("input", { id: "hospital-number", autocomplete: "off", maxlength: 40, "aria-describedby": "hospital-number-hint" });
+  const name = h("input", { id: "name", autocomplete: "off", maxlength: 120 });
+  const protocol = h("fieldset", { class: "choices-inline" }, h("legend", {}, t("protocol_label")),
+    ["ms", "cll"].map((code) => h("label", {}, h("input", { type: "radio", name: "protocol", value: code,
+      checked: code === "ms" }), t(`protocol_${code}`))));
+  const hospital = h("input", { id: "hospital-number", autocomplete: "off", maxlength: 40 });
+  const born = h("input", { id: "date-of-birth", type: "date", min: "1900-01-01", max: localToday() });
+  const phone = h("input", { id: "phone", type: "tel", autocomplete: "off", maxlength: 30, inputmode: "tel" });
   const sex = h("select", { id: "sex" }, ["female", "male", "other"].map((s) => h("option", { value: s }, t(s))));
   const childbearing = h("input", { id: "childbearing", type: "checkbox" });
   const cervical = cervicalChoice(null, () => sex.value);
   sex.addEventListener("change", cervical.describe);
   const listeria = listeriaInput(null);
-  const tz = h("input", { id: "tz", value: Intl.DateTimeFormat().resolvedOptions().timeZone });
-  const lang = h("select", { id: "lang" }, Object.entries(LANGUAGES).map(([code, label]) =>
-    h("option", { value: code, selected: code === language() }, label)));  // the nurse's own, most often hers too
-  const platelets = h("input", { id: "bp", type: "number", min: 0, step: "any" });
-  const creatinine = h("input", { id: "bc", type: "number", min: 0, step: "any" });
+  const tz = timeZoneSelect("tz", Intl.DateTimeFormat().resolvedOptions().timeZone);
+  const lang = languageSelect("lang");
+  const platelets = h("input", { id: "bp", type: "number", min: 0, step: "any", inputmode: "decimal" });
+  const creatinine = h("input", { id: "bc", type: "number", min: 0, step: "any", inputmode: "decimal" });
   const out = h("div", { "aria-live": "polite" });
-  const form = h("form", { novalidate: true }, f("name", t("name"), name),
-    f("hospital-number", t("hospital_number"), [h("p", { id: "hospital-number-hint", class: "hint" }, t("hospital_number_hint")), hospital]),
-    f("sex", t("sex"), sex),
+  const form = h("form", { novalidate: true, class: "enrol-form" },
+    h("p", { class: "hint" }, t("enrol_intro")),
+    field("name", t("name"), name, null, true),
+    protocol,
+    h("div", { class: "pair" }, h("div", {}, field("hospital-number", t("hospital_number"), hospital, t("hospital_number_hint"))),
+      h("div", {}, field("date-of-birth", t("date_of_birth"), born))),
+    field("phone", t("phone_label"), phone, t("phone_hint")),
+    h("div", { class: "pair" }, h("div", {}, field("sex", t("sex"), sex)),
+      h("div", {}, field("lang", t("language"), lang, t("language_hint")))),
+    field("tz", t("timezone"), tz, t("timezone_hint")),
     h("label", { for: "childbearing", class: "row" }, childbearing, t("childbearing")),
     cervical.fieldset,
     h("label", { for: "listeria-until" }, t("listeria_title")), h("p", { id: "listeria-hint", class: "hint" }, t("listeria_hint")), listeria,
-    f("tz", t("timezone"), tz), f("lang", t("language"), lang),
-    f("bp", t("baseline_platelets"), platelets), f("bc", t("baseline_creatinine"), creatinine),
+    h("div", { class: "pair" }, h("div", {}, field("bp", t("baseline_platelets"), platelets)),
+      h("div", {}, field("bc", t("baseline_creatinine"), creatinine))),
     h("p", {}, h("button", { type: "submit" }, t("enrol"))), out);
+  const refuse = (key, input) => {
+    out.replaceChildren(notice(t(key), "error"));
+    form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
+    if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+  };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const refuse = (key, field) => { out.replaceChildren(notice(t(key), "error")); field.focus(); };
     if (!name.value.trim()) return refuse("err_display_name", name);
+    if (born.validity.badInput || (born.value && (born.value > localToday() || born.value < "1900-01-01"))) {
+      return refuse("err_date_of_birth", born);
+    }
+    if (phone.value.trim() && !/^\+?[0-9 ()\-.]{5,}$/.test(phone.value.trim())) return refuse("err_phone", phone);
     if (listeria.validity.badInput) return refuse("err_listeria_until", listeria);
     if (platelets.validity.badInput || creatinine.validity.badInput) return refuse("err_baseline", platelets);
+    const chosen = form.querySelector("input[name=protocol]:checked").value;
     const baseline = {};
     if (platelets.value) baseline.platelets = Number(platelets.value);
     if (creatinine.value) baseline.creatinine = Number(creatinine.value);
+    const body = { display_name: name.value.trim(), sex: sex.value, childbearing_potential: childbearing.checked,
+      breastfeeding: false, timezone: tz.value, language: lang.value, baseline, cervical_screening: cervical.read(),
+      listeria_until: listeria.value || null, hospital_number: hospital.value.trim() || null,
+      phone: phone.value.trim() || null, date_of_birth: born.value || null };
+    // Multiple sclerosis is the server's default: the choice is sent only for the other protocol.
+    if (chosen !== "ms") body.protocol = chosen;
     try {
-      const created = await api("POST", "/patients", { display_name: name.value.trim(), sex: sex.value,
-        childbearing_potential: childbearing.checked, breastfeeding: false, timezone: tz.value, language: lang.value, baseline,
-        cervical_screening: cervical.read(), listeria_until: listeria.value || null,
-        hospital_number: hospital.value.trim() || null });
-      out.replaceChildren(codeWithLink(created.enrollment_code, created.enrollment_code_expires_at),
-        h("p", {}, h("a", { href: `#/patient/${created.id}` }, created.display_name)));
+      const created = await api("POST", "/patients", body);
+      const card = enrolledCard(created);
+      show(h("h1", {}, t("enrol_title")), card);
+      card.focus();
     } catch (e) {
-      if (e instanceof ApiError && e.field === "hospital_number") return refuse("err_hospital_number", hospital);
+      const fieldName = e instanceof ApiError ? e.field : null;
+      if (fieldName === "protocol") return refuse("err_protocol_cll", protocol.querySelector("input:checked"));
+      if (fieldName === "hospital_number") return refuse("err_hospital_number", hospital);
+      if (fieldName === "phone") return refuse("err_phone", phone);
+      if (fieldName === "date_of_birth") return refuse("err_date_of_birth", born);
+      if (fieldName === "timezone") return refuse("err_timezone", tz);
       out.replaceChildren(notice(errorText(e), "error"));
     }
   });

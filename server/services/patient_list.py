@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, union
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
@@ -177,28 +177,40 @@ class Page:
     counts: dict[str, int]
 
 
-def _open_flags():
-    return (select(func.count(Flag.id)).where(Flag.patient_id == Patient.id, Flag.status != "resolved")
-            .correlate(Patient).scalar_subquery())
+@dataclass(frozen=True)
+class _Listing:
+    """The clinic's patients joined once to their figures, their count of flags not
+    resolved and whether a device or a calendar feed reaches them (aggregated
+    subqueries, not one lookup per patient: the list scans thousands)."""
+
+    source: Any
+    open_flags: Any
+    reachable: Any
 
 
-def _reachable():
-    device = exists().where(User.patient_id == Patient.id, User.active.is_(True),
-                            PushSubscription.user_id == User.id)
-    feed = exists().where(CalendarFeed.patient_id == Patient.id, CalendarFeed.revoked_at.is_(None))
-    return or_(device, feed)
+def _listing(clinic_id: int) -> _Listing:
+    flags = (select(Flag.patient_id, func.count().label("n"))
+             .where(Flag.clinic_id == clinic_id, Flag.status != "resolved").group_by(Flag.patient_id).subquery())
+    devices = (select(User.patient_id.label("patient_id")).join(PushSubscription, PushSubscription.user_id == User.id)
+               .where(User.clinic_id == clinic_id, User.active.is_(True), User.patient_id.is_not(None)))
+    feeds = select(CalendarFeed.patient_id.label("patient_id")).where(CalendarFeed.revoked_at.is_(None))
+    reached = union(devices, feeds).subquery()
+    source = (Patient.__table__.outerjoin(PatientFigures, PatientFigures.patient_id == Patient.id)
+              .outerjoin(flags, flags.c.patient_id == Patient.id)
+              .outerjoin(reached, reached.c.patient_id == Patient.id))
+    return _Listing(source, func.coalesce(flags.c.n, 0), reached.c.patient_id.is_not(None))
 
 
 def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _conditions(name: str, open_flags, reachable):
+def _conditions(name: str, listing: _Listing):
     return {
         "overdue_labs": PatientFigures.overdue_labs > 0,
         "missed_checklists": PatientFigures.missed_checklists > 0,
-        "open_flags": open_flags > 0,
-        "unreachable": ~reachable,
+        "open_flags": listing.open_flags > 0,
+        "unreachable": ~listing.reachable,
     }[name]
 
 
@@ -208,8 +220,7 @@ def page_of(session: Session, clinic_id: int, *, q: str | None = None, only: Ite
     start of the hospital number; case-insensitive) and every filter in ``only``,
     in the order ``sort`` (then by name); a patient without figures (a record to
     correct) comes last in any order by figures. Call :func:`refresh_figures` first."""
-    open_flags = _open_flags().label("open_flags")
-    reachable = _reachable().label("reachable")
+    listing = _listing(clinic_id)
     rate = case((PatientFigures.due_so_far > 0,
                  PatientFigures.done_on_time * literal(1.0) / PatientFigures.due_so_far), else_=None)
     where = [Patient.clinic_id == clinic_id]
@@ -217,18 +228,18 @@ def page_of(session: Session, clinic_id: int, *, q: str | None = None, only: Ite
         pattern = _like(q.lower())
         where.append(or_(func.lower(Patient.display_name).like(f"%{pattern}%", escape="\\"),
                          func.lower(Patient.hospital_number).like(f"{pattern}%", escape="\\")))
-    where += [_conditions(name, _open_flags(), _reachable()) for name in only]
-    base = select(Patient.id).outerjoin(PatientFigures, PatientFigures.patient_id == Patient.id).where(*where)
-    total = session.scalar(select(func.count()).select_from(base.subquery()))
+    where += [_conditions(name, listing) for name in only]
+    total = session.scalar(select(func.count()).select_from(listing.source).where(*where))
 
     key = {"name": func.lower(Patient.display_name), "hospital_number": Patient.hospital_number,
            "overdue_labs": PatientFigures.overdue_labs, "missed_checklists": PatientFigures.missed_checklists,
-           "open_flags": _open_flags(), "adherence": rate}[sort]
+           "open_flags": listing.open_flags, "adherence": rate}[sort]
     ordered = [key.is_(None), key.desc() if descending else key.asc()]  # nulls last on both backends
     query = (select(Patient.id, Patient.display_name, Patient.hospital_number, PatientFigures.done_on_time,
                     PatientFigures.due_so_far, PatientFigures.overdue_labs, PatientFigures.missed_checklists,
-                    PatientFigures.status_error, open_flags, reachable)
-             .outerjoin(PatientFigures, PatientFigures.patient_id == Patient.id).where(*where)
+                    PatientFigures.status_error, listing.open_flags.label("open_flags"),
+                    listing.reachable.label("reachable"))
+             .select_from(listing.source).where(*where)
              .order_by(*ordered, func.lower(Patient.display_name), Patient.id)
              .offset((page - 1) * per_page).limit(per_page))
     items = []
@@ -246,9 +257,8 @@ def page_of(session: Session, clinic_id: int, *, q: str | None = None, only: Ite
 
 def filter_counts(session: Session, clinic_id: int) -> dict[str, int]:
     """How many of the clinic's patients each filter keeps (whatever the search)."""
-    sums = [func.coalesce(func.sum(case((_conditions(name, _open_flags(), _reachable()), 1), else_=0)), 0)
-            .label(name) for name in FILTERS]
-    row = session.execute(select(*sums).select_from(Patient)
-                          .outerjoin(PatientFigures, PatientFigures.patient_id == Patient.id)
-                          .where(Patient.clinic_id == clinic_id)).one()
+    listing = _listing(clinic_id)
+    sums = [func.coalesce(func.sum(case((_conditions(name, listing), 1), else_=0)), 0).label(name)
+            for name in FILTERS]
+    row = session.execute(select(*sums).select_from(listing.source).where(Patient.clinic_id == clinic_id)).one()
     return {name: int(row._mapping[name]) for name in FILTERS}

@@ -5,6 +5,7 @@ import { ApiError, api, get } from "../api.js";
 import { h, show } from "../dom.js";
 import { formatDate, formatNumber, language, t, tn } from "../i18n.js";
 import { state } from "../app.js";
+import { showUnit } from "./labs.js";
 
 const TABS = [["clinic", "tab_settings"], ["staff", "tab_staff"], ["audit", "tab_audit"], ["delivery", "tab_delivery"]];
 
@@ -52,7 +53,9 @@ function settingInput(id, data, value) {
     return { node: select, read: () => select.value === "true", focus: select };
   }
   if (data.type === "choice") {
-    const select = h("select", { id }, data.choices.map((c) => h("option", { value: c, selected: c === value }, c)));
+    // Units as the lab pages write them (10⁹/L, µmol/L); other choices as content/ names them.
+    const shown = (c) => (id.startsWith("setting-lab-unit-") ? showUnit(c) : c);
+    const select = h("select", { id }, data.choices.map((c) => h("option", { value: c, selected: c === value }, shown(c))));
     return { node: select, read: () => select.value, focus: select };
   }
   if (data.type === "int" || data.type === "number") {
@@ -70,6 +73,9 @@ function settingInput(id, data, value) {
   const input = h("input", { id, type: data.type === "time" ? "time" : data.type === "date" ? "date" : "text", value: value ?? "" });
   return { node: input, read: () => input.value || null, focus: input };
 }
+
+/** A lab unit setting's words with its units as people read them. */
+const unitsShown = (name, text) => (name.startsWith("lab_unit.") ? String(text).replace(/[^\s,“”"]+/g, showUnit) : text);
 
 function settingCard(row, current, sources, save) {
   const { cells, data } = row;
@@ -89,8 +95,8 @@ function settingCard(row, current, sources, save) {
       h("span", { class: changed ? "badge status-due" : "badge" }, t(changed ? "setting_changed" : "setting_is_default"))),
     more.map((line) => h("p", { class: "muted" }, line)),
     h("label", { for: id }, t("setting_current")), input.node,
-    h("p", { class: "hint" }, t("setting_default", { value: cells.default }),
-      cells.values && cells.values !== "—" ? ` · ${t("setting_allowed", { values: cells.values })}` : ""),
+    h("p", { class: "hint" }, t("setting_default", { value: unitsShown(name, cells.default) }),
+      cells.values && cells.values !== "—" ? ` · ${t("setting_allowed", { values: unitsShown(name, cells.values) })}` : ""),
     h("details", {}, h("summary", {}, t("setting_source")), h("ul", {}, data.source.map(citation))),
     h("p", { class: "row" },
       h("button", { type: "button", class: "small", onclick: () => save(name, input.read(), out, input.focus, cells.values) },
@@ -263,7 +269,7 @@ export async function audit() {
       ? h("a", { href: `#/patient/${e.patient_id}` }, e.patient_name) : `#${e.patient_id} (${t("audit_erased")})`));
   const body = h("tbody", {}, page.items.map(row));
   let last = page.items.length ? page.items[page.items.length - 1].id : null;
-  const more = h("button", { type: "button", class: "secondary", hidden: page.items.length < 50, onclick: async () => {
+  const more = h("button", { type: "button", class: "secondary audit-more", hidden: page.items.length < 50, onclick: async () => {
     query.set("before_id", String(last));
     const next = await get(`/audit?${query}`);
     body.append(...next.items.map(row));

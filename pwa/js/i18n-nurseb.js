@@ -3,6 +3,7 @@
 // A key with a number has "_one" and "_other" forms, chosen by tn() (Intl.PluralRules).
 export const NURSEB_WORDS = {
   en: {
+    list_pending_one: "The figures of {n} patient are still being computed: reload in a minute for a complete list.", list_pending_other: "The figures of {n} patients are still being computed: reload in a minute for a complete list.",
     list_search: "Find a patient", list_search_hint: "Part of the name, or the start of the hospital number.",
     list_search_button: "Search", list_clear: "Clear the search", list_show_only: "Show only",
     list_filter_overdue_labs: "Overdue labs", list_filter_missed_checklists: "Missed checklists",
@@ -80,6 +81,7 @@ export const NURSEB_WORDS = {
     delivery_reachable: "Can be reached", delivery_never: "never",
   },
   es: {
+    list_pending_one: "Aún se calculan las cifras de {n} paciente: vuelva a cargar en un minuto para ver la lista completa.", list_pending_other: "Aún se calculan las cifras de {n} pacientes: vuelva a cargar en un minuto para ver la lista completa.",
     list_search: "Buscar un paciente", list_search_hint: "Parte del nombre o el principio del número de historia.",
     list_search_button: "Buscar", list_clear: "Borrar la búsqueda", list_show_only: "Mostrar solo",
     list_filter_overdue_labs: "Análisis atrasados", list_filter_missed_checklists: "Listas no hechas",
@@ -157,6 +159,7 @@ export const NURSEB_WORDS = {
     delivery_reachable: "Localizable", delivery_never: "nunca",
   },
   de: {
+    list_pending_one: "Die Zahlen von {n} Patienten werden noch berechnet: laden Sie in einer Minute neu, um die vollständige Liste zu sehen.", list_pending_other: "Die Zahlen von {n} Patienten werden noch berechnet: laden Sie in einer Minute neu, um die vollständige Liste zu sehen.",
     list_search: "Patient suchen", list_search_hint: "Ein Teil des Namens oder der Anfang der Krankenhausnummer.",
     list_search_button: "Suchen", list_clear: "Suche löschen", list_show_only: "Nur zeigen",
     list_filter_overdue_labs: "Überfällige Laborwerte", list_filter_missed_checklists: "Verpasste Checklisten",
@@ -234,6 +237,7 @@ export const NURSEB_WORDS = {
     delivery_reachable: "Erreichbar", delivery_never: "nie",
   },
   it: {
+    list_pending_one: "Le cifre di {n} paziente sono ancora in calcolo: ricarichi tra un minuto per l'elenco completo.", list_pending_other: "Le cifre di {n} pazienti sono ancora in calcolo: ricarichi tra un minuto per l'elenco completo.",
     list_search: "Cerca un paziente", list_search_hint: "Parte del nome o l'inizio del numero di cartella.",
     list_search_button: "Cerca", list_clear: "Cancella la ricerca", list_show_only: "Mostra solo",
     list_filter_overdue_labs: "Esami in ritardo", list_filter_missed_checklists: "Liste saltate",

@@ -35,8 +35,11 @@ function listHash({ q, only, sort, page }) {
 
 function adherenceCell(p) {
   const a = p.adherence;
-  if (p.status_error) return h("td", { class: "figures" }, h("span", { class: "warning" }, t("list_record_error")));
-  return h("td", { class: "figures" },
+  const cell = { class: "figures", "data-label": t("adherence") };
+  if (p.status_error) return h("td", cell, h("span", { class: "warning" }, t("list_record_error")));
+  // Figures still to compute (the server computes a bounded number per listing).
+  if (a.due_so_far === null) return h("td", cell, h("span", { class: "muted" }, "…"));
+  return h("td", cell,
     h("span", { class: "rate" }, a.rate === null ? t("list_nothing_due") : formatPercent(a.rate)),
     a.overdue_labs ? h("span", { class: "badge status-overdue" }, tn("overdue_labs", a.overdue_labs)) : null,
     a.missed_checklists ? h("span", { class: "badge status-missed" }, tn("missed_checklists", a.missed_checklists)) : null);
@@ -93,6 +96,7 @@ export async function list() {
       h("div", { class: "list-sort" }, h("label", { for: "patient-sort" }, t("list_sort")), sortSelect)),
     filters,
     h("p", { class: "list-total", role: "status" }, tn("list_total", body.total)),
+    body.figures_pending ? h("p", { class: "hint" }, tn("list_pending", body.figures_pending)) : null,
     body.items.length ? h("table", { class: "patient-list" },
       h("caption", { class: "visually-hidden" }, t("patients_title")),
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("name")), h("th", { scope: "col" }, t("adherence")),

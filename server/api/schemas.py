@@ -874,10 +874,6 @@ class AuditEventOut(Schema):
     action = String(required=True)
     patient_id = Integer(allow_none=True)
     at = String(required=True)
-    #: the account's email, or the API key's name (labs.import_fhir); None when gone
-    actor = String(required=True, allow_none=True)
-    #: None when the patient was erased
-    patient_name = String(required=True, allow_none=True)
 
 
 class AuditListOut(Schema):
@@ -895,6 +891,10 @@ class StaffOut(Schema):
     #: a set-up code was given and not used yet
     pending = Boolean(required=True)
     created_at = String(required=True)
+
+
+class StaffChangedOut(StaffOut):
+    """A member of staff after a change (PATCH /staff/{id})."""
 
 
 class StaffListOut(Schema):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..models import ApiKey, AuditEvent, Patient, User
+from ..models import ApiKey, AuditEvent, User
 
 
 def record(session: Session, actor: User, action: str, patient_id: int | None) -> None:
@@ -64,25 +64,3 @@ def record_denial(session: Session, actor: User, action: str, patient_id: int | 
     only for a patient of the actor's own clinic (the caller decides)."""
     session.add(AuditEvent(clinic_id=actor.clinic_id, actor_id=actor.id, action=action, patient_id=patient_id))
 
-
-#: the action whose actor is a laboratory's API key, not an account (record_key_import)
-KEY_ACTION = "labs.import_fhir"
-
-
-def described(session: Session, clinic_id: int, found: list[AuditEvent]) -> list[dict]:
-    """``found`` as the admin reads them: each with who (an account's email, or an
-    API key's name) and the patient's name, when they still exist in the clinic
-    (None after an erasure)."""
-    users = {e.actor_id for e in found if e.action != KEY_ACTION}
-    keys = {e.actor_id for e in found if e.action == KEY_ACTION}
-    patients = {e.patient_id for e in found if e.patient_id is not None}
-    emails = dict(session.execute(select(User.id, User.email).where(User.id.in_(users),
-                                                                    User.clinic_id == clinic_id)).all())
-    key_names = dict(session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(keys),
-                                                                          ApiKey.clinic_id == clinic_id)).all())
-    names = dict(session.execute(select(Patient.id, Patient.display_name).where(
-        Patient.id.in_(patients), Patient.clinic_id == clinic_id)).all())
-    return [{"id": e.id, "actor_id": e.actor_id, "action": e.action, "patient_id": e.patient_id,
-             "at": e.at.isoformat(),
-             "actor": key_names.get(e.actor_id) if e.action == KEY_ACTION else emails.get(e.actor_id),
-             "patient_name": names.get(e.patient_id)} for e in found]

@@ -134,12 +134,12 @@ def test_the_audit_log_filters_by_who_what_whom_and_when(world, client_for, db):
         return response.json["items"]
 
     mine = items(f"?actor_id={world.users['nurse'].id}")
-    assert mine and all(e["actor_id"] == world.users["nurse"].id and e["actor"] == "nurse@a.test" for e in mine)
+    assert mine and all(e["actor_id"] == world.users["nurse"].id for e in mine)
     about = items(f"?patient_id={pid}&action=patient.read")
-    assert len(about) == 2 and all(e["patient_name"] == "Patty Patient" for e in about)
+    assert len(about) == 2 and all(e["patient_id"] == pid for e in about)
     denied = items("?action=denied")
     assert {e["action"] for e in denied} == {"denied.patient", "denied.role"}
-    assert items("?action=denied.role")[0]["actor"] == "patty@a.test"
+    assert items("?action=denied.role")[0]["actor_id"] == world.users["patient"].id
     assert items("?action=patient.rea") == []  # whole names only: no part of a word
     today = utcnow().date()
     recent = items(f"?patient_id={pid}&from={(today - timedelta(days=1)).isoformat()}")

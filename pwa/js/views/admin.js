@@ -260,13 +260,15 @@ export async function audit() {
     if (to.value) next.set("to", to.value);
     location.hash = `#/audit${next.toString() ? `?${next}` : ""}`;
   };
+  const emails = Object.fromEntries(staffList.items.map((m) => [m.id, m.email]));
   const row = (e) => h("tr", {},
     h("td", { "data-label": t("audit_when") }, instant(e.at)),
-    h("td", { "data-label": t("audit_who") }, e.action === "labs.import_fhir" ? t("audit_key", { name: e.actor || e.actor_id })
-      : e.actor || t("audit_unknown", { id: e.actor_id })),
+    // The log names ids only: staff by their email from the staff list, a lab's key, or another account by its id.
+    h("td", { "data-label": t("audit_who") }, e.action === "labs.import_fhir" ? t("audit_key", { name: `#${e.actor_id}` })
+      : emails[e.actor_id] || t("audit_unknown", { id: e.actor_id })),
     h("td", { "data-label": t("audit_action") }, actionWords(e.action)),
-    h("td", { "data-label": t("audit_about") }, e.patient_id === null ? "—" : e.patient_name
-      ? h("a", { href: `#/patient/${e.patient_id}` }, e.patient_name) : `#${e.patient_id} (${t("audit_erased")})`));
+    h("td", { "data-label": t("audit_about") }, e.patient_id === null ? "—"
+      : h("a", { href: `#/patient/${e.patient_id}` }, `#${e.patient_id}`)));
   const body = h("tbody", {}, page.items.map(row));
   let last = page.items.length ? page.items[page.items.length - 1].id : null;
   const more = h("button", { type: "button", class: "secondary audit-more", hidden: page.items.length < 50, onclick: async () => {

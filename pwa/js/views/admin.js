@@ -127,8 +127,8 @@ export async function settings(notice) {
       focus.focus();
     }
   };
-  show(h("h1", {}, t("settings_title")), tabs("clinic"), clinicCard(clinic),
-    h("h2", {}, t("settings_title")), h("p", {}, t("settings_intro")),
+  show(h("h1", {}, t("clinic_settings_title")), tabs("clinic"), clinicCard(clinic),
+    h("h2", {}, t("clinic_settings_title")), h("p", {}, t("settings_intro")),
     h("div", { class: "settings-grid" }, section.rows.map((row) => settingCard(row, current, sources, save))));
   if (notice) {
     const card = document.querySelector(`[data-setting="${CSS.escape(notice.name)}"]`);
@@ -145,7 +145,7 @@ export async function settings(notice) {
 
 function staffError(e) {
   if (!(e instanceof ApiError)) return t("err_network");
-  if (e.code === "email_taken") return t("err_email_taken");
+  if (e.code === "email_taken") return t("err_staff_email_taken");
   if (e.code === "own_account") return t("err_own_account");
   if (e.field === "email") return t("err_staff_email");
   return t("err_generic");

@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from .db import database, get_session
@@ -16,7 +17,7 @@ ROLES = ("nurse", "admin")
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, seed_demo, create_clinic, create_user, clock, vapid_keys):
+    for command in (init_db, seed_demo, create_clinic, create_user, clock, vapid_keys, refresh_figures):
         app.cli.add_command(command)
 
 
@@ -149,3 +150,19 @@ def vapid_keys(force: bool) -> None:
         click.echo(application_server_key(existing.read_text()))
         return
     click.echo(generate_keys(folder))
+
+
+@click.command("refresh-figures")
+@with_appcontext
+def refresh_figures() -> None:
+    """Compute the patient list's adherence figures that are missing or out of date,
+    every clinic's (after a deploy, and each night: a listing computes only a few)."""
+    from .services import patient_list
+    from .timeutil import utcnow
+
+    session = get_session()
+    for clinic_id in session.scalars(select(Clinic.id).order_by(Clinic.id)).all():
+        computed, _ = patient_list.refresh_figures(session, clinic_id, utcnow(), current_app.extensions[
+            "alemtrack_content"])
+        session.commit()
+        click.echo(f"clinic {clinic_id}: {computed} patients' figures computed")

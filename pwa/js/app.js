@@ -19,10 +19,13 @@ const ROUTES = {
   patient: { "": patient.today, checklist, labs: patient.labs, timeline: patient.timeline,
              settings: patient.settings },
   nurse: { "": later("nurse", "flags"), flags: later("nurse", "flags"), flag: later("nurse", "flag"),
-           patients: later("nurse", "patients"), patient: later("nurse", "patient"), enrol: later("nurse", "enrol"),
+           patients: later("patients", "list"), patient: later("nurse", "patient"), enrol: later("patients", "enrol"),
            import: later("lab_import", "screen"), protocol: later("protocol", "sheet"), account: accountView },
   family: { "": family.reminders, settings: family.settings },
 };
+// The admin has the nurse's screens and the clinic's (issue 17).
+ROUTES.admin = { ...ROUTES.nurse, clinic: later("admin", "settings"), staff: later("admin", "staff"),
+                 audit: later("admin", "audit"), delivery: later("admin", "delivery") };
 const NAV = {
   patient: [["", "nav_today"], ["checklist", "nav_checklist"], ["labs", "nav_labs"], ["timeline", "nav_timeline"],
             ["settings", "nav_settings"]],
@@ -30,8 +33,9 @@ const NAV = {
           ["protocol", "nav_protocol"], ["account", "nav_account"]],
   family: [["", "nav_reminders"], ["settings", "nav_settings"]],
 };
+NAV.admin = [...NAV.nurse.slice(0, -1), ["clinic", "nav_clinic"], ...NAV.nurse.slice(-1)];
 
-const roleOf = (me) => (me.role === "admin" ? "nurse" : me.role);
+const roleOf = (me) => me.role;
 
 export async function loadTexts(language) {
   // The words of the patient's protocol (MS or CLL: "your haematology team").

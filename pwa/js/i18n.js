@@ -7,6 +7,7 @@ import { IMPORT_WORDS } from "./i18n-import.js";
 import { APPA_WORDS } from "./i18n-appa.js";
 import { APPB_WORDS } from "./i18n-appb.js";
 import { CLL_WORDS } from "./i18n-cll.js";
+import { NURSEB_WORDS } from "./i18n-nurseb.js";
 
 export const LANGUAGES = { en: "English", es: "Español", de: "Deutsch", it: "Italiano" };
 
@@ -217,7 +218,7 @@ const UI = {
   },
 };
 
-for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS, APPA_WORDS, APPB_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
+for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS, APPA_WORDS, APPB_WORDS, NURSEB_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
 
 /** Every word of the app by language, merged (read by the words test). */
 export const WORDS = UI;

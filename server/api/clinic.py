@@ -1,14 +1,32 @@
-"""The staff's clinic: its details, site settings, audit log and disabling accounts."""
+"""The staff's clinic: its details, site settings, audit log, and its staff's accounts."""
 
 from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+
+from flask import current_app
 
 from .. import auth
 from ..db import get_session
 from ..engine.inputs import resolve_settings
 from ..models import Clinic
 from ..services import audit, clinics
+from ..timeutil import utcnow
 from . import bp, content, iso
-from .schemas import AuditListOut, AuditQuery, ClinicOut, ClinicPatchIn, SettingsIn, SettingsOut
+from .schemas import (
+    AuditListOut,
+    AuditQuery,
+    ClinicOut,
+    ClinicPatchIn,
+    InviteOut,
+    SettingsIn,
+    SettingsOut,
+    StaffChangedOut,
+    StaffInvitedOut,
+    StaffInviteIn,
+    StaffListOut,
+    StaffPatchIn,
+)
 
 STAFF = ("nurse", "admin")
 
@@ -79,14 +97,78 @@ def put_settings(body):
 @bp.get("/audit")
 @bp.input(AuditQuery, location="query", arg_name="query")
 @bp.output(AuditListOut)
-@bp.doc(summary="The clinic's audit log, newest first (admin)", responses=[400, 401, 403])
+@bp.doc(summary="The clinic's audit log, newest first, with filters (admin)", responses=[400, 401, 403])
 def list_audit(query):
     admin = auth.require_role("admin")
-    items = [
-        {"id": e.id, "actor_id": e.actor_id, "action": e.action, "patient_id": e.patient_id, "at": iso(e.at)}
-        for e in audit.events(get_session(), admin.clinic_id, query["limit"], query.get("before_id"))
-    ]
-    return {"items": items}
+    session = get_session()
+    since = until = None
+    if query.get("from_"):
+        since = datetime.combine(query["from_"], time(), timezone.utc)
+    if query.get("to"):
+        until = datetime.combine(query["to"] + timedelta(days=1), time(), timezone.utc)
+    found = audit.events(session, admin.clinic_id, query["limit"], query.get("before_id"),
+                         actor_id=query.get("actor_id"), patient_id=query.get("patient_id"),
+                         action=query.get("action"), since=since, until=until)
+    # Ids only, never a name: the log's answer carries nothing about the patient (test_submissions).
+    return {"items": [{"id": e.id, "actor_id": e.actor_id, "action": e.action, "patient_id": e.patient_id,
+                       "at": iso(e.at)} for e in found]}
+
+
+def staff_json(member: clinics.StaffMember) -> dict:
+    account = member.account
+    return {"id": account.id, "email": account.email, "role": account.role, "active": account.active,
+            "pending": member.pending, "created_at": iso(account.created_at)}
+
+
+@bp.get("/staff")
+@bp.output(StaffListOut)
+@bp.doc(summary="The clinic's nurses and admins (admin)", responses=[401, 403])
+def list_staff():
+    admin = auth.require_role("admin")
+    return {"items": [staff_json(m) for m in clinics.staff_of(get_session(), admin.clinic_id)]}
+
+
+@bp.post("/staff")
+@bp.input(StaffInviteIn, arg_name="body")
+@bp.output(StaffInvitedOut, status_code=201)
+@bp.doc(summary="Invite a nurse or an admin: a new account and the one-time code to set its password (admin)",
+        responses=[400, 401, 403, 409, 413])
+def invite_staff(body):
+    admin = auth.require_role("admin")
+    session = get_session()
+    account, code, expires = clinics.invite_staff(session, admin, body["email"], body["role"], utcnow(),
+                                                  current_app.config)
+    auth.record_access(admin, "staff.invite", None)
+    session.commit()
+    return {"member": staff_json(clinics.StaffMember(account, True)), "code": code, "expires_at": iso(expires)}, 201
+
+
+@bp.patch("/staff/<int:user_id>")
+@bp.input(StaffPatchIn, arg_name="body")
+@bp.output(StaffChangedOut)
+@bp.doc(summary="Change a member of staff's role, or disable or enable the account (admin)",
+        responses=[400, 401, 403, 404, 409, 413])
+def patch_staff(user_id, body):
+    admin = auth.require_role("admin")
+    session = get_session()
+    account = clinics.update_staff(session, admin, user_id, body)
+    auth.record_access(admin, "staff.update", None)
+    session.commit()
+    member = next(m for m in clinics.staff_of(session, admin.clinic_id) if m.account.id == account.id)
+    return staff_json(member)
+
+
+@bp.post("/staff/<int:user_id>/code")
+@bp.output(InviteOut, status_code=201)
+@bp.doc(summary="A new one-time code with which a member of staff sets her password (admin)",
+        responses=[401, 403, 404, 409])
+def new_staff_code(user_id):
+    admin = auth.require_role("admin")
+    session = get_session()
+    code, expires = clinics.new_staff_code(session, admin, user_id, utcnow(), current_app.config)
+    auth.record_access(admin, "staff.code", None)
+    session.commit()
+    return {"code": code, "expires_at": iso(expires)}, 201
 
 
 @bp.post("/users/<int:user_id>/disable")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import current_app
 
 from .. import auth
-from ..db import get_session
+from ..db import get_session, separate_transaction
 from ..errors import api_error
 from ..models import Patient
-from ..services import accounts, clinics, fhir, flags, passwords
+from ..services import accounts, clinics, fhir, passwords, patient_list
 from ..services import patients as service
 from ..services.patients import load_history
 from ..timeutil import utcnow
@@ -22,10 +22,10 @@ from .schemas import (
     ExportQuery,
     FhirResourceOut,
     InviteOut,
-    PageQuery,
     PatientCreatedOut,
     PatientIn,
     PatientListOut,
+    PatientListQuery,
     PatientOut,
     PatientPatchIn,
     PregnancyPatchIn,
@@ -115,23 +115,27 @@ def create_patient(body):
 
 
 @bp.get("/patients")
-@bp.input(PageQuery, location="query", arg_name="query")
+@bp.input(PatientListQuery, location="query", arg_name="query")
 @bp.output(PatientListOut)
-@bp.doc(summary="The clinic's patients with adherence and open-flag counts", responses=[400, 401, 403])
+@bp.doc(summary="The clinic's patients: search, filters, order and page, with adherence and open-flag counts",
+        responses=[400, 401, 403])
 def list_patients(query):
     nurse = auth.require_role(*STAFF)
     session = get_session()
+    # Figures missing or out of date are computed and kept first (a write in a reading request),
+    # a bounded number of them: the answer says how many still wait.
+    with separate_transaction() as writer:
+        _, pending = patient_list.refresh_figures(writer, nurse.clinic_id, utcnow(), content(),
+                                                  patient_list.PER_LISTING)
+    session.commit()  # a new snapshot: it sees the figures just kept
     page, per_page = query["page"], query["per_page"]
-    patients, total = service.page_of_patients(session, nurse.clinic_id, page, per_page)
-    open_flags = flags.open_counts(session, [p.id for p in patients])
-    now = utcnow()
-    # One patient whose record the engine cannot use is listed with null figures and
-    # a status_error; the others as always (docs/decisions.md, "One broken row").
-    items = [{"id": patient.id, "display_name": patient.display_name, "open_flags": open_flags.get(patient.id, 0),
-              **service.patient_summary(session, patient, now, content())} for patient in patients]
+    found = patient_list.page_of(session, nurse.clinic_id, q=query.get("q") or None, only=query["only"],
+                                 sort=query["sort"], descending=query["order"] == "desc", page=page,
+                                 per_page=per_page)
     auth.record_access(nurse, "patients.list", None)
     session.commit()
-    return large_list({"items": items, "page": page, "per_page": per_page, "total": total})
+    return large_list({"items": found.items, "page": page, "per_page": per_page, "total": found.total,
+                       "counts": found.counts, "figures_pending": pending})
 
 
 @bp.get("/patients/<int:patient_id>")

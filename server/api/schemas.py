@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apiflask import Schema
 from apiflask.fields import UUID, Boolean, Date, Dict, Field, Integer, List, Nested, String
-from apiflask.validators import Length, OneOf, Range
+from apiflask.validators import Length, OneOf, Range, Regexp
 from marshmallow import INCLUDE, ValidationError, validates_schema
 
 from ..engine.content.model import LANGUAGES
@@ -26,6 +26,7 @@ from ..engine.errors import InputError
 from ..engine.inputs import MAX_NUMBER, PROTOCOLS, ROUTES, SEXES
 from ..engine.sheet import FORMATS
 from ..models.flags import OUTCOMES
+from ..services import patient_list
 
 
 class StrictBoolean(Boolean):
@@ -384,10 +385,22 @@ class AdherenceOut(Schema):
 class PatientSummaryOut(Schema):
     id = Integer(required=True)
     display_name = String(required=True)
+    hospital_number = String(required=True, allow_none=True)
     open_flags = Integer(required=True)
+    #: a push device or a calendar feed can bring her reminders
+    reachable = Boolean(required=True)
     adherence = Nested(AdherenceOut, required=True)
     #: services.patients.RECORD_NEEDS_CORRECTION when the stored record is one the engine cannot use
     status_error = String()
+
+
+class FilterCountsOut(Schema):
+    """How many of the clinic's patients each filter keeps, whatever the search."""
+
+    overdue_labs = Integer(required=True)
+    missed_checklists = Integer(required=True)
+    open_flags = Integer(required=True)
+    unreachable = Integer(required=True)
 
 
 class PatientListOut(Schema):
@@ -395,6 +408,16 @@ class PatientListOut(Schema):
     page = Integer(required=True)
     per_page = Integer(required=True)
     total = Integer(required=True)
+    counts = Nested(FilterCountsOut, required=True)
+    #: patients whose figures are still to compute (shown with older or null figures meanwhile)
+    figures_pending = Integer(required=True)
+
+
+class Trimmed(Text):
+    """A text with surrounding blanks removed before its length is checked."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 class PageQuery(Schema):
@@ -432,6 +455,17 @@ class Administration(Field):
                            "properties": {"on": {"type": "string", "format": "date"},
                                           "mg": {"type": ["number", "null"]},
                                           "route": {"type": ["string", "null"], "enum": [*ROUTES, None]}}}]}
+
+
+class PatientListQuery(PageQuery):
+    """GET /patients: search, filters, order and page (services.patient_list)."""
+
+    #: part of the name, or the start of the hospital number (case-insensitive)
+    q = Trimmed(validate=Length(0, 100))
+    #: patients with each of these (repeat the parameter for several): all must hold
+    only = List(Text(validate=OneOf(patient_list.FILTERS)), load_default=list, validate=Length(max=4))
+    sort = Text(load_default="name", validate=OneOf(patient_list.SORTS))
+    order = Text(load_default="asc", validate=OneOf(("asc", "desc")))
 
 
 class CourseIn(Schema):
@@ -904,13 +938,6 @@ class FamilyViewOut(Schema):
     clinic = Nested(ClinicOut, required=True)
 
 
-class Trimmed(Text):
-    """A text with surrounding blanks removed before its length is checked."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
-
-
 class ClinicPatchIn(Schema):
     name = Trimmed(validate=Length(1, 200))
     #: every piece of advice tells patients to call these: never blank
@@ -931,6 +958,20 @@ class SettingsOut(Schema):
 class AuditQuery(Schema):
     before_id = Integer(validate=Range(1, 2**31 - 1))  # ids are 32-bit integer columns
     limit = Integer(load_default=100, validate=Range(1, 500))
+    #: the events of one account (or API key), about one patient
+    actor_id = Integer(validate=Range(1, 2**31 - 1))
+    patient_id = Integer(validate=Range(1, 2**31 - 1))
+    #: an action (``patient.read``) or the start of several (``denied``)
+    action = Text(validate=[Length(1, 40), Regexp(r"^[a-z_]+(\.[a-z_]+)*$",
+                                                 error="Use an action name such as patient.read or denied.")])
+    #: UTC days, both inclusive
+    from_ = LocalDate(data_key="from")
+    to = LocalDate()
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data.get("from_") and data.get("to") and data["to"] < data["from_"]:
+            raise ValidationError("'to' is before 'from'.", "to")
 
 
 class AuditEventOut(Schema):
@@ -943,6 +984,51 @@ class AuditEventOut(Schema):
 
 class AuditListOut(Schema):
     items = List(Nested(AuditEventOut), required=True)
+
+
+# --- the clinic's staff ------------------------------------------------------------------
+
+
+class StaffOut(Schema):
+    id = Integer(required=True)
+    email = String(required=True)
+    role = String(required=True)
+    active = Boolean(required=True)
+    #: a set-up code was given and not used yet
+    pending = Boolean(required=True)
+    created_at = String(required=True)
+
+
+class StaffChangedOut(StaffOut):
+    """A member of staff after a change (PATCH /staff/{id})."""
+
+
+class StaffListOut(Schema):
+    items = List(Nested(StaffOut), required=True)
+
+
+class StaffInviteIn(Schema):
+    email = Email(required=True, validate=Length(3, 254))
+    role = Text(required=True, validate=OneOf(("nurse", "admin")))
+
+
+class StaffInvitedOut(Schema):
+    member = Nested(StaffOut, required=True)
+    #: the one-time code with which she sets her password (shown once)
+    code = String(required=True)
+    expires_at = String(required=True)
+
+
+class StaffPatchIn(Schema):
+    """A change to a member of staff: only the fields sent change."""
+
+    role = Text(validate=OneOf(("nurse", "admin")))
+    active = StrictBoolean()
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Send role or active.", "role")
 
 
 class ProtocolQuery(Schema):

@@ -3,6 +3,7 @@
 from ..db import Base
 from .audit import AuditEvent
 from .checklists import Checklist, Snooze
+from .figures import PatientFigures
 from .flags import Flag
 from .imports import ApiKey, LabImportKey
 from .labs import LabResult, LabSubmission
@@ -29,6 +30,7 @@ __all__ = [
     "LabSubmission",
     "LoginAttempt",
     "PasswordResetCode",
+    "PatientFigures",
     "Patient",
     "Pregnancy",
     "Snooze",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..models import ApiKey, AuditEvent, User
@@ -17,10 +17,27 @@ def record(session: Session, actor: User, action: str, patient_id: int | None) -
         session.add(AuditEvent(clinic_id=actor.clinic_id, actor_id=actor.id, action=action, patient_id=patient_id))
 
 
-def events(session: Session, clinic_id: int, limit: int, before_id: int | None = None) -> list[AuditEvent]:
+def events(session: Session, clinic_id: int, limit: int, before_id: int | None = None, *,
+           actor_id: int | None = None, patient_id: int | None = None, action: str | None = None,
+           since: datetime | None = None, until: datetime | None = None) -> list[AuditEvent]:
+    """The clinic's events, newest first, ``limit`` at most, older than event
+    ``before_id`` (the next page); only those of ``actor_id``, about
+    ``patient_id``, whose action is ``action`` or begins with it followed by a
+    dot (``denied`` finds ``denied.patient``), at ``since`` or later and before ``until``."""
     query = select(AuditEvent).where(AuditEvent.clinic_id == clinic_id)
     if before_id is not None:
         query = query.where(AuditEvent.id < before_id)
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if patient_id is not None:
+        query = query.where(AuditEvent.patient_id == patient_id)
+    if action:
+        pattern = action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(or_(AuditEvent.action == action, AuditEvent.action.like(f"{pattern}.%", escape="\\")))
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
     return list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
 
 
@@ -46,3 +63,4 @@ def record_denial(session: Session, actor: User, action: str, patient_id: int | 
     do this to (403). Ids only, never what the request carried; ``patient_id``
     only for a patient of the actor's own clinic (the caller decides)."""
     session.add(AuditEvent(clinic_id=actor.clinic_id, actor_id=actor.id, action=action, patient_id=patient_id))
+

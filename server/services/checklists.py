@@ -12,8 +12,8 @@ from ..engine.content.model import Content
 from ..engine.timeline import checklist_period
 from ..engine.triage import asked_questions, check_answers, triage
 from ..models import Checklist, Flag, Patient, User
+from . import figures, submissions
 from . import flags as flag_service
-from . import submissions
 from .errors import Conflict, InvalidInput
 from .patients import engine_courses, engine_patient, stored_record
 
@@ -89,6 +89,7 @@ def submit(session: Session, patient: Patient, submitter: User, data: Mapping[st
         raise Conflict("checklist_already_submitted",
                        "The checklist for this month is already sent. If something worries you, "
                        "call your MS team.", "answered_on")
+    figures.forget(patient)  # the list's adherence figures count her checklists
     flag = _flag_for_care_team(session, patient, checklist, answers, today, now, content)
     if flag is not None:
         checklist.response = {**body, "flag_id": flag.id}

@@ -22,8 +22,8 @@ from ..engine.inputs import make_lab_result
 from ..engine.labs import Finding, LabContext, evaluate, finding_to_json
 from ..engine.units import find_unit, from_canonical
 from ..models import Flag, LabResult, LabSubmission, Patient, User
+from . import figures, submissions
 from . import flags as flag_service
-from . import submissions
 from .checklists import advice
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .patients import clinic_settings, lab_context, lab_results_of
@@ -73,6 +73,7 @@ def submit(session: Session, patient: Patient, recorder: User, data: Mapping[str
         return first, False
     # Results can start or stop weekly blood counts: the clock re-plans her reminders.
     patient.reminders_until = None
+    figures.forget(patient)
     flagged = [f for f in findings if flag_service.raises_flag(f.level, content)]
     flag_id = None
     if flagged:
@@ -250,6 +251,7 @@ def correct(session: Session, patient: Patient, row: LabResult, who: User, field
     row.replaced_by_id = new.id
     session.flush()
     patient.reminders_until = None
+    figures.forget(patient)
     return new, reflag(session, patient, row.submission_id, who, fields["reason"], now, content)
 
 
@@ -262,6 +264,7 @@ def withdraw(session: Session, patient: Patient, row: LabResult, who: User, reas
     _withdraw(row, who, reason, now)
     session.flush()
     patient.reminders_until = None
+    figures.forget(patient)
     return reflag(session, patient, row.submission_id, who, reason, now, content)
 
 

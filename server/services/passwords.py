@@ -91,6 +91,14 @@ def issue_for_patient(session: Session, patient: Patient, nurse: User, now: date
     return _new(session, account, "team", nurse, now, config)
 
 
+def issue_for_staff(session: Session, account: User, admin: User, now: datetime,
+                    config: Mapping) -> tuple[str, datetime]:
+    """A code with which a member of the care team sets her password: at her
+    invitation, or again when she lost it (the caller checks the admin may act
+    on her). Used like any reset code (:func:`reset`); channel ``invite``."""
+    return _new(session, account, "invite", admin, now, config)
+
+
 def _mail_key(email: str) -> str:
     return "forgot:" + hashlib.sha256(accounts.normalise_email(email).encode()).hexdigest()[:40]
 

@@ -37,7 +37,7 @@ from ..models import (
     User,
 )
 from ..timeutil import local_today, utcnow
-from . import accounts
+from . import accounts, figures
 from .errors import Conflict, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -183,6 +183,7 @@ def update_patient(patient: Patient, fields: Mapping[str, Any], session: Session
         patient.pregnancies = [Pregnancy(reported_on=p["reported_on"], ended_on=p.get("ended_on"))
                                for p in pregnancies]
     patient.reminders_until = None  # sex, pregnancy, time zone...: the clock re-plans
+    figures.forget(patient)
 
 
 def add_course(patient: Patient, infusions: list, status: str, creator: User,
@@ -199,6 +200,7 @@ def add_course(patient: Patient, infusions: list, status: str, creator: User,
                     created_at=now, doses=_stored_doses(new))
     patient.courses.append(course)
     patient.reminders_until = None  # the clock re-plans her reminders
+    figures.forget(patient)
     return course
 
 
@@ -588,6 +590,7 @@ def update_course(patient: Patient, course: Course, fields: Mapping[str, Any], n
     course.doses = _stored_doses(new)
     course.status = status
     patient.reminders_until = None
+    figures.forget(patient)
     return course
 
 
@@ -597,6 +600,7 @@ def remove_course(session: Session, patient: Patient, course: Course) -> None:
     patient.courses.remove(course)
     session.delete(course)
     patient.reminders_until = None
+    figures.forget(patient)
 
 
 def pregnancy_of(patient: Patient, pregnancy_id: int) -> Pregnancy:
@@ -621,6 +625,7 @@ def update_pregnancy(patient: Patient, pregnancy: Pregnancy, fields: Mapping[str
     pregnancy.reported_on, pregnancy.ended_on = reported_on, ended_on
     patient.pregnancies.sort(key=lambda p: p.reported_on)  # the relationship's order
     patient.reminders_until = None
+    figures.forget(patient)
     return pregnancy
 
 
@@ -629,3 +634,4 @@ def remove_pregnancy(patient: Patient, pregnancy: Pregnancy) -> None:
     the clock re-plans her reminders."""
     patient.pregnancies.remove(pregnancy)
     patient.reminders_until = None
+    figures.forget(patient)

@@ -458,6 +458,15 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/audit"): Route(by_role(401, 403, 403, 403, 403, 403, 403, 200)),
     # --- the protocol sheet (content/ in words, no patient data): the care team only
     ("GET", "/api/v1/protocol"): Route(by_role(401, 403, 403, 403, 403, 200, 200, 200), check=check_protocol_sheet),
+    # --- the clinic's staff (issue 17): the admin's; another clinic's member is test_staff_admin.py's 404
+    ("GET", "/api/v1/staff"): Route(by_role(401, 403, 403, 403, 403, 403, 403, 200)),
+    ("POST", "/api/v1/staff"): Route(by_role(401, 403, 403, 403, 403, 403, 403, 201),
+                                     body=lambda c: {"email": "new.nurse@a.test", "role": "nurse"}),
+    ("PATCH", "/api/v1/staff/<int:user_id>"): Route(
+        by_role(401, 403, 403, 403, 403, 403, 403, 200), lambda c: {"user_id": c.user_id("nurse")},
+        body=lambda c: {"role": "admin"}),
+    ("POST", "/api/v1/staff/<int:user_id>/code"): Route(
+        by_role(401, 403, 403, 403, 403, 403, 403, 201), lambda c: {"user_id": c.user_id("nurse")}),
     ("POST", "/api/v1/users/<int:user_id>/disable"): Route(
         by_role(401, 403, 403, 403, 403, 403, 403, 204), lambda c: {"user_id": c.user_id("other_patient")}),
     # --- lab import (issue 19): keys are the admin's; the FHIR route opens to a clinic API key only

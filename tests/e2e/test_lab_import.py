@@ -38,7 +38,7 @@ def test_the_nurse_previews_and_stores_a_lab_csv(browser, live, language):
         page.locator("#hospital-number").wait_for()
         page.locator("#name").fill(f"Import {language}")
         page.locator("#hospital-number").fill(number)
-        page.locator("#tz").fill("Europe/Madrid")
+        page.locator("#tz").select_option("Europe/Madrid")
         page.locator("form button[type='submit']").click()
         page.locator("#main a[href^='#/patient/']").wait_for()
         patient_link = page.locator("#main a[href^='#/patient/']").get_attribute("href")

@@ -1,4 +1,4 @@
-"""The clock process: one short job a minute (APScheduler), exactly one per deployment.
+"""The clock process: one short job a minute (APScheduler), in one or more processes.
 
 A tick, as of an instant ``now``:
 
@@ -12,6 +12,12 @@ at most the batch in hand, and that batch is taken up again (rows stay pending,
 or "sending" rows are retried after a while). Nothing here runs in the web
 workers.
 
+Several clock processes, on one machine (``clock --processes N``) or several,
+share the work: each runs its own tick, and every batch is claimed with
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two processes never take the same
+row (SQLite has one writer: they take turns). Old history is deleted in
+batches by the same tick (``reminders.delete_history``).
+
 One bad row never stops the service for others (docs/decisions.md): a
 patient that cannot be planned, a reminder that cannot be handled and a
 message that cannot go are each recorded on their row, and the tick goes on.
@@ -24,8 +30,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import multiprocessing.connection
+import signal
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Mapping
 
 from flask import Flask
 
@@ -224,3 +235,99 @@ def run(app: Flask) -> None:
     scheduler.add_job(job, "interval", seconds=TICK_SECONDS, id="tick", replace_existing=True,
                       max_instances=1, coalesce=True, next_run_time=utcnow())
     scheduler.start()
+
+
+# --- several processes ---------------------------------------------------------------
+
+
+@dataclass
+class ProcessTick:
+    """One process's tick: its report, whether a step failed, and when it ran (time.time())."""
+
+    report: TickReport
+    failed: bool
+    started: float
+    finished: float
+
+
+def _tick_in_child(conn, now: datetime, overrides: Mapping[str, Any] | None) -> None:
+    from .. import create_app
+
+    app = create_app(overrides)
+    started = time.time()
+    try:
+        with app.app_context():
+            report, failed = tick(app, now), False
+    except TickFailed as error:  # its steps are logged already
+        report, failed = error.report, True
+    conn.send(ProcessTick(report, failed, started, time.time()))
+    conn.close()
+
+
+def tick_in_processes(now: datetime, processes: int,
+                      overrides: Mapping[str, Any] | None = None) -> list[ProcessTick]:
+    """``processes`` ticks as of ``now`` side by side, each in a new process with
+    an app of its own (``create_app(overrides)``); returns their results.
+
+    Raises RuntimeError if a process ended without a result (killed, crashed).
+    """
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections
+    children, pipes = [], []
+    for _ in range(processes):
+        receiving, sending = context.Pipe(duplex=False)
+        child = context.Process(target=_tick_in_child, args=(sending, now, overrides))
+        child.start()
+        sending.close()
+        children.append(child)
+        pipes.append(receiving)
+    try:
+        results = []
+        for receiving in pipes:
+            try:
+                results.append(receiving.recv())
+            except EOFError:
+                raise RuntimeError("a clock process ended without finishing its tick") from None
+        return results
+    finally:
+        for child in children:
+            child.join()
+
+
+def _run_in_child(overrides: Mapping[str, Any] | None) -> None:
+    from .. import create_app
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops every child
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    run(create_app(overrides))
+
+
+def run_processes(processes: int, overrides: Mapping[str, Any] | None = None) -> None:
+    """Run ``processes`` clocks (``run``) side by side until SIGTERM or SIGINT, which stop them all.
+
+    If one of them stops on its own, the others are stopped too and this
+    raises RuntimeError, so that the supervisor (systemd, a Procfile runner)
+    restarts the whole set.
+    """
+    context = multiprocessing.get_context("spawn")
+    children = [context.Process(target=_run_in_child, args=(overrides,), name=f"clock-{k + 1}")
+                for k in range(processes)]
+
+    def stop(*_: Any) -> None:
+        for child in children:
+            if child.is_alive():
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for child in children:
+        child.start()
+    try:
+        while all(child.is_alive() for child in children):
+            multiprocessing.connection.wait([child.sentinel for child in children])
+    finally:
+        stop()
+        for child in children:
+            child.join()
+    if any(child.exitcode not in (0, -signal.SIGTERM) for child in children):
+        raise RuntimeError("a clock process stopped: " + ", ".join(
+            f"{child.name} exit code {child.exitcode}" for child in children))

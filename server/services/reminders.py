@@ -167,10 +167,13 @@ def sync_patients(session: Session, patients: list[Patient], now: datetime, cont
     for key, row in rows.items():
         if row.status == "pending" and row.useful_until >= now and key not in planned:
             row.status, row.outcome, row.handled_at = "cancelled", "no longer planned", now
+    added = 0
     if new_rows:
-        # A key already stored outside the rows read above stays as it is.
-        session.execute(_insert_new(session).on_conflict_do_nothing(index_elements=["patient_id", "key"]),
-                        new_rows)
+        # A key already stored outside the rows read above stays as it is. RETURNING
+        # lets SQLAlchemy send multi-row INSERTs (insertmanyvalues), not one per row.
+        added = len(session.execute(
+            _insert_new(session).on_conflict_do_nothing(index_elements=["patient_id", "key"]).returning(Reminder.id),
+            new_rows).all())
     if planned_ids:
         session.execute(update(Patient).where(Patient.id.in_(planned_ids))
                         .values(reminders_until=until, plan_error=None, plan_attempts=0)
@@ -178,7 +181,7 @@ def sync_patients(session: Session, patients: list[Patient], now: datetime, cont
         for patient in patients:
             if patient.id in plans:
                 session.expire(patient, ["reminders_until", "plan_error", "plan_attempts"])
-    return Planned(len(new_rows), len(failed))
+    return Planned(added, len(failed))
 
 
 def _insert_new(session: Session):
@@ -214,20 +217,50 @@ def patients_to_plan(session: Session, now: datetime, horizon: timedelta, limit:
 # --- due reminders -----------------------------------------------------------------
 
 
-def _is_done(session: Session, row: Reminder, now_local: date, settings: Mapping[str, Any],
-             content: Content) -> bool:
+class _Evidence(NamedTuple):
+    """What the patients of a batch of due rows have done, read in two queries:
+    the dates they answered a checklist, and (analyte, date) of their lab results."""
+
+    checklists: dict[int, list[date]]
+    labs: dict[int, list[tuple[str, date]]]
+
+
+def _evidence(session: Session, rows: list[Reminder], content: Content) -> _Evidence:
+    """The checklists and lab results that may make these rows "done" (rows ``unless`` done)."""
+    found = _Evidence({}, {})
+    checking = [row for row in rows if row.unless == "done" and row.item_due is not None]
+    checklist_rows = [row for row in checking if row.kind == "checklist"]
+    lab_rows = [row for row in checking if row.kind != "checklist"]
+    if checklist_rows:
+        opens = next(rule for rule in content.items if rule.kind == "checklist").window_before_days
+        since = min(row.item_due for row in checklist_rows) - timedelta(days=opens)
+        for patient_id, answered_on in session.execute(select(Checklist.patient_id, Checklist.answered_on).where(
+                Checklist.patient_id.in_({row.patient_id for row in checklist_rows}), Checklist.answered_on >= since)):
+            found.checklists.setdefault(patient_id, []).append(answered_on)
+    if lab_rows:
+        # The widest window a clinic may set: each row applies its clinic's own.
+        widest = int(content.settings["lab_window_days"].max or 0)
+        since = min(row.item_due for row in lab_rows) - timedelta(days=widest)
+        for patient_id, analyte, taken_on in session.execute(
+                select(LabResult.patient_id, LabResult.analyte, LabResult.taken_on).where(
+                    LabResult.patient_id.in_({row.patient_id for row in lab_rows}),
+                    LabResult.withdrawn_at.is_(None), LabResult.taken_on >= since)):
+            found.labs.setdefault(patient_id, []).append((analyte, taken_on))
+    return found
+
+
+def _is_done(row: Reminder, now_local: date, settings: Mapping[str, Any], content: Content,
+             evidence: _Evidence) -> bool:
     """Is the lab draw or checklist this row reminds of done by now?"""
     due = row.item_due
     if row.kind == "checklist":
         opens = next(rule for rule in content.items if rule.kind == "checklist").window_before_days
-        return session.scalar(select(Checklist.id).where(
-            Checklist.patient_id == row.patient_id, Checklist.answered_on >= due - timedelta(days=opens),
-            Checklist.answered_on <= now_local).limit(1)) is not None
+        return any(due - timedelta(days=opens) <= answered_on <= now_local
+                   for answered_on in evidence.checklists.get(row.patient_id, ()))
     window = timedelta(days=settings["lab_window_days"])
     wanted = {code: set(next(rule for rule in content.items if rule.code == code).analytes) for code in row.codes}
-    taken = set(session.scalars(select(LabResult.analyte).where(
-        LabResult.patient_id == row.patient_id, LabResult.withdrawn_at.is_(None),
-        LabResult.taken_on >= due - window, LabResult.taken_on <= now_local)))
+    taken = {analyte for analyte, taken_on in evidence.labs.get(row.patient_id, ())
+             if due - window <= taken_on <= now_local}
     return all(analytes & taken for analytes in wanted.values())
 
 
@@ -284,32 +317,36 @@ def handle_due_reminders(session: Session, now: datetime, content: Content, limi
     patient_ids = sorted({row.patient_id for row in rows})
     patients = {p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(patient_ids)))}
     recipients = _recipients(session, patient_ids)
+    evidence = _evidence(session, rows, content)
     settings_of: dict[int, Mapping[str, Any]] = {}
     deliveries = []
     for row in rows:
         row.handled_at = now
         try:
-            deliveries += _handle(session, row, patients[row.patient_id], recipients, settings_of, now, content)
+            deliveries += _handle(session, row, patients[row.patient_id], recipients, evidence, settings_of, now,
+                                  content)
         except SQLAlchemyError:
             raise
         except Exception as error:  # noqa: BLE001 - this row's failure, recorded on it
             _log_failure(f"reminder {row.id} could not be handled", error)
             row.status, row.outcome = "failed", failure_reason(error)[:40]
     if deliveries:
-        session.execute(insert(Delivery), deliveries)
+        # RETURNING lets SQLAlchemy send the rows as multi-row INSERTs (insertmanyvalues),
+        # a statement per thousand rows rather than one per row.
+        session.execute(insert(Delivery).returning(Delivery.id), deliveries)
     return len(rows)
 
 
-def _handle(session: Session, row: Reminder, patient: Patient, recipients, settings_of: dict[int, Mapping[str, Any]],
-            now: datetime, content: Content) -> list[dict[str, Any]]:
+def _handle(session: Session, row: Reminder, patient: Patient, recipients, evidence: _Evidence,
+            settings_of: dict[int, Mapping[str, Any]], now: datetime, content: Content) -> list[dict[str, Any]]:
     """Decide one due row (its status and outcome); returns the deliveries to make for it."""
     if now > row.useful_until:
         row.status, row.outcome = "skipped", "expired"
         return []
     if patient.clinic_id not in settings_of:
         settings_of[patient.clinic_id] = clinic_settings(patient.clinic, content)
-    if row.unless == "done" and _is_done(session, row, now.astimezone(ZoneInfo(patient.timezone)).date(),
-                                         settings_of[patient.clinic_id], content):
+    if row.unless == "done" and _is_done(row, now.astimezone(ZoneInfo(patient.timezone)).date(),
+                                         settings_of[patient.clinic_id], content, evidence):
         row.status, row.outcome = "skipped", "done"
         return []
     if row.audience == "care_team":

@@ -5,7 +5,8 @@ A tick, as of an instant ``now``:
 1. plans reminder rows for patients whose plan is stale or runs out within a day;
 2. handles due reminder rows (skip, flag, or make push deliveries);
 3. pushes urgent flags still unacknowledged after urgent_ack_hours again;
-4. sends due deliveries, several at a time, recording each answer as it comes.
+4. sends due deliveries, several at a time, recording each answer as it comes;
+5. deletes history older than HISTORY_RETENTION_DAYS, a few batches a tick.
 
 Each step works in batches, each batch its own transaction, so a crash loses
 at most the batch in hand, and that batch is taken up again (rows stay pending,
@@ -48,6 +49,8 @@ from .push import PushClient, Pusher, PushResult, load_private_key
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
+#: batches of old history deleted per tick at most: a backlog goes over many ticks, never delaying one
+HISTORY_BATCHES_PER_TICK = 10
 
 
 @dataclass
@@ -59,13 +62,19 @@ class TickReport:
     reminders_handled: int = 0
     escalations: int = 0
     pushes: dict[str, int] = field(default_factory=dict)
-    #: steps that failed as a whole ("planning", "reminders", "escalations", "sending")
+    #: old deliveries and reminder rows deleted (HISTORY_RETENTION_DAYS)
+    deleted_deliveries: int = 0
+    deleted_reminders: int = 0
+    #: steps that failed as a whole ("planning", "reminders", "escalations", "sending", "history")
     failed_steps: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         pushes = ", ".join(f"{k} {v}" for k, v in sorted(self.pushes.items())) or "none"
         text = (f"planned {self.planned_rows} reminders for {self.planned_patients} patients; "
                 f"handled {self.reminders_handled} due reminders; {self.escalations} escalations; pushes: {pushes}")
+        if self.deleted_deliveries or self.deleted_reminders:
+            text += (f"; deleted {self.deleted_deliveries} old deliveries and "
+                     f"{self.deleted_reminders} old reminder rows")
         if self.plan_failures:
             text += f"; {self.plan_failures} patients could not be planned"
         if self.failed_steps:
@@ -135,8 +144,19 @@ def tick(app: Flask, now: datetime, pusher: Pusher | None = None, plan_limit: in
         if pusher is not None:
             send_due(app, pusher, now, report)
 
+    def delete_history() -> None:
+        before = now - timedelta(days=app.config["HISTORY_RETENTION_DAYS"])
+        for _ in range(HISTORY_BATCHES_PER_TICK):
+            with sessions() as session:
+                deleted = reminders.delete_history(session, before, batch)
+                session.commit()
+            report.deleted_deliveries += deleted.deliveries
+            report.deleted_reminders += deleted.reminders
+            if deleted.deliveries < batch and deleted.reminders < batch:
+                break
+
     for name, step in (("planning", plan_patients), ("reminders", handle_reminders), ("escalations", escalate),
-                       ("sending", send)):
+                       ("sending", send), ("history", delete_history)):
         try:
             step()
         except Exception as error:  # a step that fails as a whole: the others still run

@@ -11,6 +11,8 @@
 * ``escalate_unacknowledged`` pushes urgent flags again after urgent_ack_hours.
 * ``claim_deliveries`` / ``record_results`` send each Delivery at most once per
   attempt, with retries for 429 and 5xx until the message's TTL runs out.
+* ``delete_history`` deletes finished deliveries and handled reminder rows
+  once they are older than the retention period (HISTORY_RETENTION_DAYS).
 
 Rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two clocks
 never take the same row; SQLite has one writer (BEGIN IMMEDIATE).
@@ -501,3 +503,36 @@ def delivery_overview(session: Session, clinic_id: int, patient_ids: list[int]) 
     return {pid: {"last_delivered_at": last.get(pid), "push_devices": devices.get(pid, 0),
                   "calendar_feeds": feeds.get(pid, 0),
                   "reachable": bool(devices.get(pid, 0) or feeds.get(pid, 0))} for pid in patient_ids}
+
+
+# --- history ---------------------------------------------------------------------------
+
+#: deliveries that will not be sent again
+FINISHED_DELIVERIES = ("sent", "gone", "failed", "expired")
+#: reminder rows the clock will not take again
+HANDLED_REMINDERS = ("sent", "skipped", "cancelled", "failed")
+
+
+class Deleted(NamedTuple):
+    deliveries: int
+    reminders: int
+
+
+def delete_history(session: Session, before: datetime, limit: int) -> Deleted:
+    """Delete up to ``limit`` finished deliveries made before ``before``, then up
+    to ``limit`` handled reminder rows due before it that no delivery names.
+
+    Rows another clock is deleting are skipped (SKIP LOCKED); the BRIN indexes
+    on the two instants find old rows without an index over all of history.
+    """
+    old_deliveries = for_update(select(Delivery.id).where(
+        Delivery.status.in_(FINISHED_DELIVERIES), Delivery.created_at < before).limit(limit), session, Delivery)
+    deliveries = session.execute(delete(Delivery).where(Delivery.id.in_(old_deliveries.scalar_subquery()))
+                                 .execution_options(synchronize_session=False)).rowcount
+    still_named = select(Delivery.id).where(Delivery.reminder_id == Reminder.id).exists()
+    old_reminders = for_update(select(Reminder.id).where(
+        Reminder.status.in_(HANDLED_REMINDERS), Reminder.due_at < before, ~still_named).limit(limit),
+        session, Reminder)
+    removed = session.execute(delete(Reminder).where(Reminder.id.in_(old_reminders.scalar_subquery()))
+                              .execution_options(synchronize_session=False)).rowcount
+    return Deleted(deliveries, removed)

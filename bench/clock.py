@@ -4,7 +4,7 @@
                                     [--database-url URL | --sqlite] [--history-days 365]
 
 The PostgreSQL database (``--database-url``, or BENCH_DATABASE_URL, default
-postgresql://postgres@127.0.0.1:5432/alemtrack_bench) is DROPPED and made
+postgresql://postgres@127.0.0.1:5432/alemtrack_clock_bench) is DROPPED and made
 again; ``--sqlite`` uses a new file instead.
 
 1. Builds the database with N patients, each with two to four courses (full
@@ -44,7 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/alemtrack_bench"
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/alemtrack_clock_bench"
 IDLE_TICKS = 7
 
 

@@ -35,6 +35,7 @@ import multiprocessing
 import multiprocessing.connection
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Mapping
@@ -205,29 +206,53 @@ async def _send_batch(session, http: PushClient, pusher: Pusher, outgoing: list[
                       now: datetime, width: int, report: TickReport) -> None:
     """Send claimed deliveries, at most ``width`` at a time, recording the answers as they come.
 
-    The answers that arrive together are recorded in one transaction, and only
-    then do further messages start: a clock killed mid-batch leaves at most
-    ``width`` messages sent but not recorded (they go out again, with the same
-    Topic and tag, which devices collapse into one notification).
+    Answers are written in a thread of their own while further messages go:
+    one transaction for all the answers that came in while the previous one
+    was being written. A message starts only while fewer than 2 x ``width``
+    are in flight or answered and not yet recorded, so a clock killed
+    mid-batch leaves at most that many messages sent but not recorded (they
+    go out again, with the same Topic and tag, which devices collapse into
+    one notification).
     """
     waiting = iter(outgoing)
     running: dict[asyncio.Task, reminders.Outgoing] = {}
+    answered: list[tuple[reminders.Outgoing, PushResult]] = []
+    recording: asyncio.Future | None = None
+    being_recorded: list[tuple[reminders.Outgoing, PushResult]] = []
+    loop = asyncio.get_running_loop()
 
-    def start_next() -> None:
-        item = next(waiting, None)
-        if item is not None:
-            running[asyncio.create_task(_send_one(http, pusher, item, now))] = item
-
-    for _ in range(width):
-        start_next()
-    while running:
-        done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-        answers = [(running.pop(task), task.result()) for task in done]
+    def record(answers: list[tuple[reminders.Outgoing, PushResult]]) -> None:
         reminders.record_results(session, answers, now)
         session.commit()
-        for _, result in answers:
-            report.pushes[result.outcome] = report.pushes.get(result.outcome, 0) + 1
-            start_next()
+
+    def start_more() -> None:
+        while len(running) < width and len(running) + len(answered) + len(being_recorded) < 2 * width:
+            item = next(waiting, None)
+            if item is None:
+                return
+            running[asyncio.create_task(_send_one(http, pusher, item, now))] = item
+
+    # One thread for the batch: the session's connection stays in the thread that opened it.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="clock-record") as recorder:
+        try:
+            start_more()
+            while running or answered or recording is not None:
+                done, _ = await asyncio.wait({*running, *([recording] if recording else [])},
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if recording in done:
+                    recording.result()  # a database error ends the step
+                    for _, result in being_recorded:
+                        report.pushes[result.outcome] = report.pushes.get(result.outcome, 0) + 1
+                    recording, being_recorded = None, []
+                answered += [(running.pop(task), task.result()) for task in done if task in running]
+                if recording is None and answered:
+                    being_recorded, answered = answered, []
+                    recording = loop.run_in_executor(recorder, record, being_recorded)
+                start_more()
+        finally:
+            if recording is not None:
+                await asyncio.wait([recording])
+            await loop.run_in_executor(recorder, session.close)  # where its connection was opened
 
 
 def run(app: Flask) -> None:

@@ -413,32 +413,39 @@ class Outgoing:
 
 
 def claim_deliveries(session: Session, now: datetime, limit: int) -> list[Outgoing]:
-    """Pending deliveries due now, marked "sending" (the caller commits before sending)."""
+    """Pending deliveries due now, marked "sending" (the caller commits before sending).
+
+    One UPDATE ... RETURNING claims the batch (rows another clock holds are
+    skipped), one SELECT reads their devices.
+    """
+    table = Delivery.__table__
     # A clock killed mid-send leaves rows "sending": after a while they go out
     # again. The message keeps its Topic, so a copy replaces the first one.
-    session.execute(update(Delivery).where(Delivery.status == "sending", Delivery.claimed_at < now - STALE_CLAIM)
+    session.execute(update(table).where(table.c.status == "sending", table.c.claimed_at < now - STALE_CLAIM)
                     .values(status="pending"))
-    session.execute(update(Delivery).where(Delivery.status == "pending", Delivery.expires_at <= now)
+    session.execute(update(table).where(table.c.status == "pending", table.c.expires_at <= now)
                     .values(status="expired"))
-    query = select(Delivery).where(Delivery.status == "pending", Delivery.next_attempt_at <= now) \
-        .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
-    rows = list(session.scalars(for_update(query, session, Delivery)))
-    subscriptions = {s.id: s for s in session.scalars(select(PushSubscription).where(
-        PushSubscription.id.in_([row.subscription_id for row in rows if row.subscription_id])))}
-    out = []
-    for row in rows:
-        subscription = subscriptions.get(row.subscription_id)
-        if subscription is None:  # deleted (410) since the row was made
-            row.status = "gone"
-            continue
-        row.status, row.claimed_at = "sending", now
-        row.attempts += 1
-        out.append(Outgoing(row.id, subscription.id,
-                            {"endpoint": subscription.endpoint,
-                             "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}},
-                            dict(row.payload), _ttl(row.expires_at, now), row.urgency, row.topic, row.attempts,
-                            row.expires_at))
-    return out
+    due = for_update(select(table.c.id).where(table.c.status == "pending", table.c.next_attempt_at <= now)
+                     .order_by(table.c.next_attempt_at, table.c.id).limit(limit), session, table)
+    claimed = session.execute(
+        update(table).where(table.c.id.in_(due.scalar_subquery()))
+        .values(status="sending", claimed_at=now, attempts=table.c.attempts + 1)
+        .returning(table.c.id, table.c.subscription_id, table.c.payload, table.c.expires_at, table.c.urgency,
+                   table.c.topic, table.c.attempts)).all()
+    subscriptions = PushSubscription.__table__
+    devices = {row.id: row for row in session.execute(select(subscriptions).where(
+        subscriptions.c.id.in_({row.subscription_id for row in claimed if row.subscription_id})))}
+    gone = [row.id for row in claimed if row.subscription_id not in devices]
+    if gone:  # the device was deleted (410) since the row was made
+        session.execute(update(table).where(table.c.id.in_(gone)).values(status="gone"))
+    out = [Outgoing(row.id, row.subscription_id,
+                    {"endpoint": devices[row.subscription_id].endpoint,
+                     "keys": {"p256dh": devices[row.subscription_id].p256dh,
+                              "auth": devices[row.subscription_id].auth}},
+                    dict(row.payload), _ttl(row.expires_at, now), row.urgency, row.topic, row.attempts,
+                    row.expires_at)
+           for row in claimed if row.subscription_id in devices]
+    return sorted(out, key=lambda item: item.delivery_id)  # RETURNING has no order of its own
 
 
 def record_results(session: Session, answers: Iterable[tuple[Outgoing, PushResult]], now: datetime) -> None:

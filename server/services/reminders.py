@@ -432,6 +432,8 @@ def claim_deliveries(session: Session, now: datetime, limit: int) -> list[Outgoi
         .values(status="sending", claimed_at=now, attempts=table.c.attempts + 1)
         .returning(table.c.id, table.c.subscription_id, table.c.payload, table.c.expires_at, table.c.urgency,
                    table.c.topic, table.c.attempts)).all()
+    if not claimed:
+        return []
     subscriptions = PushSubscription.__table__
     devices = {row.id: row for row in session.execute(select(subscriptions).where(
         subscriptions.c.id.in_({row.subscription_id for row in claimed if row.subscription_id})))}

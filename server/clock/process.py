@@ -68,6 +68,8 @@ class TickReport:
     deleted_reminders: int = 0
     #: steps that failed as a whole ("planning", "reminders", "escalations", "sending", "history")
     failed_steps: list[str] = field(default_factory=list)
+    #: seconds each step took, by name (for the log and bench/clock.py)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def __str__(self) -> str:
         pushes = ", ".join(f"{k} {v}" for k, v in sorted(self.pushes.items())) or "none"
@@ -109,21 +111,10 @@ def tick(app: Flask, now: datetime, pusher: Pusher | None = None, plan_limit: in
     content: Content = app.extensions["alemtrack_content"]
     sessions = database(app).sessions
     batch = app.config["CLOCK_BATCH"]
-    horizon = timedelta(days=app.config["REMINDER_HORIZON_DAYS"])
     report = TickReport()
 
-    def plan_patients() -> None:
-        while plan_limit is None or report.planned_patients < plan_limit:
-            with sessions() as session:
-                size = batch if plan_limit is None else min(batch, plan_limit - report.planned_patients)
-                patients = reminders.patients_to_plan(session, now, horizon, size)
-                planned = reminders.sync_patients(session, patients, now, content, horizon)
-                session.commit()
-            report.planned_rows += planned.rows
-            report.plan_failures += planned.failed
-            report.planned_patients += len(patients)
-            if len(patients) < size:
-                break
+    def plan() -> None:
+        plan_patients(app, now, report, plan_limit)
 
     def handle_reminders() -> None:
         while True:
@@ -156,16 +147,38 @@ def tick(app: Flask, now: datetime, pusher: Pusher | None = None, plan_limit: in
             if deleted.deliveries < batch and deleted.reminders < batch:
                 break
 
-    for name, step in (("planning", plan_patients), ("reminders", handle_reminders), ("escalations", escalate),
+    for name, step in (("planning", plan), ("reminders", handle_reminders), ("escalations", escalate),
                        ("sending", send), ("history", delete_history)):
+        started = time.perf_counter()
         try:
             step()
         except Exception as error:  # a step that fails as a whole: the others still run
             log_unexpected(log, f"tick {now.isoformat(timespec='seconds')}: {name} failed", error)
             report.failed_steps.append(name)
+        report.seconds[name] = time.perf_counter() - started
     if report.failed_steps:
         raise TickFailed(report)
     return report
+
+
+def plan_patients(app: Flask, now: datetime, report: TickReport, limit: int | None = None) -> None:
+    """The tick's first step: plan the patients whose plan is stale or runs out
+    within a day, a batch per transaction, at most ``limit`` (None: all due)."""
+    content: Content = app.extensions["alemtrack_content"]
+    sessions = database(app).sessions
+    batch = app.config["CLOCK_BATCH"]
+    horizon = timedelta(days=app.config["REMINDER_HORIZON_DAYS"])
+    while limit is None or report.planned_patients < limit:
+        with sessions() as session:
+            size = batch if limit is None else min(batch, limit - report.planned_patients)
+            patients = reminders.patients_to_plan(session, now, horizon, size)
+            planned = reminders.sync_patients(session, patients, now, content, horizon)
+            session.commit()
+        report.planned_rows += planned.rows
+        report.plan_failures += planned.failed
+        report.planned_patients += len(patients)
+        if len(patients) < size:
+            break
 
 
 def send_due(app: Flask, pusher: Pusher, now: datetime, report: TickReport) -> None:

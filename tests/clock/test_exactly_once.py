@@ -101,7 +101,7 @@ def clock(url: str, vapid_pem: str, now: datetime, push: PushService, batch: int
 
 def finish(process: subprocess.Popen) -> str:
     out, _ = process.communicate(timeout=300)
-    assert process.returncode == 0, out
+    assert process.returncode in (0, -signal.SIGTERM), out  # one process: SIGTERM ends it
     return out
 
 
@@ -205,7 +205,7 @@ def test_the_running_clock_sends_what_is_due(database_url, service, vapid_pem):
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=30)
     assert "tick failed" not in out, out
-    assert process.returncode == 0, out
+    assert process.returncode in (0, -signal.SIGTERM), out  # one process: SIGTERM ends it
     figures = tally(service, expected)
     assert service.problems == []
     assert figures["missed"] == 0 and figures["raw_duplicates"] == 0 and figures["unexpected"] == 0, out

@@ -1,7 +1,7 @@
 """The clock at scale on PostgreSQL: planning, an idle tick and pushes per second, with 1 and 2 processes.
 
     .venv/bin/python bench/clock.py [--patients 100000] [--pushes N] [--processes 1 2]
-                                    [--database-url URL | --sqlite] [--history-days 365]
+                                    [--database-url URL | --sqlite] [--history-days 365] [--explain]
 
 The PostgreSQL database (``--database-url``, or BENCH_DATABASE_URL, default
 postgresql://postgres@127.0.0.1:5432/alemtrack_clock_bench) is DROPPED and made
@@ -23,6 +23,10 @@ again; ``--sqlite`` uses a new file instead.
    --processes``).
 5. Times sealing a message (ES256 VAPID signature, ECDH, AES-GCM) in the
    event loop's process and in a pool of processes (docs/scaling.md).
+
+It first measures how much more CPU two busy processes get than one (on a
+machine shared with other work, a second process may get little more), and
+with ``--explain`` prints EXPLAIN ANALYZE of every statement of an idle tick.
 
 The figures of each process count are printed side by side with the ratio.
 Targets (issue 18, PostgreSQL, 100,000 patients, 2 processes): planning at
@@ -308,6 +312,55 @@ def seal_rates(count: int, workers: int) -> tuple[float, float]:
     return inline, pooled
 
 
+def explain_idle_tick(url: str, now: datetime, overrides: dict) -> None:
+    """Print EXPLAIN ANALYZE of every statement of an idle tick (each rolled back)."""
+    from sqlalchemy import event
+
+    from server import create_app
+    from server.clock.process import tick
+    from server.db import database
+
+    app = create_app(overrides)
+    engine = database(app).engine
+    statements = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append((statement, parameters))
+
+    with app.app_context():
+        tick(app, now)
+        event.listen(engine, "before_cursor_execute", remember)
+        tick(app, now)
+        event.remove(engine, "before_cursor_execute", remember)
+    connection = engine.raw_connection()
+    cursor = connection.cursor()
+    for statement, parameters in statements:
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + statement, parameters)
+        print("--", " ".join(statement.split())[:110])
+        for (line,) in cursor.fetchall():
+            print("  ", line)
+        connection.rollback()
+    connection.close()
+
+
+def spin(seconds: float) -> int:
+    """Count to what this process reaches in ``seconds`` of wall time."""
+    count, until = 0, time.perf_counter() + seconds
+    while time.perf_counter() < until:
+        count += 1
+    return count
+
+
+def cpu_share() -> float:
+    """How much more CPU two busy processes get than one, now (2.0 on an idle 2-core machine)."""
+    alone = spin(2)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
+        list(pool.map(spin, [0.1, 0.1]))  # started
+        together = sum(pool.map(spin, [2, 2]))
+    return together / alone
+
+
 def span(results) -> float:
     return max(r.finished for r in results) - min(r.started for r in results)
 
@@ -320,6 +373,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--sqlite", action="store_true", help="a new SQLite file instead of PostgreSQL")
     parser.add_argument("--history-days", type=int, default=365)
+    parser.add_argument("--explain", action="store_true",
+                        help="print EXPLAIN ANALYZE of each statement of an idle tick (PostgreSQL)")
     args = parser.parse_args()
     pushes = min(args.pushes or args.patients, args.patients)
 
@@ -331,6 +386,9 @@ def main() -> None:
     if not args.sqlite:
         fresh_database(url)
     now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    # On a shared machine a second process may get no more CPU than the first: this says how much more.
+    share = cpu_share()
+    print(f"CPU: two busy processes get {share:.2f} x what one gets (2.00 on an idle 2-core machine)", flush=True)
     started = time.perf_counter()
     build(url, args.patients, now)
     print(f"database: {url.split('@')[-1]} with {args.patients:,} patients (built in "
@@ -364,6 +422,9 @@ def main() -> None:
         print(f"idle tick, {n} process(es): median {statistics.median(durations):.1f} ms, "
               f"max {max(durations):.1f} ms", flush=True)
 
+    if args.explain and not args.sqlite:
+        explain_idle_tick(url, now, overrides)
+
     ports = multiprocessing.Queue()
     service = multiprocessing.Process(target=receiver, args=(ports,), daemon=True)
     service.start()
@@ -393,7 +454,8 @@ def main() -> None:
     counts = args.processes
     print()
     print(f"{'PostgreSQL' if not args.sqlite else 'SQLite'}, {args.patients:,} patients, {pushes:,} pushes; "
-          f"load average now {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+          f"load average now {' '.join(f'{x:.2f}' for x in os.getloadavg())}; two processes got {share:.2f} x "
+          f"the CPU of one")
     header = f"{'figure':<24}" + "".join(f"{f'{n} process(es)':>16}" for n in counts)
     if len(counts) > 1:
         header += f"{f'ratio {counts[-1]}/{counts[0]}':>14}"

@@ -102,6 +102,12 @@ class Planned(NamedTuple):
     failed: int  # patients whose planning failed (recorded on their rows)
 
 
+def planning_content(patient: Patient, content: Content) -> Content:
+    """The content a patient's reminders are planned from: the one place that
+    chooses it (the deployment's content today)."""
+    return content
+
+
 def sync_patients(session: Session, patients: list[Patient], now: datetime, content: Content,
                   horizon: timedelta) -> Planned:
     """Plan the reminder rows of ``patients`` up to ``now + horizon``: the
@@ -134,9 +140,10 @@ def sync_patients(session: Session, patients: list[Patient], now: datetime, cont
     for patient in patients:
         try:
             history = History(patient, courses[patient.id], results[patient.id], [])
-            settings = clinic_settings(patient.clinic, content)
-            plans[patient.id] = plan(compute_timeline(history, content).items, patient.timezone, settings,
-                                     content, now, until)
+            hers = planning_content(patient, content)
+            settings = clinic_settings(patient.clinic, hers)
+            plans[patient.id] = plan(compute_timeline(history, hers).items, patient.timezone, settings,
+                                     hers, now, until)
         except SQLAlchemyError:
             raise
         except Exception as error:  # noqa: BLE001 - one patient's record, recorded on her row

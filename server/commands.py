@@ -106,8 +106,10 @@ def seed_demo() -> None:
 @click.option("--once", is_flag=True, help="run a single tick and exit")
 @click.option("--now", "now_text", metavar="INSTANT",
               help="with --once: tick as if it were this ISO 8601 instant with offset")
-def clock(once: bool, now_text: str | None) -> None:
-    """Run the clock process (the Procfile's clock line; exactly one per deployment)."""
+@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="clock processes side by side, sharing the work (docs/scaling.md)")
+def clock(once: bool, now_text: str | None, processes: int) -> None:
+    """Run the clock (the Procfile's clock line): one tick a minute in each of its processes."""
     import logging
 
     from .clock import process as clock_process
@@ -117,6 +119,9 @@ def clock(once: bool, now_text: str | None) -> None:
     if now_text is not None and not once:
         raise click.UsageError("--now goes with --once")
     if not once:
+        if processes > 1:
+            clock_process.run_processes(processes)
+            return
         # The app itself, not the proxy: the scheduler runs its job in a thread of
         # its own, where current_app is unbound.
         clock_process.run(current_app._get_current_object())
@@ -132,8 +137,16 @@ def clock(once: bool, now_text: str | None) -> None:
             raise click.UsageError("--now needs an offset, e.g. 2026-05-01T09:05:00+02:00")
         from datetime import timezone
         now = now.astimezone(timezone.utc)
-    report = clock_process.tick(current_app, now)
-    click.echo(f"tick {now.isoformat(timespec='seconds')}: {report}")
+    if processes == 1:
+        report = clock_process.tick(current_app, now)
+        click.echo(f"tick {now.isoformat(timespec='seconds')}: {report}")
+        return
+    # Each process builds its app from the environment, as this command did.
+    results = clock_process.tick_in_processes(now, processes)
+    for number, result in enumerate(results, 1):
+        click.echo(f"tick {now.isoformat(timespec='seconds')} process {number}: {result.report}")
+    if any(result.failed for result in results):
+        raise click.ClickException("a step failed in at least one clock process")
 
 
 @click.command("vapid-keys")

@@ -103,6 +103,9 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
         "REMINDER_HORIZON_DAYS": int(env.get("ALEMTRACK_REMINDER_HORIZON_DAYS", "8")),
         # Rows the clock handles per step of a tick (it loops until none are left).
         "CLOCK_BATCH": int(env.get("ALEMTRACK_CLOCK_BATCH", "500")),
+        # Sent and skipped reminder rows and finished deliveries are kept this long
+        # (the audit of what was sent), then the clock deletes them.
+        "HISTORY_RETENTION_DAYS": int(env.get("ALEMTRACK_HISTORY_RETENTION_DAYS", "400")),
     }
     if overrides:
         config.update(overrides)

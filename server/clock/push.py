@@ -121,6 +121,8 @@ class PushClient:
         self.in_flight = in_flight
         self.allowed_origins = allowed_origins
         self.checked: dict[tuple[str, int], str | None] = {}
+        #: signed VAPID headers by (audience, expiry): see Pusher._vapid_headers
+        self.vapid_headers: dict[tuple[str, int], dict[str, str]] = {}
         self.http: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> "PushClient":
@@ -207,6 +209,19 @@ class Pusher:
         """The HTTP client of one batch of sends, at most ``in_flight`` connections."""
         return PushClient(in_flight, self.allowed_origins)
 
+    def _vapid_headers(self, client: PushClient, audience: str, now: datetime) -> dict[str, str]:
+        """The VAPID Authorization header for one push service, signed once per client.
+
+        A token is good for every message to its audience until it expires
+        (RFC 8292), so a batch signs one per push service, not one per message.
+        """
+        expires = int(now.timestamp()) + VAPID_LIFETIME_SECONDS
+        key = (audience, expires)
+        if key not in client.vapid_headers:
+            # A new claims dict for every token: py_vapid fills in fields of the dict it is given.
+            client.vapid_headers[key] = self.vapid.sign({"sub": self.subject, "aud": audience, "exp": expires})
+        return client.vapid_headers[key]
+
     async def send(self, client: PushClient, subscription: Mapping[str, Any], payload: Mapping[str, Any],
                    *, ttl: int, urgency: str, topic: str, now: datetime) -> PushResult:
         """Send ``payload`` to one subscription ({endpoint, keys: {p256dh, auth}}); never raises for it."""
@@ -222,10 +237,7 @@ class Pusher:
             pusher = WebPusher(subscription, aiohttp_session=_NoRedirects(client.http))
         except _KEY_ERRORS as error:  # keys pywebpush cannot even decode
             return PushResult("failed", reason=f"unusable subscription keys ({type(error).__name__})")
-        # A new claims dict for every message: pywebpush and py_vapid fill in
-        # and cache fields of the dict they are given.
-        claims = {"sub": self.subject, "aud": origin(endpoint), "exp": int(now.timestamp()) + VAPID_LIFETIME_SECONDS}
-        headers = {**self.vapid.sign(claims), "Urgency": urgency, "Topic": topic}
+        headers = {**self._vapid_headers(client, origin(endpoint), now), "Urgency": urgency, "Topic": topic}
         try:
             # The timeout is given here: pywebpush passes its own default otherwise.
             response = await pusher.send_async(data, headers, ttl=ttl, content_encoding="aes128gcm",

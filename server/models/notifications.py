@@ -43,6 +43,10 @@ class Reminder(Base):
         # The clock's question every minute: which pending rows are due?
         Index("ix_reminders_pending_due", "due_at", postgresql_where=text("status = 'pending'"),
               sqlite_where=text("status = 'pending'")),
+        # Old history for the clock to delete (services.reminders.delete_history): BRIN on
+        # PostgreSQL, a few pages for years of rows written in time order, each block range
+        # summarized as soon as it fills (autosummarize); a B-tree on SQLite.
+        Index("ix_reminders_history", "due_at", postgresql_using="brin", postgresql_with={"autosummarize": "on"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,6 +85,9 @@ class Delivery(Base):
         # Interrupted sends, looked for on every tick: few rows, whatever the history.
         Index("ix_deliveries_sending", "claimed_at", postgresql_where=text("status = 'sending'"),
               sqlite_where=text("status = 'sending'")),
+        # Old history for the clock to delete, as ix_reminders_history.
+        Index("ix_deliveries_history", "created_at", postgresql_using="brin",
+              postgresql_with={"autosummarize": "on"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

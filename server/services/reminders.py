@@ -11,6 +11,8 @@
 * ``escalate_unacknowledged`` pushes urgent flags again after urgent_ack_hours.
 * ``claim_deliveries`` / ``record_results`` send each Delivery at most once per
   attempt, with retries for 429 and 5xx until the message's TTL runs out.
+* ``delete_history`` deletes finished deliveries and handled reminder rows
+  once they are older than the retention period (HISTORY_RETENTION_DAYS).
 
 Rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two clocks
 never take the same row; SQLite has one writer (BEGIN IMMEDIATE).
@@ -100,6 +102,12 @@ class Planned(NamedTuple):
     failed: int  # patients whose planning failed (recorded on their rows)
 
 
+def planning_content(patient: Patient, content: Content) -> Content:
+    """The content a patient's reminders are planned from (her protocol's): the one
+    place that chooses it."""
+    return content.of(patient.protocol)
+
+
 def sync_patients(session: Session, patients: list[Patient], now: datetime, content: Content,
                   horizon: timedelta) -> Planned:
     """Plan the reminder rows of ``patients`` up to ``now + horizon``: the
@@ -134,7 +142,7 @@ def sync_patients(session: Session, patients: list[Patient], now: datetime, cont
             history = History(patient, courses[patient.id], results[patient.id], [])
             settings = clinic_settings(patient.clinic, content)
             plans[patient.id] = plan(compute_timeline(history, content).items, patient.timezone, settings,
-                                     content.of(patient.protocol), now, until)
+                                     planning_content(patient, content), now, until)
         except SQLAlchemyError:
             raise
         except Exception as error:  # noqa: BLE001 - one patient's record, recorded on her row
@@ -182,8 +190,12 @@ def sync_patients(session: Session, patients: list[Patient], now: datetime, cont
 
 
 def _insert_new(session: Session):
+    """INSERT ... ON CONFLICT for this database, on the table rather than the ORM
+    class: Core's executemany is the fastest way in for thousands of rows on
+    both databases (bench/clock.py), where the ORM's bulk path and RETURNING
+    cost several times as much."""
     dialect = session.get_bind().dialect.name
-    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Reminder)
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Reminder.__table__)
 
 
 def _row_values(patient_id: int, r: PlannedReminder, now: datetime) -> dict[str, Any]:
@@ -214,20 +226,50 @@ def patients_to_plan(session: Session, now: datetime, horizon: timedelta, limit:
 # --- due reminders -----------------------------------------------------------------
 
 
-def _is_done(session: Session, row: Reminder, now_local: date, settings: Mapping[str, Any],
-             content: Content) -> bool:
+class _Evidence(NamedTuple):
+    """What the patients of a batch of due rows have done, read in two queries:
+    the dates they answered a checklist, and (analyte, date) of their lab results."""
+
+    checklists: dict[int, list[date]]
+    labs: dict[int, list[tuple[str, date]]]
+
+
+def _evidence(session: Session, rows: list[Reminder], content: Content) -> _Evidence:
+    """The checklists and lab results that may make these rows "done" (rows ``unless`` done)."""
+    found = _Evidence({}, {})
+    checking = [row for row in rows if row.unless == "done" and row.item_due is not None]
+    checklist_rows = [row for row in checking if row.kind == "checklist"]
+    lab_rows = [row for row in checking if row.kind != "checklist"]
+    if checklist_rows:
+        opens = next(rule for rule in content.items if rule.kind == "checklist").window_before_days
+        since = min(row.item_due for row in checklist_rows) - timedelta(days=opens)
+        for patient_id, answered_on in session.execute(select(Checklist.patient_id, Checklist.answered_on).where(
+                Checklist.patient_id.in_({row.patient_id for row in checklist_rows}), Checklist.answered_on >= since)):
+            found.checklists.setdefault(patient_id, []).append(answered_on)
+    if lab_rows:
+        # The widest window a clinic may set: each row applies its clinic's own.
+        widest = int(content.settings["lab_window_days"].max or 0)
+        since = min(row.item_due for row in lab_rows) - timedelta(days=widest)
+        for patient_id, analyte, taken_on in session.execute(
+                select(LabResult.patient_id, LabResult.analyte, LabResult.taken_on).where(
+                    LabResult.patient_id.in_({row.patient_id for row in lab_rows}),
+                    LabResult.withdrawn_at.is_(None), LabResult.taken_on >= since)):
+            found.labs.setdefault(patient_id, []).append((analyte, taken_on))
+    return found
+
+
+def _is_done(row: Reminder, now_local: date, settings: Mapping[str, Any], content: Content,
+             evidence: _Evidence) -> bool:
     """Is the lab draw or checklist this row reminds of done by now?"""
     due = row.item_due
     if row.kind == "checklist":
         opens = next(rule for rule in content.items if rule.kind == "checklist").window_before_days
-        return session.scalar(select(Checklist.id).where(
-            Checklist.patient_id == row.patient_id, Checklist.answered_on >= due - timedelta(days=opens),
-            Checklist.answered_on <= now_local).limit(1)) is not None
+        return any(due - timedelta(days=opens) <= answered_on <= now_local
+                   for answered_on in evidence.checklists.get(row.patient_id, ()))
     window = timedelta(days=settings["lab_window_days"])
     wanted = {code: set(next(rule for rule in content.items if rule.code == code).analytes) for code in row.codes}
-    taken = set(session.scalars(select(LabResult.analyte).where(
-        LabResult.patient_id == row.patient_id, LabResult.withdrawn_at.is_(None),
-        LabResult.taken_on >= due - window, LabResult.taken_on <= now_local)))
+    taken = {analyte for analyte, taken_on in evidence.labs.get(row.patient_id, ())
+             if due - window <= taken_on <= now_local}
     return all(analytes & taken for analytes in wanted.values())
 
 
@@ -284,24 +326,26 @@ def handle_due_reminders(session: Session, now: datetime, content: Content, limi
     patient_ids = sorted({row.patient_id for row in rows})
     patients = {p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(patient_ids)))}
     recipients = _recipients(session, patient_ids)
+    evidence = _evidence(session, rows, content)
     settings_of: dict[int, Mapping[str, Any]] = {}
     deliveries = []
     for row in rows:
         row.handled_at = now
         try:
-            deliveries += _handle(session, row, patients[row.patient_id], recipients, settings_of, now, content)
+            deliveries += _handle(session, row, patients[row.patient_id], recipients, evidence, settings_of, now,
+                                  content)
         except SQLAlchemyError:
             raise
         except Exception as error:  # noqa: BLE001 - this row's failure, recorded on it
             _log_failure(f"reminder {row.id} could not be handled", error)
             row.status, row.outcome = "failed", failure_reason(error)[:40]
     if deliveries:
-        session.execute(insert(Delivery), deliveries)
+        session.execute(insert(Delivery.__table__), deliveries)  # Core executemany, as _insert_new
     return len(rows)
 
 
-def _handle(session: Session, row: Reminder, patient: Patient, recipients, settings_of: dict[int, Mapping[str, Any]],
-            now: datetime, content: Content) -> list[dict[str, Any]]:
+def _handle(session: Session, row: Reminder, patient: Patient, recipients, evidence: _Evidence,
+            settings_of: dict[int, Mapping[str, Any]], now: datetime, content: Content) -> list[dict[str, Any]]:
     """Decide one due row (its status and outcome); returns the deliveries to make for it."""
     content = content.of(patient.protocol)  # her protocol's items and words
     if now > row.useful_until:
@@ -309,8 +353,8 @@ def _handle(session: Session, row: Reminder, patient: Patient, recipients, setti
         return []
     if patient.clinic_id not in settings_of:
         settings_of[patient.clinic_id] = clinic_settings(patient.clinic, content)
-    if row.unless == "done" and _is_done(session, row, now.astimezone(ZoneInfo(patient.timezone)).date(),
-                                         settings_of[patient.clinic_id], content):
+    if row.unless == "done" and _is_done(row, now.astimezone(ZoneInfo(patient.timezone)).date(),
+                                         settings_of[patient.clinic_id], content, evidence):
         row.status, row.outcome = "skipped", "done"
         return []
     if row.audience == "care_team":
@@ -375,32 +419,41 @@ class Outgoing:
 
 
 def claim_deliveries(session: Session, now: datetime, limit: int) -> list[Outgoing]:
-    """Pending deliveries due now, marked "sending" (the caller commits before sending)."""
+    """Pending deliveries due now, marked "sending" (the caller commits before sending).
+
+    One UPDATE ... RETURNING claims the batch (rows another clock holds are
+    skipped), one SELECT reads their devices.
+    """
+    table = Delivery.__table__
     # A clock killed mid-send leaves rows "sending": after a while they go out
     # again. The message keeps its Topic, so a copy replaces the first one.
-    session.execute(update(Delivery).where(Delivery.status == "sending", Delivery.claimed_at < now - STALE_CLAIM)
+    session.execute(update(table).where(table.c.status == "sending", table.c.claimed_at < now - STALE_CLAIM)
                     .values(status="pending"))
-    session.execute(update(Delivery).where(Delivery.status == "pending", Delivery.expires_at <= now)
+    session.execute(update(table).where(table.c.status == "pending", table.c.expires_at <= now)
                     .values(status="expired"))
-    query = select(Delivery).where(Delivery.status == "pending", Delivery.next_attempt_at <= now) \
-        .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
-    rows = list(session.scalars(for_update(query, session, Delivery)))
-    subscriptions = {s.id: s for s in session.scalars(select(PushSubscription).where(
-        PushSubscription.id.in_([row.subscription_id for row in rows if row.subscription_id])))}
-    out = []
-    for row in rows:
-        subscription = subscriptions.get(row.subscription_id)
-        if subscription is None:  # deleted (410) since the row was made
-            row.status = "gone"
-            continue
-        row.status, row.claimed_at = "sending", now
-        row.attempts += 1
-        out.append(Outgoing(row.id, subscription.id,
-                            {"endpoint": subscription.endpoint,
-                             "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}},
-                            dict(row.payload), _ttl(row.expires_at, now), row.urgency, row.topic, row.attempts,
-                            row.expires_at))
-    return out
+    due = for_update(select(table.c.id).where(table.c.status == "pending", table.c.next_attempt_at <= now)
+                     .order_by(table.c.next_attempt_at, table.c.id).limit(limit), session, table)
+    claimed = session.execute(
+        update(table).where(table.c.id.in_(due.scalar_subquery()))
+        .values(status="sending", claimed_at=now, attempts=table.c.attempts + 1)
+        .returning(table.c.id, table.c.subscription_id, table.c.payload, table.c.expires_at, table.c.urgency,
+                   table.c.topic, table.c.attempts)).all()
+    if not claimed:
+        return []
+    subscriptions = PushSubscription.__table__
+    devices = {row.id: row for row in session.execute(select(subscriptions).where(
+        subscriptions.c.id.in_({row.subscription_id for row in claimed if row.subscription_id})))}
+    gone = [row.id for row in claimed if row.subscription_id not in devices]
+    if gone:  # the device was deleted (410) since the row was made
+        session.execute(update(table).where(table.c.id.in_(gone)).values(status="gone"))
+    out = [Outgoing(row.id, row.subscription_id,
+                    {"endpoint": devices[row.subscription_id].endpoint,
+                     "keys": {"p256dh": devices[row.subscription_id].p256dh,
+                              "auth": devices[row.subscription_id].auth}},
+                    dict(row.payload), _ttl(row.expires_at, now), row.urgency, row.topic, row.attempts,
+                    row.expires_at)
+           for row in claimed if row.subscription_id in devices]
+    return sorted(out, key=lambda item: item.delivery_id)  # RETURNING has no order of its own
 
 
 def record_results(session: Session, answers: Iterable[tuple[Outgoing, PushResult]], now: datetime) -> None:
@@ -465,3 +518,36 @@ def delivery_overview(session: Session, clinic_id: int, patient_ids: list[int]) 
     return {pid: {"last_delivered_at": last.get(pid), "push_devices": devices.get(pid, 0),
                   "calendar_feeds": feeds.get(pid, 0),
                   "reachable": bool(devices.get(pid, 0) or feeds.get(pid, 0))} for pid in patient_ids}
+
+
+# --- history ---------------------------------------------------------------------------
+
+#: deliveries that will not be sent again
+FINISHED_DELIVERIES = ("sent", "gone", "failed", "expired")
+#: reminder rows the clock will not take again
+HANDLED_REMINDERS = ("sent", "skipped", "cancelled", "failed")
+
+
+class Deleted(NamedTuple):
+    deliveries: int
+    reminders: int
+
+
+def delete_history(session: Session, before: datetime, limit: int) -> Deleted:
+    """Delete up to ``limit`` finished deliveries made before ``before``, then up
+    to ``limit`` handled reminder rows due before it that no delivery names.
+
+    Rows another clock is deleting are skipped (SKIP LOCKED); the BRIN indexes
+    on the two instants find old rows without an index over all of history.
+    """
+    old_deliveries = for_update(select(Delivery.id).where(
+        Delivery.status.in_(FINISHED_DELIVERIES), Delivery.created_at < before).limit(limit), session, Delivery)
+    deliveries = session.execute(delete(Delivery).where(Delivery.id.in_(old_deliveries.scalar_subquery()))
+                                 .execution_options(synchronize_session=False)).rowcount
+    still_named = select(Delivery.id).where(Delivery.reminder_id == Reminder.id).exists()
+    old_reminders = for_update(select(Reminder.id).where(
+        Reminder.status.in_(HANDLED_REMINDERS), Reminder.due_at < before, ~still_named).limit(limit),
+        session, Reminder)
+    removed = session.execute(delete(Reminder).where(Reminder.id.in_(old_reminders.scalar_subquery()))
+                              .execution_options(synchronize_session=False)).rowcount
+    return Deleted(deliveries, removed)

@@ -6,6 +6,7 @@ from .checklists import Checklist, Snooze
 from .flags import Flag
 from .imports import ApiKey, LabImportKey
 from .labs import LabResult, LabSubmission
+from .notes import CourseChange, NurseNote
 from .notifications import CalendarFeed, Delivery, PushSubscription, Reminder
 from .people import Clinic, FamilyLink, InviteCode, LoginAttempt, PasswordResetCode, Patient, Pregnancy, User
 from .treatment import Course
@@ -21,6 +22,7 @@ __all__ = [
     "Checklist",
     "Clinic",
     "Course",
+    "CourseChange",
     "FamilyLink",
     "Flag",
     "InviteCode",
@@ -28,6 +30,7 @@ __all__ = [
     "LabResult",
     "LabSubmission",
     "LoginAttempt",
+    "NurseNote",
     "PasswordResetCode",
     "Patient",
     "Pregnancy",

@@ -5,14 +5,14 @@
  */
 importScripts("/js/outbox-core.js");
 
-const VERSION = "v9";  // v9: sign-up, passwords, lab import; a left screen is never redrawn
+const VERSION = "v10";  // v10: the nurse's queue and record (issue 17)
 const SHELL = `alemtrack-shell-${VERSION}`;
 const DATA = `alemtrack-data-${VERSION}`;
 const SHELL_FILES = [
   "/", "/css/app.css", "/manifest.webmanifest", "/js/app.js", "/js/api.js", "/js/dom.js", "/js/i18n.js",
   "/js/push.js", "/js/outbox-core.js", "/js/views/login.js", "/js/views/patient.js", "/js/views/nurse.js",
   "/js/views/family.js", "/js/views/chart.js", "/js/views/protocol.js", "/js/views/labs.js", "/js/i18n-labs.js", "/js/i18n-care.js", "/js/i18n-start.js", "/js/views/start.js", "/vendor/lean-qr-2.7.4/lean-qr.js",
-  "/vendor/lean-qr-2.7.4/lean-qr-svg.js", "/js/views/lab_import.js", "/js/i18n-import.js", "/icons/icon-192.png", "/icons/icon-512.png",
+  "/vendor/lean-qr-2.7.4/lean-qr-svg.js", "/js/views/lab_import.js", "/js/i18n-import.js", "/js/views/queue.js", "/js/views/record.js", "/js/i18n-nursea.js", "/icons/icon-192.png", "/icons/icon-512.png",
   "/icons/maskable-192.png", "/icons/maskable-512.png",
 ];
 /** Reads kept for offline use: the patient's own views. Network first: while the

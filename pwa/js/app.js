@@ -4,6 +4,8 @@ import { banner, h, show } from "./dom.js";
 import { setLanguage, t } from "./i18n.js";
 import * as patient from "./views/patient.js";
 import * as nurse from "./views/nurse.js";
+import * as queue from "./views/queue.js";
+import * as record from "./views/record.js";
 import * as labImport from "./views/lab_import.js";
 import * as family from "./views/family.js";
 import * as protocol from "./views/protocol.js";
@@ -16,7 +18,8 @@ export const state = { me: null, texts: null, patient: null };
 const ROUTES = {
   patient: { "": patient.today, checklist: patient.checklist, labs: patient.labs, timeline: patient.timeline,
              settings: patient.settings },
-  nurse: { "": nurse.flags, flags: nurse.flags, flag: nurse.flag, patients: nurse.patients, patient: nurse.patient,
+  nurse: { "": queue.queue, flags: queue.queue, flag: queue.queue, resolved: queue.resolvedView, "to-read": queue.toReadView,
+           patients: nurse.patients, patient: record.recordPage,
            enrol: nurse.enrol, import: labImport.screen, protocol: protocol.sheet, account: accountView },
   family: { "": family.reminders, settings: accountView },
 };

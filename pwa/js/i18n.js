@@ -4,6 +4,7 @@ import { LAB_WORDS } from "./i18n-labs.js";
 import { CARE_WORDS } from "./i18n-care.js";
 import { START_WORDS } from "./i18n-start.js";
 import { IMPORT_WORDS } from "./i18n-import.js";
+import { NURSEA_WORDS } from "./i18n-nursea.js";
 
 export const LANGUAGES = { en: "English", es: "Español", de: "Deutsch", it: "Italiano" };
 
@@ -214,7 +215,7 @@ const UI = {
   },
 };
 
-for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
+for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS, NURSEA_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
 
 let current = "en";
 export function setLanguage(language) { current = UI[language] ? language : "en"; document.documentElement.lang = current; }

@@ -108,6 +108,16 @@ def t(page, key, **values):
     return page.evaluate("([k, v]) => import('/js/i18n.js').then((m) => m.t(k, v))", [key, values])
 
 
+def parts(page, name, *selectors):
+    """Screenshots of parts of a long page, to be looked at closely."""
+    from .conftest import SCREENSHOTS
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-view.png"))
+    for selector in selectors:
+        page.locator(selector).screenshot(path=str(SCREENSHOTS / f"{name}-{selector.strip('#.')}.png"))
+
+
 def check_screen(page, name):
     problems = serious(page)
     assert problems == [], (name, problems)
@@ -183,6 +193,7 @@ def test_the_nurse_triages_from_the_queue_and_works_on_the_record(browser, live,
             assert page.locator("a.call-patient").get_attribute("href") == "tel:+34600123456"
         expect(page.locator("#labs .results-table .out-of-range")).to_have_count(1)  # platelets 95 < 150
         check_screen(page, f"{language}-ws-record")
+        parts(page, f"{language}-ws-record", "#facts", "#due", "#flags", "#labs", "#checklists")
 
         # A note, signed and dated.
         page.locator("#note-text").fill("Spoke with her husband: she is resting.")
@@ -230,5 +241,6 @@ def test_the_nurse_triages_from_the_queue_and_works_on_the_record(browser, live,
         table = page.locator("#labs .results-table").inner_text()
         assert "mg/dL" in table and "µmol/L" in table
         check_screen(page, f"{language}-ws-record-after")
+        parts(page, f"{language}-ws-record-after", "#labs", "#courses", "#notes", "#delivery", "#access")
     finally:
         context.close()

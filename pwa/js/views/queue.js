@@ -85,7 +85,7 @@ export function flagLine(flag, after) {
       seen ? h("span", { class: "seen-tag" }, h("span", { "aria-hidden": "true" }, "✓ "),
         t("seen_by", { who: flag.acknowledged_by_email || "—", ago: ago(flag.acknowledged_at) }))
         : h("strong", { class: "new-tag" }, t("status_open")),
-      " · ", h("span", { class: "muted" }, t("raised_ago", { ago: ago(flag.created_at) }))),
+      " · ", h("span", { class: "muted" }, t("raised", { ago: ago(flag.created_at) }))),
     reasonList(flag.reasons));
   const actions = h("div", { class: "row flag-actions" },
     seen ? null : h("button", { type: "button", class: "secondary small", "data-ack": flag.id,

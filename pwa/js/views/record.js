@@ -262,9 +262,15 @@ function outOfRange(r) {
 function rangeText(r) {
   const a = state.texts.analytes[r.analyte];
   if (a.kind === "qualitative") return t("negative");
-  const low = r.ref_low ?? a.low, high = r.ref_high ?? a.high;
-  const fmt = (v) => (v === null || v === undefined ? "–" : formatNumber(v));
-  return `${fmt(low)}–${fmt(high)} ${showUnit(a.unit)}`;
+  return `${limits(r.ref_low ?? a.low, r.ref_high ?? a.high)} ${showUnit(a.unit)}`;
+}
+
+/** A range as a nurse reads it: "150–400", "≤ 110" when there is only an upper limit. */
+function limits(low, high) {
+  const has = (v) => v !== null && v !== undefined;
+  if (has(low) && has(high)) return `${formatNumber(low)}–${formatNumber(high)}`;
+  if (has(high)) return `≤ ${formatNumber(high)}`;
+  return has(low) ? `≥ ${formatNumber(low)}` : "–";
 }
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -296,7 +302,7 @@ function trend(code, results, baseline) {
   svg.append(s("text", { x: 2, y: 12 }, formatNumber(Math.round(max * 10) / 10)));
   const last = points[points.length - 1];
   const caption = t("trend_caption", { name: a.name, value: `${formatNumber(last.value)} ${showUnit(a.unit)}`,
-    date: formatDate(last.taken_on), low: a.low ?? "–", high: a.high ?? "–" }) +
+    date: formatDate(last.taken_on), range: limits(a.low, a.high) }) +
     (baseline != null ? ` · ${t("baseline_line", { value: formatNumber(baseline) })}` : "");
   return h("figure", { class: "trend" }, h("figcaption", { id: `trend-${code}` }, caption), svg);
 }
@@ -345,7 +351,8 @@ function labEntry(pid, usual, redraw) {
     h("span", { class: "lab-grid-head", "aria-hidden": "true" }, t("lab_range")),
     rows.map((r) => [h("label", { for: `lab-${r.code}` }, r.a.name),
       r.unit ? h("div", { class: "value-unit" }, r.value, r.unit) : r.value,
-      r.unit ? h("div", { class: "range-pair" }, r.low, h("span", { "aria-hidden": "true" }, "–"), r.high) : h("span", {})]));
+      r.unit ? h("div", { class: "range-pair" }, h("span", { class: "range-caption", "aria-hidden": "true" }, t("lab_range")),
+        r.low, h("span", { "aria-hidden": "true" }, "–"), r.high) : h("span", {})]));
   const takenBox = h("fieldset", { class: "taken", hidden: true }, h("legend", {}, t("sample_taken_hint")), h("div", { class: "choices" }, taken));
   sampleOnly.addEventListener("change", () => { valuesBox.hidden = sampleOnly.checked; takenBox.hidden = !sampleOnly.checked; });
   const out = h("div", { "aria-live": "polite" });
@@ -406,7 +413,7 @@ function labsSection(pid, record, labs, redraw, notices) {
 
 function factsSection(record, redraw, notices) {
   const dl = (pairs) => h("dl", { class: "facts" }, pairs.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
-  const notRecorded = h("span", { class: "muted" }, t("not_recorded"));
+  const notRecorded = () => h("span", { class: "muted" }, t("not_recorded"));
   const hasContact = "phone" in record || "date_of_birth" in record;
   const phone = record.phone
     ? h("a", { class: "tel call-patient", href: `tel:${String(record.phone).replace(/[^+\d]/g, "")}` },
@@ -440,9 +447,9 @@ function factsSection(record, redraw, notices) {
   return h("section", { class: "card record-section facts-card", id: "facts", "aria-labelledby": "record-name" },
     h("h1", { id: "record-name" }, record.display_name),
     phone,
-    dl([[t("date_of_birth"), record.date_of_birth ? formatDate(record.date_of_birth) : notRecorded],
-        [t("hospital_number_short"), record.hospital_number || notRecorded],
-        [t("phone"), record.phone || notRecorded],
+    dl([[t("date_of_birth"), record.date_of_birth ? formatDate(record.date_of_birth) : notRecorded()],
+        [t("hospital_number_short"), record.hospital_number || notRecorded()],
+        [t("phone"), record.phone || notRecorded()],
         [t("language"), LANGUAGES[record.language] || record.language],
         [t("timezone"), record.timezone],
         [t("protocol_label"), t(`protocol_${protocol}`)]]),

@@ -461,8 +461,12 @@ function dueSection(timeline) {
   const items = state.texts.items;
   const group = (status, key) => {
     const chosen = timeline.items.filter((i) => i.status === status && (status !== "due" || i.tracked));
-    return chosen.length ? [h("h3", {}, t(key)), h("ul", { class: "items due-list" }, chosen.map((i) => h("li", { class: `status-${status}` },
-      h("strong", {}, items[i.code]?.title || i.title || i.code), " · ", formatDate(i.due || i.start))))] : [];
+    // One line per kind of item, with its dates: a blood test overdue three months running is one line.
+    const byCode = new Map();
+    for (const i of chosen) byCode.set(i.code, [...(byCode.get(i.code) || []), i.due || i.start]);
+    return byCode.size ? [h("h3", {}, t(key)), h("ul", { class: "items due-list" }, [...byCode].map(([code, days]) =>
+      h("li", { class: `status-${status}`, "data-item": code }, h("strong", {}, items[code]?.title || code), " · ",
+        days.map((d) => formatDate(d)).join(", "))))] : [];
   };
   const parts = [...group("missed", "missed_now"), ...group("overdue", "overdue_now"), ...group("due", "due_items")];
   return section("due", t("due_title"), parts.length ? parts : h("p", {}, t("nothing_due_nurse")));

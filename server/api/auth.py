@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import smtplib
 
-from flask import current_app, request
+from flask import after_this_request, current_app, request
 from flask import session as cookie_session
 from flask_login import login_user, logout_user
 from sqlalchemy.exc import IntegrityError
@@ -152,11 +152,20 @@ def forgot_password(body):
     message = passwords.forgot(session, body["email"], utcnow(), current_app.config)
     session.commit()
     if message is not None:
-        try:
-            mail.send(current_app.config, message.to, message.subject, message.body)
-        except (OSError, smtplib.SMTPException):
-            # The answer must not say whether the account exists, so a failed send is only logged.
-            current_app.logger.exception("the reset mail could not be sent")
+        # Sent once the answer has gone (the WSGI close hook): how long the answer takes
+        # must not tell whether the account exists.
+        config, logger = current_app.config, current_app.logger
+
+        def send():
+            try:
+                mail.send(config, message.to, message.subject, message.body)
+            except (OSError, smtplib.SMTPException):
+                logger.exception("the reset mail could not be sent")
+
+        @after_this_request
+        def send_when_answered(response):
+            response.call_on_close(send)
+            return response
     return "", 202
 
 

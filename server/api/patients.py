@@ -40,7 +40,7 @@ STAFF = ("nurse", "admin")
 FHIR_JSON = "application/fhir+json"
 ERRORS = [400, 401, 403, 404, 409, 413]
 #: what a patient may change on her own record (the rest is the care team's)
-SELF_FIELDS = {"timezone", "language", "detailed_notifications"}
+SELF_FIELDS = {"timezone", "language", "detailed_notifications", "phone"}
 
 
 def course_json(course) -> dict:
@@ -85,6 +85,8 @@ def patient_json(session, patient: Patient, staff: bool = False) -> dict:
         "has_account": accounts.has_account(session, patient.id),
         "detailed_notifications": patient.detailed_notifications,
         "hospital_number": patient.hospital_number,
+        "phone": patient.phone,
+        "date_of_birth": iso(patient.date_of_birth),
     }
     if staff:
         body["warnings"] = warnings

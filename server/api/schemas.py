@@ -124,6 +124,21 @@ class Email(Text):
         return value.lower()
 
 
+#: what people type for a phone number; at least five digits (checked in Phone)
+_PHONE = re.compile(r"\+?[0-9 ()\-.]+")
+
+
+class Phone(Text):
+    """A phone number as typed: digits, blanks and + - . ( ), 5 to 20 digits."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs).strip()
+        digits = sum(ch.isdigit() for ch in value)
+        if not _PHONE.fullmatch(value) or not 5 <= digits <= 20:
+            raise ValidationError("Not a phone number: use digits, blanks and + - ( ), e.g. +34 612 345 678.")
+        return value
+
+
 class TimeZone(Text):
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -235,6 +250,9 @@ class PatientIn(Schema):
     listeria_until = LocalDate(allow_none=True, load_default=None)
     #: the hospital's number for her (lab imports match on it), unique within the clinic
     hospital_number = Text(allow_none=True, load_default=None, validate=Length(1, 40))
+    phone = Phone(allow_none=True, load_default=None, validate=Length(max=30))
+    #: not after her today (checked by the service, which knows her time zone)
+    date_of_birth = LocalDate(allow_none=True, load_default=None)
 
     @validates_schema
     def _consistent(self, data, **kwargs):
@@ -259,6 +277,10 @@ class PatientPatchIn(Schema):
     listeria_until = LocalDate(allow_none=True)
     #: null: none
     hospital_number = Text(allow_none=True, validate=Length(1, 40))
+    #: null: none
+    phone = Phone(allow_none=True, validate=Length(max=30))
+    #: null: none
+    date_of_birth = LocalDate(allow_none=True)
 
     @validates_schema
     def _consistent(self, data, **kwargs):
@@ -323,6 +345,8 @@ class PatientOut(Schema):
     has_account = Boolean()
     detailed_notifications = Boolean()
     hospital_number = String(allow_none=True)
+    phone = String(allow_none=True)
+    date_of_birth = String(allow_none=True)
     #: services.patients.RECORD_NEEDS_CORRECTION when the stored record is one the engine cannot use
     status_error = String()
     #: for the care team only: the warnings on her planned courses (empty when none)

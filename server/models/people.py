@@ -66,6 +66,9 @@ class Patient(Base):
     display_name: Mapped[str] = mapped_column(String(120))
     #: the hospital's number for her, set by the care team; lab imports match on it within the clinic
     hospital_number: Mapped[str | None] = mapped_column(String(40))
+    #: how the care team calls her, as typed (digits, blanks, + - . ( )); never in logs, pushes or family views
+    phone: Mapped[str | None] = mapped_column(String(30))
+    date_of_birth: Mapped[date | None]
     sex: Mapped[str] = mapped_column(String(10))
     childbearing_potential: Mapped[bool] = mapped_column(default=False)
     breastfeeding: Mapped[bool] = mapped_column(default=False)

@@ -106,6 +106,7 @@ def create_patient(session: Session, clinic: Clinic, fields: Mapping[str, Any], 
     """A new patient of ``clinic`` and a single-use enrollment code for their account."""
     fields = dict(fields)
     fields["hospital_number"] = hospital_number(session, clinic.id, fields.get("hospital_number"), None)
+    _check_birth(fields.get("date_of_birth"), fields["timezone"], now)
     patient = Patient(clinic_id=clinic.id, created_at=now, **fields)
     _flush_number(session, lambda: session.add(patient))
     code, expires = accounts.issue_code(session, patient, "enrollment", creator, now,
@@ -135,7 +136,15 @@ def _flush_number(session: Session, change) -> None:
                        "hospital_number") from None
 
 
+def _check_birth(born: date | None, tz_name: str, now: datetime) -> None:
+    """Refuse a date of birth after her today (a typo such as 2062 for 1962)."""
+    if born is not None and born > local_today(tz_name, now):
+        raise InvalidInput("date_of_birth", "The date of birth is after today: check the year.")
+
+
 def update_patient(patient: Patient, fields: Mapping[str, Any], session: Session | None = None) -> None:
+    if "date_of_birth" in fields:
+        _check_birth(fields["date_of_birth"], fields.get("timezone", patient.timezone), utcnow())
     if "hospital_number" in fields and session is not None:
         fields = {**fields, "hospital_number": hospital_number(session, patient.clinic_id,
                                                                  fields["hospital_number"], patient.id)}

@@ -146,7 +146,9 @@ def smtp(app, smtp_server):
 
 
 def forgot(app, email):
-    return Client(app).post("/api/v1/auth/forgot", json={"email": email})
+    response = Client(app).post("/api/v1/auth/forgot", json={"email": email})
+    response.close()  # as a WSGI server does once the answer is sent: the mail goes then
+    return response
 
 
 def test_forgot_mails_a_code_that_works(app, world, db, smtp):
@@ -167,6 +169,14 @@ def test_forgot_mails_a_code_that_works(app, world, db, smtp):
     client, done = reset(app, email, code)
     assert done.status_code == 200, done.json
     assert Client(app).login(email, NEW).status_code == 200
+
+
+def test_the_mail_goes_after_the_answer(app, world, smtp):
+    # the answer's timing must not tell whether the account exists
+    response = Client(app).post("/api/v1/auth/forgot", json={"email": world.users["patient"].email})
+    assert response.status_code == 202 and smtp == []
+    response.close()
+    assert len(smtp) == 1
 
 
 def test_forgot_answers_202_and_sends_nothing_for_an_unknown_email(app, world, smtp):

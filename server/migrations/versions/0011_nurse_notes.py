@@ -4,8 +4,8 @@ Both hold text of the care team about one patient; both are erased with her
 (DELETE /me). ``course_changes.course_id`` has no foreign key: the row keeps
 the original of a course that was removed.
 
-Revision ID: 0010
-Revises: 0009 (re-chained at merge time)
+Revision ID: 0011
+Revises: 0010 (patient contact details; re-chained at merge time)
 Create Date: 2026-12-05 08:10:00
 """
 import sqlalchemy as sa
@@ -13,8 +13,8 @@ from alembic import op
 
 import server.db
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

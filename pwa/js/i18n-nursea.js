@@ -4,6 +4,7 @@
 // "_other" forms, chosen by tn() (Intl.PluralRules).
 export const NURSEA_WORDS = {
   en: {
+    col_what: "What",
     err_phone: "Check the phone number: digits, spaces and + - ( ), for example +34 612 345 678.", err_date_of_birth: "Check the date of birth: a real date, not in the future.",
     err_taken_on: "Pick the date the sample was taken.",
     nav_queue: "Queue",
@@ -91,6 +92,7 @@ export const NURSEA_WORDS = {
     saved_short: "Saved.",
   },
   es: {
+    col_what: "Qué",
     err_phone: "Revise el teléfono: cifras, espacios y + - ( ), por ejemplo +34 612 345 678.", err_date_of_birth: "Revise la fecha de nacimiento: una fecha real, no futura.",
     err_taken_on: "Elija la fecha en que se tomó la muestra.",
     nav_queue: "Cola",
@@ -177,6 +179,7 @@ export const NURSEA_WORDS = {
     saved_short: "Guardado.",
   },
   de: {
+    col_what: "Was",
     err_phone: "Die Telefonnummer prüfen: Ziffern, Leerzeichen und + - ( ), zum Beispiel +49 30 1234567.", err_date_of_birth: "Das Geburtsdatum prüfen: ein echtes Datum, nicht in der Zukunft.",
     err_taken_on: "Das Datum der Probenentnahme wählen.",
     nav_queue: "Warteschlange",
@@ -263,6 +266,7 @@ export const NURSEA_WORDS = {
     saved_short: "Gespeichert.",
   },
   it: {
+    col_what: "Cosa",
     err_phone: "Controlli il numero di telefono: cifre, spazi e + - ( ), per esempio +39 06 1234 5678.", err_date_of_birth: "Controlli la data di nascita: una data reale, non futura.",
     err_taken_on: "Scelga la data del prelievo.",
     nav_queue: "Coda",

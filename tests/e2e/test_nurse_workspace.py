@@ -55,8 +55,7 @@ def make_clinic(live, language: str) -> dict:
             fields = {"display_name": name, "sex": "female", "childbearing_potential": True, "breastfeeding": False,
                       "timezone": "Europe/Madrid", "language": language, "baseline": {"platelets": 240}}
             patient, _, _ = patients.create_patient(session, clinic, fields, nurse, now, app.config)
-            if hasattr(patient, "phone"):  # the coordinator's contact fields (issue 17)
-                patient.phone = "+34 600 123 456"
+            patient.phone = "+34 600 123 456"
             # Ana's course was four months ago: a course planned two months from now is too soon.
             start = local_today("Europe/Madrid", now) - timedelta(days=120) if key == "ana" else first
             patients.add_course(patient, [start + timedelta(days=i) for i in range(5)], "given", nurse, now)
@@ -195,8 +194,15 @@ def test_the_nurse_triages_from_the_queue_and_works_on_the_record(browser, live,
         for section in ("due", "flags", "labs", "checklists", "courses", "pregnancies", "notes", "care", "snoozes",
                         "delivery", "access"):
             expect(page.locator(f"section#{section}")).to_have_count(1)
-        if page.locator("a.call-patient").count():
-            assert page.locator("a.call-patient").get_attribute("href") == "tel:+34600123456"
+        # The button calls the patient, not the clinic.
+        assert page.locator("a.call-patient").get_attribute("href") == "tel:+34600123456"
+        page.locator("#facts details.edit summary").first.click()
+        page.locator("#contact-dob").fill("1984-03-09")
+        page.locator("#save-contact").click()
+        expect(page.get_by_text(t(page, "contact_saved"))).to_be_visible()
+        dob = page.evaluate(f"new Intl.DateTimeFormat('{language}', {{day: 'numeric', month: 'long', year: 'numeric', "
+                            f"timeZone: 'UTC'}}).format(new Date('1984-03-09T00:00:00Z'))")
+        expect(page.locator("#facts dl")).to_contain_text(dob)
         expect(page.locator("#labs .results-table .out-of-range")).to_have_count(1)  # platelets 95 < 150
         check_screen(page, f"{language}-ws-record", pictures)
         if pictures:

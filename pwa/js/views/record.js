@@ -488,7 +488,9 @@ function checklistsSection(checklists) {
   return section("checklists", t("checklists_title"), checklists.items.length
     ? h("ul", { class: "items" }, checklists.items.slice().sort((a, b) => b.answered_on.localeCompare(a.answered_on)).map((c) =>
       h("li", { "data-checklist": c.id }, h("p", {}, levelBadge(c.level), " ", t("answered_on", { date: formatDate(c.answered_on) })),
-        c.reasons.length ? h("p", { class: "muted" }, c.reasons.map(reasonText).join(" · ")) : null,
+        // The answers follow; of the reasons only what they do not show (a group of signs, a note).
+        c.reasons.some((r) => r.startsWith("group:")) ? h("p", { class: "muted" },
+          c.reasons.filter((r) => r.startsWith("group:")).map(reasonText).join(" · ")) : null,
         yesAnswers(c.answers),
         c.note ? [h("p", { class: "hint" }, t("patient_note")), h("blockquote", { class: "patient-note" }, c.note)] : null)))
     : h("p", {}, t("no_checklists")));
@@ -626,11 +628,21 @@ function accessSection(log) {
     const key = `act_${action.replace(/\./g, "_")}`;
     return t(key) !== key ? t(key) : t("act_other", { code: action });
   };
+  // One opening of the record reads several parts at once: one line per person and minute.
+  const lines = [];
+  for (const e of log) {
+    const key = `${e.by}|${e.at.slice(0, 16)}`;
+    const last = lines[lines.length - 1];
+    if (last && last.key === key) { if (!last.actions.includes(e.action)) last.actions.push(e.action); } else {
+      lines.push({ key, at: e.at, by: e.by, actions: [e.action] });
+    }
+  }
   return section("access", t("access_title"), h("p", { class: "hint" }, t("access_intro")),
     h("div", { class: "table-scroll" }, h("table", { class: "access-table" },
       h("caption", { class: "visually-hidden" }, t("access_title")),
-      h("thead", {}, h("tr", {}, ["col_when", "col_by", "col_outcome"].map((k, i) => h("th", { scope: "col" }, i === 2 ? "" : t(k))))),
-      h("tbody", {}, log.map((e) => h("tr", {}, h("td", {}, when(e.at)), h("td", {}, e.by || t("a_laboratory")), h("td", {}, what(e.action))))))));
+      h("thead", {}, h("tr", {}, ["col_when", "col_by", "col_what"].map((k) => h("th", { scope: "col" }, t(k))))),
+      h("tbody", {}, lines.map((l) => h("tr", {}, h("td", {}, when(l.at)), h("td", {}, l.by || t("a_laboratory")),
+        h("td", {}, l.actions.map(what).join(", "))))))));
 }
 
 function jumpNav() {

@@ -472,9 +472,9 @@ function dueSection(timeline) {
   return section("due", t("due_title"), parts.length ? parts : h("p", {}, t("nothing_due_nurse")));
 }
 
-function flagsSection(group, resolved, redraw) {
+function flagsSection(group, resolved, redraw, notices) {
   const open = group ? group.flags : [];
-  return section("flags", t("open_flags_title"),
+  return section("flags", t("open_flags_title"), notice(notices.flags),
     open.length ? h("ul", { class: "flag-lines" }, open.map((f) => flagLine(f, (msg) => redraw({ flags: msg }))))
       : h("p", {}, t("no_open_flags")),
     resolved.length ? h("details", { class: "resolved-here" }, h("summary", {}, `${t("resolved_flags_title")} (${resolved.length})`),
@@ -664,7 +664,7 @@ async function drawRecord(pid, pane, notices = {}) {
   pane.replaceChildren(
     factsSection(record, redraw, notices), jumpNav(),
     dueSection(timeline),
-    flagsSection(group, resolved.items, redraw),
+    flagsSection(group, resolved.items, redraw, notices),
     labsSection(pid, record, labs, redraw, notices),
     checklistsSection(checklists),
     coursesSection(pid, record, summary.course_changes, redraw, notices),

@@ -18,8 +18,9 @@ const later = (module, name) => async (...args) => (await import(`./views/${modu
 const ROUTES = {
   patient: { "": patient.today, checklist, labs: patient.labs, timeline: patient.timeline,
              settings: patient.settings },
-  nurse: { "": later("nurse", "flags"), flags: later("nurse", "flags"), flag: later("nurse", "flag"),
-           patients: later("patients", "list"), patient: later("nurse", "patient"), enrol: later("patients", "enrol"),
+  nurse: { "": later("queue", "queue"), flags: later("queue", "queue"), flag: later("queue", "queue"),
+           resolved: later("queue", "resolvedView"), "to-read": later("queue", "toReadView"),
+           patients: later("patients", "list"), patient: later("record", "recordPage"), enrol: later("patients", "enrol"),
            import: later("lab_import", "screen"), protocol: later("protocol", "sheet"), account: accountView },
   family: { "": family.reminders, settings: family.settings },
 };

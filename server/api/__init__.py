@@ -70,6 +70,7 @@ from . import (  # noqa: E402,F401
     lab_import,
     labs,
     me,
+    notes,
     patients,
     protocol,
     push,

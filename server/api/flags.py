@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from .. import auth
 from ..db import get_session
 from ..services import flags as service
 from ..timeutil import local_today, utcnow
 from . import bp, content, iso, large_list
-from .schemas import FlagListOut, FlagOut, FlagQuery, ResolveIn, SnoozeIn, SnoozeListOut, SnoozeOut
+from .schemas import (
+    FlagListOut,
+    FlagOut,
+    FlagQuery,
+    QueueOut,
+    QueueQuery,
+    ResolvedListOut,
+    ResolvedQuery,
+    ResolveIn,
+    SnoozeIn,
+    SnoozeListOut,
+    SnoozeOut,
+    ToReadListOut,
+    ToReadQuery,
+)
 
 STAFF = ("nurse", "admin")
 
@@ -83,3 +99,62 @@ def list_snoozes(patient_id):
     items = [snooze_json(s) for s in service.snoozes_in_force(session, patient.id, local_today(patient.timezone))]
     session.commit()
     return {"items": items}
+
+
+# --- the care team's working queue (issue 17): per patient, resolved, checklists to read -------
+
+
+@bp.get("/flags/queue")
+@bp.input(QueueQuery, location="query", arg_name="query")
+@bp.output(QueueOut)
+@bp.doc(summary="The clinic's flags not yet resolved, one group per patient (unseen first, then most severe, "
+                "then newest)", responses=[400, 401, 403])
+def flag_queue(query):
+    nurse = auth.require_role(*STAFF)
+    session = get_session()
+    groups = service.patient_queue(session, nurse.clinic_id, query.get("status"), query.get("level"))
+    items = [{**{k: v for k, v in g.items() if k not in ("level_rank", "flags")},
+              "oldest_at": iso(g["oldest_at"]), "newest_at": iso(g["newest_at"]),
+              "flags": [{**flag_json(f), "acknowledged_by_email": email} for f, email in g["flags"]]}
+             for g in groups]
+    latest = max((f["id"] for g in items for f in g["flags"]), default=None)
+    auth.record_access(nurse, "flags.list", None)
+    session.commit()
+    return large_list({"items": items, "latest_flag_id": latest})
+
+
+@bp.get("/flags/resolved")
+@bp.input(ResolvedQuery, location="query", arg_name="query")
+@bp.output(ResolvedListOut)
+@bp.doc(summary="The clinic's resolved flags, last resolved first, with outcome, note, who and when",
+        responses=[400, 401, 403, 404])
+def resolved_flags(query):
+    patient_id = query.get("patient_id")
+    if patient_id is not None:
+        nurse, _ = auth.patient_for(patient_id, STAFF, "flags.read")
+    else:
+        nurse = auth.require_role(*STAFF)
+        auth.record_access(nurse, "flags.list", None)
+    session = get_session()
+    items = [{**flag_json(f), "display_name": name, "acknowledged_by_email": acked, "resolved_by_email": by}
+             for f, name, acked, by in service.resolved(session, nurse.clinic_id, query["limit"], patient_id)]
+    session.commit()
+    return large_list({"items": items})
+
+
+@bp.get("/checklists/to-read")
+@bp.input(ToReadQuery, location="query", arg_name="query")
+@bp.output(ToReadListOut)
+@bp.doc(summary="The clinic's routine checklists (a note, or signs noted for the next review: no flag), newest first",
+        responses=[400, 401, 403])
+def checklists_to_read(query):
+    nurse = auth.require_role(*STAFF)
+    session = get_session()
+    # Answer dates are each patient's local date; a day either way at the edge does not matter here.
+    since = local_today("UTC") - timedelta(days=query["days"])
+    items = [{"id": c.id, "patient_id": c.patient_id, "display_name": name, "answered_on": iso(c.answered_on),
+              "level": c.level, "reasons": list(c.reasons), "answers": dict(c.answers), "note": c.note}
+             for c, name in service.checklists_to_read(session, nurse.clinic_id, since, query["limit"])]
+    auth.record_access(nurse, "checklists.list", None)
+    session.commit()
+    return large_list({"items": items})

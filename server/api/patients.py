@@ -8,16 +8,19 @@ from .. import auth
 from ..db import get_session, separate_transaction
 from ..errors import api_error
 from ..models import Patient
-from ..services import accounts, clinics, fhir, passwords, patient_list
+from ..services import accounts, clinics, fhir, notes, passwords, patient_list
 from ..services import patients as service
 from ..services.patients import load_history
 from ..timeutil import utcnow
 from . import bp, content, iso, large_list
 from .schemas import (
     CorrectedPregnancyOut,
+    CourseCorrectionIn,
     CourseIn,
     CourseOut,
-    CoursePatchIn,
+    CoursePreviewIn,
+    CoursePreviewOut,
+    CourseRemoveIn,
     ExportOut,
     ExportQuery,
     FhirResourceOut,
@@ -224,28 +227,49 @@ def course_proposal(patient_id, body):
 
 
 @bp.patch("/patients/<int:patient_id>/courses/<int:course_id>")
-@bp.input(CoursePatchIn, arg_name="body")
+@bp.input(CourseCorrectionIn, arg_name="body")
 @bp.output(CourseOut)
-@bp.doc(summary="Correct a recorded course (the fields sent); the timeline and reminders follow",
-        responses=ERRORS)
+@bp.doc(summary="Correct a recorded course (the fields sent), with the reason; the course as it was is kept, "
+                "the timeline and reminders follow", responses=ERRORS)
 def patch_course(patient_id, course_id, body):
-    _, patient = auth.patient_for(patient_id, STAFF, "course.update")
+    nurse, patient = auth.patient_for(patient_id, STAFF, "course.update")
     session = get_session()
-    course = service.update_course(patient, service.course_of(patient, course_id), body, utcnow(), content())
+    course = service.course_of(patient, course_id)
+    now = utcnow()
+    notes.record_course_change(session, patient, course, "corrected", body.pop("reason", None), nurse, now)
+    course = service.update_course(patient, course, body, now, content())
     session.commit()
     return course_json(course)
 
 
 @bp.delete("/patients/<int:patient_id>/courses/<int:course_id>")
+@bp.input(CourseRemoveIn, arg_name="body")
 @bp.output({}, status_code=204)
-@bp.doc(summary="Remove a course recorded in error; the timeline and reminders follow",
-        responses=[401, 403, 404])
-def delete_course(patient_id, course_id):
-    _, patient = auth.patient_for(patient_id, STAFF, "course.delete")
+@bp.doc(summary="Remove a course recorded in error (with the reason); the course as it was is kept in its "
+                "history, the timeline and reminders follow", responses=[400, 401, 403, 404, 413])
+def delete_course(patient_id, course_id, body):
+    nurse, patient = auth.patient_for(patient_id, STAFF, "course.delete")
     session = get_session()
-    service.remove_course(session, patient, service.course_of(patient, course_id))
+    course = service.course_of(patient, course_id)
+    notes.record_course_change(session, patient, course, "removed", body.get("reason"), nurse, utcnow())
+    service.remove_course(session, patient, course)
     session.commit()
     return ""
+
+
+@bp.post("/patients/<int:patient_id>/courses/preview")
+@bp.input(CoursePreviewIn, arg_name="body")
+@bp.output(CoursePreviewOut)
+@bp.doc(summary="What recording this course would give, with nothing saved: the refusal, or its number and "
+                "the warnings on planned courses (CLINICAL.md 2.3)", responses=ERRORS)
+def preview_course(patient_id, body):
+    _, patient = auth.patient_for(patient_id, STAFF, "course.preview")
+    session = get_session()
+    replaces = service.course_of(patient, body["replaces"]) if "replaces" in body else None
+    answer = service.preview_course(session, patient, body["infusions"], body["status"], replaces, utcnow(),
+                                    content(), patient.language)
+    session.commit()
+    return answer
 
 
 @bp.patch("/patients/<int:patient_id>/pregnancies/<int:pregnancy_id>")

@@ -1063,6 +1063,8 @@ class TextsOut(Schema):
     rules = Dict(required=True)
     #: warnings on planned courses (CLINICAL.md 2.3): code -> {text}, for the care team's screens
     warnings = Dict(required=True)
+    #: checklist questions: code -> {text, signs}, for the care team's queue and record
+    questions = Dict(required=True)
 
 
 # --- lab import (issue 19) -------------------------------------------------------------
@@ -1168,3 +1170,158 @@ class ImportOut(Schema):
     items = List(Nested(ImportItemOut), required=True)
     #: CSV: the file's header
     header = List(String())
+
+
+# --- the nurse's workspace (issue 17): the queue per patient, notes, course entry ------------
+
+
+class QueueQuery(Schema):
+    status = Text(validate=OneOf(("open", "acknowledged")))
+    level = Text(validate=OneOf(("emergency", "urgent", "soon")))
+
+
+class QueueFlagOut(FlagOut):
+    """A flag in a patient's group of the queue, with the email of who acknowledged it."""
+
+    acknowledged_by_email = String(allow_none=True)
+
+
+class QueueGroupOut(Schema):
+    patient_id = Integer(required=True)
+    display_name = String(required=True)
+    hospital_number = String(allow_none=True)
+    #: the highest level among the group's flags
+    level = String(required=True)
+    oldest_at = String(required=True)
+    newest_at = String(required=True)
+    #: how many of its flags are open (nobody has looked) and acknowledged
+    open = Integer(required=True)
+    acknowledged = Integer(required=True)
+    flags = List(Nested(QueueFlagOut), required=True)
+
+
+class QueueOut(Schema):
+    items = List(Nested(QueueGroupOut), required=True)
+    #: the newest flag's id in the answer: a client polling compares it to announce new flags
+    latest_flag_id = Integer(allow_none=True)
+
+
+class ResolvedQuery(Schema):
+    limit = Integer(load_default=100, validate=Range(1, 500))
+    patient_id = Integer(validate=Range(1, 2**31 - 1))
+
+
+class ResolvedFlagOut(FlagOut):
+    display_name = String(required=True)
+    acknowledged_by_email = String(allow_none=True)
+    resolved_by_email = String(allow_none=True)
+
+
+class ResolvedListOut(Schema):
+    items = List(Nested(ResolvedFlagOut), required=True)
+
+
+class ToReadQuery(Schema):
+    #: checklists answered in the last this many days
+    days = Integer(load_default=90, validate=Range(1, 366))
+    limit = Integer(load_default=100, validate=Range(1, 500))
+
+
+class ToReadOut(Schema):
+    id = Integer(required=True)
+    patient_id = Integer(required=True)
+    display_name = String(required=True)
+    answered_on = String(required=True)
+    level = String(required=True)
+    reasons = List(String(), required=True)
+    answers = Dict(required=True)
+    note = String(allow_none=True)
+
+
+class ToReadListOut(Schema):
+    items = List(Nested(ToReadOut), required=True)
+
+
+class NoteIn(Schema):
+    text = Text(multiline=True, required=True, validate=Length(1, 4000))
+
+    @validates_schema
+    def _text(self, data, **kwargs):
+        if not data.get("text", "").strip():
+            raise ValidationError("Write the note before saving it.", "text")
+
+
+class NoteOut(Schema):
+    id = Integer(required=True)
+    text = String(required=True)
+    created_at = String(required=True)
+    author_id = Integer(required=True)
+    #: the signature: the author's email
+    author = String(required=True)
+
+
+class NoteListOut(Schema):
+    items = List(Nested(NoteOut), required=True)
+
+
+class CoursePreviewIn(CourseIn):
+    """A course as it would be recorded; ``replaces``: the id of the course it would correct."""
+
+    replaces = Integer(validate=Range(1, 2**31 - 1))
+
+
+class CoursePreviewOut(Schema):
+    course = Integer(required=True)
+    infusions = List(String(), required=True)
+    status = String(required=True)
+    warnings = List(Nested(CourseWarningOut), required=True)
+    #: a given course: the warnings it would have were it planned (check the dates)
+    checks = List(Nested(CourseWarningOut), required=True)
+
+
+def _reason_not_blank(data):
+    if "reason" in data and data["reason"] is not None and not data["reason"].strip():
+        raise ValidationError("Say why, or leave the reason out.", "reason")
+
+
+class CourseCorrectionIn(CoursePatchIn):
+    """A correction of a recorded course, and why (kept with the course as it was)."""
+
+    reason = Text(multiline=True, allow_none=True, validate=Length(1, 500))
+
+    @validates_schema
+    def _reason(self, data, **kwargs):
+        _reason_not_blank(data)
+
+
+class CourseRemoveIn(Schema):
+    reason = Text(multiline=True, allow_none=True, validate=Length(1, 500))
+
+    @validates_schema
+    def _reason(self, data, **kwargs):
+        _reason_not_blank(data)
+
+
+class CourseChangeOut(Schema):
+    course_id = Integer(required=True)
+    action = String(required=True)
+    infusions_before = List(String(), required=True)
+    status_before = String(required=True)
+    reason = String(allow_none=True)
+    changed_by = String(required=True)
+    changed_at = String(required=True)
+
+
+class AccessOut(Schema):
+    at = String(required=True)
+    action = String(required=True)
+    by = String(allow_none=True)
+    role = String(allow_none=True)
+
+
+class CareSummaryOut(Schema):
+    """What the care team needs beside the record: reminder delivery, course history, who looked."""
+
+    delivery = Dict(required=True)
+    course_changes = List(Nested(CourseChangeOut), required=True)
+    access_log = List(Nested(AccessOut), required=True)

@@ -36,5 +36,8 @@ def texts(query):
         "analytes": analytes,
         "rules": {rule.code: dict(t["rules"][rule.code]) for rule in c.rules},
         "warnings": {warning.code: dict(t["warnings"][warning.code]) for warning in c.warnings},
+        # The care team reads the reasons of a flag in words (issue 17): each question's text and signs.
+        "questions": {code: {"text": t["questions"][code]["text"], "signs": list(t["questions"][code].get("signs", ()))}
+                      for code in c.question_codes},
     }
     return body, 200, {"Cache-Control": "public, max-age=3600"}

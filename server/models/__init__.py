@@ -7,6 +7,7 @@ from .figures import PatientFigures
 from .flags import Flag
 from .imports import ApiKey, LabImportKey
 from .labs import LabResult, LabSubmission
+from .notes import CourseChange, NurseNote
 from .notifications import CalendarFeed, Delivery, PushSubscription, Reminder
 from .people import Clinic, FamilyLink, InviteCode, LoginAttempt, PasswordResetCode, Patient, Pregnancy, User
 from .treatment import Course
@@ -22,6 +23,7 @@ __all__ = [
     "Checklist",
     "Clinic",
     "Course",
+    "CourseChange",
     "FamilyLink",
     "Flag",
     "InviteCode",
@@ -29,6 +31,7 @@ __all__ = [
     "LabResult",
     "LabSubmission",
     "LoginAttempt",
+    "NurseNote",
     "PasswordResetCode",
     "PatientFigures",
     "Patient",

@@ -23,6 +23,7 @@ from ..models import (
     CalendarFeed,
     Checklist,
     Course,
+    CourseChange,
     Delivery,
     FamilyLink,
     Flag,
@@ -30,6 +31,7 @@ from ..models import (
     LabImportKey,
     LabResult,
     LabSubmission,
+    NurseNote,
     PasswordResetCode,
     Patient,
     Pregnancy,
@@ -93,8 +95,9 @@ def _erase_patient(session: Session, account: User, now: datetime) -> None:
     # The import keys of her imported results (issue 19): a replay of that file would import them again.
     session.execute(delete(LabImportKey).where(
         LabImportKey.submission_id.in_(select(LabSubmission.id).where(LabSubmission.patient_id == pid))))
+    # The care team's notes and course corrections about her (issue 17) go with her record.
     for model in (Reminder, Flag, LabResult, LabSubmission, Checklist, Snooze, Course, Pregnancy, CalendarFeed,
-                  FamilyLink, InviteCode):
+                  FamilyLink, InviteCode, NurseNote, CourseChange):
         session.execute(delete(model).where(model.patient_id == pid))
     _account_itself(session, account, pid, now)
     session.execute(delete(Patient).where(Patient.id == pid))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Iterable
+from typing import Any, Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..engine.content.model import Content
 from ..engine.dates import add_months
-from ..models import Flag, Patient, Snooze, User
+from ..models import Checklist, Flag, Patient, Snooze, User
 from . import notify
 from .errors import Conflict, InvalidInput
 
@@ -98,3 +98,69 @@ def snooze(session: Session, patient: Patient, code: str, until: date, reason: s
                    created_at=now)
     session.add(entry)
     return entry
+
+
+# --- the care team's working queue (issue 17) ------------------------------------------------
+
+#: a patient's group is at most this many flags long in the queue (the rest are in her record)
+QUEUE_FLAGS = 500
+
+
+def _emails(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in user_ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.id, User.email).where(User.id.in_(wanted))).all())
+
+
+def patient_queue(session: Session, clinic_id: int, status: str | None, level: str | None) -> list[dict[str, Any]]:
+    """The clinic's flags not yet resolved, one group per patient.
+
+    ``status`` (open or acknowledged) and ``level`` keep only those flags. A group
+    holds its flags (most severe, then newest first), its highest level, and the
+    instants of its oldest and newest flag. Groups with a flag nobody has looked
+    at come first, then by highest level, then the newest flag first: a new urgent
+    flag lands at the top of the urgent ones, where the nurse sees it."""
+    query = (select(Flag, Patient.display_name, Patient.hospital_number)
+             .join(Patient, Patient.id == Flag.patient_id)
+             .where(Flag.clinic_id == clinic_id, Flag.status != "resolved"))
+    if status is not None:
+        query = query.where(Flag.status == status)
+    if level is not None:
+        query = query.where(Flag.level == level)
+    rows = session.execute(query.order_by(Flag.level_rank.desc(), Flag.created_at.desc(), Flag.id.desc())
+                           .limit(QUEUE_FLAGS)).all()
+    emails = _emails(session, (flag.acknowledged_by_id for flag, _, _ in rows))
+    groups: dict[int, dict[str, Any]] = {}
+    for flag, name, number in rows:
+        group = groups.setdefault(flag.patient_id, {
+            "patient_id": flag.patient_id, "display_name": name, "hospital_number": number,
+            "level": flag.level, "level_rank": flag.level_rank, "oldest_at": flag.created_at,
+            "newest_at": flag.created_at, "open": 0, "acknowledged": 0, "flags": []})
+        group["oldest_at"] = min(group["oldest_at"], flag.created_at)
+        group["newest_at"] = max(group["newest_at"], flag.created_at)
+        group[flag.status] += 1
+        group["flags"].append((flag, emails.get(flag.acknowledged_by_id)))
+    return sorted(groups.values(), key=lambda g: (g["open"] == 0, -g["level_rank"], -g["newest_at"].timestamp()))
+
+
+def resolved(session: Session, clinic_id: int, limit: int, patient_id: int | None = None) -> list[tuple]:
+    """The clinic's resolved flags, last resolved first: (flag, patient name, who
+    acknowledged, who resolved); ``patient_id``: hers only."""
+    query = (select(Flag, Patient.display_name).join(Patient, Patient.id == Flag.patient_id)
+             .where(Flag.clinic_id == clinic_id, Flag.status == "resolved"))
+    if patient_id is not None:
+        query = query.where(Flag.patient_id == patient_id)
+    rows = session.execute(query.order_by(Flag.resolved_at.desc(), Flag.id.desc()).limit(limit)).all()
+    emails = _emails(session, [f.acknowledged_by_id for f, _ in rows] + [f.resolved_by_id for f, _ in rows])
+    return [(flag, name, emails.get(flag.acknowledged_by_id), emails.get(flag.resolved_by_id)) for flag, name in rows]
+
+
+def checklists_to_read(session: Session, clinic_id: int, since: date, limit: int) -> list[tuple[Checklist, str]]:
+    """The clinic's checklists answered on or after ``since`` whose level is routine
+    (CLINICAL.md 3: no flag, but on the list of checklists to read; a note alone
+    makes a checklist routine), newest first, with the patient's name."""
+    return list(session.execute(
+        select(Checklist, Patient.display_name).join(Patient, Patient.id == Checklist.patient_id)
+        .where(Patient.clinic_id == clinic_id, Checklist.level == "routine", Checklist.answered_on >= since)
+        .order_by(Checklist.answered_on.desc(), Checklist.id.desc()).limit(limit)).all())

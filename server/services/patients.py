@@ -635,3 +635,37 @@ def remove_pregnancy(patient: Patient, pregnancy: Pregnancy) -> None:
     patient.pregnancies.remove(pregnancy)
     patient.reminders_until = None
     figures.forget(patient)
+
+
+# --- entering a course: what saving it would give, before it is saved (issue 17) ------------
+
+#: the warnings that, on a course entered as given, point at mistyped dates rather than at a plan
+DATE_CHECKS = ("course.too_soon", "course.during_pregnancy")
+
+
+def preview_course(session: Session, patient: Patient, infusions: list[date], status: str,
+                   replaces: Course | None, now: datetime, content: Content, language: str) -> dict[str, Any]:
+    """What recording this course (or correcting ``replaces`` to it) would give, with
+    nothing written: the refusal add_course or update_course would raise (the same
+    InvalidInput), else ``course`` (its number k among her courses in date order),
+    ``warnings`` (CLINICAL.md 2.3, on her planned courses as they would stand) and
+    ``checks``: for a course entered as given, those of the engine's warnings it would
+    have were it planned that point at its dates (DATE_CHECKS: too soon after the course
+    before it, during a pregnancy), so that mistyped dates are seen before they are saved."""
+    others = [c for c in patient.courses if c is not replaces]
+    new = _checked_course(patient, infusions, status, others, now, "infusions")
+    history = load_history(session, patient)
+
+    def warnings_with(candidate_status: str) -> tuple[int, list[dict[str, Any]]]:
+        candidate = Course(infusions=[d.isoformat() for d in new.infusions], status=candidate_status)
+        result = compute_timeline(History(patient, [*others, candidate], history.results, history.checklists),
+                                  content)
+        k = 1 + sum(1 for c in others if date.fromisoformat(min(c.infusions)) < new.first)
+        return k, warnings_json(result, content, language)
+
+    k, warnings = warnings_with(status)
+    checks: list[dict[str, Any]] = []
+    if status == "given":
+        checks = [w for w in warnings_with("planned")[1] if w["course"] == k and w["code"] in DATE_CHECKS]
+    return {"course": k, "infusions": [d.isoformat() for d in new.infusions], "status": status,
+            "warnings": warnings, "checks": checks}

@@ -230,6 +230,14 @@ def check_own_clinic_flags(ctx: Ctx, role: str, response) -> None:
     assert ids == ({w.foreign_flag.id} if role == "other_nurse" else {w.flag.id})
 
 
+def check_own_clinic_queue(ctx: Ctx, role: str, response) -> None:
+    w = ctx.world
+    groups = response.json["items"]
+    assert {g["patient_id"] for g in groups} == ({w.foreign_patient.id} if role == "other_nurse" else {w.patient.id})
+    assert {f["id"] for g in groups for f in g["flags"]} == (
+        {w.foreign_flag.id} if role == "other_nurse" else {w.flag.id})
+
+
 def check_own_clinic(ctx: Ctx, role: str, response) -> None:
     w = ctx.world
     assert response.json["id"] == (w.other_clinic.id if role == "other_nurse" else w.clinic.id)
@@ -448,6 +456,20 @@ ROUTES: dict[tuple[str, str], Route] = {
         body=lambda c: {"code": "thyroid.weight", "until": (today_madrid() + timedelta(days=14)).isoformat(),
                         "reason": "thyroid disease under treatment"}),
     ("GET", P + "/snoozes"): Route(by_role(401, 403, 404, 403, 404, 200, 404, 200), patient_args),
+    # --- the nurse's workspace (issue 17): the queue per patient, resolved flags, checklists to read
+    ("GET", "/api/v1/flags/queue"): Route(by_role(401, 403, 403, 403, 403, 200, 200, 200),
+                                          check=lambda c, role, r: check_own_clinic_queue(c, role, r)),
+    ("GET", "/api/v1/flags/resolved"): Route(by_role(401, 403, 403, 403, 403, 200, 200, 200)),
+    ("GET", "/api/v1/checklists/to-read"): Route(by_role(401, 403, 403, 403, 403, 200, 200, 200)),
+    # nurse notes: the care team of her clinic only, never the patient or her family
+    ("POST", P + "/notes"): Route(by_role(401, 403, 404, 403, 404, 201, 404, 201), patient_args,
+                                  body=lambda c: {"text": "Called her about the platelet count."}),
+    ("GET", P + "/notes"): Route(by_role(401, 403, 404, 403, 404, 200, 404, 200), patient_args),
+    ("GET", P + "/care-summary"): Route(by_role(401, 403, 404, 403, 404, 200, 404, 200), patient_args),
+    ("POST", P + "/courses/preview"): Route(
+        by_role(401, 403, 404, 403, 404, 200, 404, 200), patient_args,
+        body=lambda c: {"infusions": [(today_madrid() + timedelta(days=300 + i)).isoformat() for i in range(3)],
+                        "status": "planned"}),
     # --- clinic, staff and audit
     ("GET", "/api/v1/clinic"): Route(by_role(401, 403, 403, 403, 403, 200, 200, 200), check=check_own_clinic),
     ("PATCH", "/api/v1/clinic"): Route(by_role(401, 403, 403, 403, 403, 403, 403, 200),

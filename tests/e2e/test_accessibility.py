@@ -25,7 +25,8 @@ SCREENS = {
         ("#/", "today"), ("#/checklist", "checklist"), ("#/labs", "labs"), ("#/timeline", "timeline"),
         ("#/timeline/month", "calendar"), ("#/settings", "settings")]),
     "nurse": ("nurse@demo.alemtrack.test", "en", [
-        ("#/flags", "flags"), ("FIRST_FLAG", "flag"), ("#/patients", "patients"), ("#/patient/5", "patient"),
+        ("#/flags", "flags"), ("#/resolved", "resolved"), ("#/to-read", "to-read"), ("FIRST_FLAG", "flag"),
+        ("#/patients", "patients"), ("#/patient/5", "patient"),
         ("#/enrol", "enrol"), ("#/protocol", "protocol"), ("#/account", "account")]),
     "family": ("brother.of.ivan@demo.alemtrack.test", "en", [("#/", "reminders"), ("#/settings", "settings")]),
 }
@@ -65,12 +66,20 @@ def test_every_screen_of_each_role(context, who):
     for target, name in screens:
         if target == "FIRST_FLAG":
             page.goto("/#/flags")
-            page.locator("ul.items li a").first.wait_for()
-            page.locator("ul.items li a").first.click()
-            page.get_by_role("button", name="Resolve").wait_for()
+            page.locator(".queue-row a.patient-link").first.wait_for()
+            page.locator(".queue-row button[data-open-resolve]").first.click()  # the resolve form open
+            page.locator(".resolve-form select").wait_for()
+            problems = serious(page)
+            if problems:
+                found["queue-resolve"] = problems
+            page.locator(".queue-row a.patient-link").first.click()
+            page.locator("#record-name").wait_for()
+            page.wait_for_load_state("networkidle")
         else:
             page.goto("/" + target)
-            page.wait_for_function("document.querySelector('main h1') && !document.querySelector('main .loading')")
+            # (a locator, not wait_for_function: polling a string predicate is an eval the CSP forbids)
+            page.locator("main h1").first.wait_for()
+            page.locator("main .loading").wait_for(state="detached")
             page.wait_for_load_state("networkidle")
         problems = serious(page)
         if problems:

@@ -50,19 +50,24 @@ def test_a_bleeding_answer_reaches_the_nurse_first(browser, live):
     staff = browser.new_context(base_url=live.url, viewport={"width": 390, "height": 844})
     nurse = staff.new_page()
     login(nurse, "nurse@other.demo.alemtrack.test")
-    first = nurse.locator("ul.items li").first
+    # The queue (issue 17): one row per patient, the reason in words, never a code.
+    first = nurse.locator(".queue-row").first
     first.wait_for()
-    assert "Urgent" in first.inner_text() and "bleed.mucosal" in first.inner_text()
+    assert "Urgent" in first.inner_text() and "bleed.mucosal" not in first.inner_text()
+    assert "nose bleeds" in first.inner_text()
     screenshot(nurse, "en-nurse-queue")
-    first.get_by_role("link").click()
-    nurse.get_by_role("button", name="Acknowledge").click()
-    nurse.get_by_role("heading", name="Flag queue").wait_for()
-    assert "✓" in nurse.locator("ul.items li").first.inner_text()
-    nurse.locator("ul.items li").first.get_by_role("link").click()
+    first.get_by_role("button", name="Mark as seen").click()
+    seen = nurse.locator(".queue-row").first
+    seen.locator(".seen-tag").wait_for()
+    assert "✓" in seen.inner_text()
+    seen.get_by_role("button", name="Resolve…").click()
     nurse.get_by_label("Outcome").select_option("called_patient")
-    nurse.get_by_label("Note").fill("Called, platelets ordered today")
-    nurse.get_by_role("button", name="Resolve").last.click()
-    nurse.get_by_text("No open flags.").wait_for()
+    nurse.get_by_label("Note (optional)").fill("Called, platelets ordered today")
+    nurse.get_by_role("button", name="Resolve the flag").click()
+    nurse.get_by_text("Nothing to triage.").wait_for()
+    # ... and in the resolved list, with its note.
+    nurse.goto("/#/resolved")
+    assert "Called, platelets ordered today" in nurse.locator(".resolved-table").inner_text()
     staff.close()
 
 

@@ -97,6 +97,7 @@ def test_a_result_in_the_labs_unit_gives_the_advice_at_once_and_can_be_withdrawn
     nurse = staff.new_page()
     login(nurse, "nurse@other.demo.alemtrack.test")
     nurse.goto(f"/#/patient/{pid}")
+    nurse.locator("#labs details > summary").click()  # the record's "Correct or withdraw a result" (issue 17)
     row = nurse.locator("li[data-result]", has_text="Creatinine")
     row.wait_for()
     assert "0.9 mg/dL (= 79.578 µmol/L)" in row.inner_text()

@@ -106,10 +106,13 @@ def test_the_nurse_sets_the_v2_attributes_and_sees_a_too_soon_course(browser, li
 
         # A given course four months ago, then the next one planned two months from now: too soon.
         today = date.fromisoformat(page.evaluate("new Date().toLocaleDateString('sv', {timeZone: 'Europe/Madrid'})"))
+        # The record's course entry (issue 17), day by day: the dates as the nurse types them.
+        page.locator("input[name=mode][value=days]").check()
         page.locator("#infusions").fill(course(today - timedelta(days=120), 5, language))
         page.locator("#course-status").select_option("given")
         page.locator("#save-course").click()
         page.get_by_text(words["course_saved"]).wait_for()
+        page.locator("input[name=mode][value=days]").check()
         # Refused before anything is sent, in her language: a typo, and a "given" course in the future.
         page.locator("#infusions").fill("2027-13-45" if language == "en" else "45.13.2027")
         page.locator("#save-course").click()
@@ -119,6 +122,9 @@ def test_the_nurse_sets_the_v2_attributes_and_sees_a_too_soon_course(browser, li
         page.locator("#save-course").click()
         assert words["future"] in page.get_by_role("alert").inner_text()
         page.locator("#course-status").select_option("planned")
+        page.locator("#save-course").click()
+        # Its warnings are shown before it is saved; a second press saves it.
+        page.locator(".course-entry [data-preview-warning='course.too_soon']").wait_for()
         page.locator("#save-course").click()
         page.get_by_text(words["course_saved"]).wait_for()
 

@@ -25,7 +25,8 @@ NODE = shutil.which("node")
 #: texts that are the same word in English and that language (checked by a person, not forgotten)
 SAME_ON_PURPOSE = {
     ("es", "no"), ("it", "no"), ("es", "minutes"), ("es", "hours"), ("it", "minutes"), ("it", "hours"),
-    ("de", "analyte"), ("de", "name"), ("de", "course_status"), ("de", "signup_code"), ("de", "range_column"),
+    ("de", "analyte"), ("de", "name"), ("de", "course_status"), ("de", "signup_code"), ("de", "range_column"), ("de", "clinic_name"), ("de", "filter_status"), ("de", "staff_col_status"), ("de", "col_test"), ("de", "audit_about"),
+    ("it", "staff_email"), ("it", "staff_col_email"),
     ("it", "email"), ("it", "password"), ("it", "nav_account"),
 }
 
@@ -80,7 +81,7 @@ def test_every_key_in_every_language(tables, path):
                 assert isinstance(text, str) and text.strip(), f"{path.name} {language}.{key} is empty"
                 assert placeholders(text) == placeholders(english[key]), \
                     f"{path.name} {language}.{key}: placeholders {placeholders(text)} != {placeholders(english[key])}"
-                if text == english[key] and re.search(r"[A-Za-z]{2}", text):
+                if text == english[key] and re.search(r"[A-Za-z]{2}", re.sub(r"\{\w+\}", "", text)):
                     assert (language, key) in SAME_ON_PURPOSE, f"{path.name} {language}.{key} is English: {text!r}"
         for key in english:
             if key.endswith("_one"):

@@ -304,7 +304,7 @@ export async function delivery() {
   const body = await get(`/delivery?per_page=50&page=${pageNo}`);
   const pages = Math.max(1, Math.ceil(body.total / 50));
   const go = (n) => { location.hash = `#/delivery?page=${n}`; };
-  show(h("h1", {}, t("delivery_title")), tabs("delivery"), h("p", {}, t("delivery_intro")),
+  show(h("h1", {}, t("admin_delivery_title")), tabs("delivery"), h("p", {}, t("delivery_intro")),
     h("p", { role: "status" }, tn("list_total", body.total)),
     h("table", { class: "delivery-table stacked" }, h("thead", {}, h("tr", {},
       ["name", "delivery_reachable", "delivery_devices", "delivery_feeds", "delivery_last"].map((k) => h("th", { scope: "col" }, t(k))))),

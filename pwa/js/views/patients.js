@@ -160,14 +160,14 @@ function enrolledCard(created) {
     h("p", { class: "print-only" }, t("card_clinic", { phone: created.clinic.phone })),
     h("p", { class: "row no-print" },
       h("button", { type: "button", id: "print-card", onclick: () => window.print() }, t("print_card")),
-      h("a", { class: "button secondary", href: `#/patient/${created.id}` }, t("open_record")),
+      h("a", { class: "button secondary", href: `#/patient/${created.id}` }, t("open_new_record")),
       h("a", { class: "button secondary", href: "#/enrol", onclick: (event) => { event.preventDefault(); enrol(); } },
         t("enrol_another"))));
 }
 
 export async function enrol() {
   const name = h("input", { id: "name", autocomplete: "off", maxlength: 120 });
-  const protocol = h("fieldset", { class: "choices-inline" }, h("legend", {}, t("protocol_label")),
+  const protocol = h("fieldset", { class: "choices-inline" }, h("legend", {}, t("treated_for")),
     ["ms", "cll"].map((code) => h("label", {}, h("input", { type: "radio", name: "protocol", value: code,
       checked: code === "ms" }), t(`protocol_${code}`))));
   const hospital = h("input", { id: "hospital-number", autocomplete: "off", maxlength: 40 });

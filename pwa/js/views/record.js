@@ -303,7 +303,7 @@ function trend(code, results, baseline) {
   const last = points[points.length - 1];
   const caption = t("trend_caption", { name: a.name, value: `${formatNumber(last.value)} ${showUnit(a.unit)}`,
     date: formatDate(last.taken_on), range: limits(a.low, a.high) }) +
-    (baseline != null ? ` · ${t("baseline_line", { value: formatNumber(baseline) })}` : "");
+    (baseline != null ? ` · ${t("record_baseline", { value: formatNumber(baseline) })}` : "");
   return h("figure", { class: "trend" }, h("figcaption", { id: `trend-${code}` }, caption), svg);
 }
 

@@ -316,9 +316,10 @@ def get_timeline(patient_id, query):
                                                  content(), patient.language, kinds, start, end)
     session.commit()
     own = service.protocol_content(patient, content())
-    if who.role == "family":  # relatives see no app texts of their own: the item's words say what to do
-        items = [{**item, "detail": own.item_text(patient.language, item["code"], "detail", item.get("variant"))}
-                 for item in items]
+    # A safety item says what to watch for (the early signs of CMV, CLINICAL.md 7.2): its words go with it,
+    # for every reader alike, so that a relative, who has no content texts of her own, reads them too.
+    items = [{**item, "detail": own.item_text(patient.language, item["code"], "detail", item.get("variant"))}
+             if item["kind"] == "safety" else item for item in items]
     body = {"items": items, "monitoring_ends": iso(result.monitoring_ends)}
     if who.role in STAFF:  # the care team sees the warnings on her planned courses (CLINICAL.md 2.3)
         body["warnings"] = service.warnings_json(result, own, patient.language)

@@ -572,8 +572,8 @@ class TimelineItemOut(Schema):
     cadence = String()
     #: the words variant (med.aciclovir: "aciclovir" or "valaciclovir")
     variant = String()
-    #: for family members: what the item asks of them, in the patient's language
-    #: (the early signs of CMV for a CLL patient's relatives, CLINICAL.md 7.2)
+    #: safety items: what to watch for, in the patient's language (the early signs
+    #: of CMV that a CLL patient's relatives read too, CLINICAL.md 7.2)
     detail = String()
     status = String(required=True)
     tracked = Boolean(required=True)

@@ -46,9 +46,25 @@ def _api(app):
 @pytest.fixture(scope="module")
 def cll_people(live):
     """Per language, a CLL patient in week 3 of an IV course and (English) her relative."""
+    from server.db import database
+    from server.models import Clinic, User
+    from server.services import accounts
+
     app = live.app
+    # A clinic of its own: the flags these patients raise stay out of the other tests' queues.
+    with app.app_context():
+        session = database(app).sessions()
+        try:
+            clinic = Clinic(name="Haematology e2e", phone="+32 2 555 0100", emergency_number="112", settings={})
+            session.add(clinic)
+            session.flush()
+            session.add(User(email="nurse@cll.e2e.test", role="nurse", clinic_id=clinic.id,
+                             password_hash=accounts.hasher(app.config).hash(PASSWORD)))
+            session.commit()
+        finally:
+            session.close()
     nurse = _api(app)
-    nurse("POST", "/api/v1/auth/login", {"email": "nurse@other.demo.alemtrack.test", "password": PASSWORD})
+    nurse("POST", "/api/v1/auth/login", {"email": "nurse@cll.e2e.test", "password": PASSWORD})
     people = {}
     for language in LANGUAGES:
         record = nurse("POST", "/api/v1/patients", {

@@ -643,7 +643,7 @@ def remove_pregnancy(patient: Patient, pregnancy: Pregnancy) -> None:
 DATE_CHECKS = ("course.too_soon", "course.during_pregnancy")
 
 
-def preview_course(session: Session, patient: Patient, infusions: list[date], status: str,
+def preview_course(session: Session, patient: Patient, infusions: list, status: str,
                    replaces: Course | None, now: datetime, content: Content, language: str) -> dict[str, Any]:
     """What recording this course (or correcting ``replaces`` to it) would give, with
     nothing written: the refusal add_course or update_course would raise (the same
@@ -653,11 +653,13 @@ def preview_course(session: Session, patient: Patient, infusions: list[date], st
     have were it planned that point at its dates (DATE_CHECKS: too soon after the course
     before it, during a pregnancy), so that mistyped dates are seen before they are saved."""
     others = [c for c in patient.courses if c is not replaces]
-    new = _checked_course(patient, infusions, status, others, now, "infusions")
+    dates, doses = _administrations(patient, infusions, None, content)
+    new = _checked_course(patient, dates, status, others, now, "infusions", doses)
     history = load_history(session, patient)
 
     def warnings_with(candidate_status: str) -> tuple[int, list[dict[str, Any]]]:
-        candidate = Course(infusions=[d.isoformat() for d in new.infusions], status=candidate_status)
+        candidate = Course(infusions=[d.isoformat() for d in new.infusions], status=candidate_status,
+                           doses=_stored_doses(new))
         result = compute_timeline(History(patient, [*others, candidate], history.results, history.checklists),
                                   content)
         k = 1 + sum(1 for c in others if date.fromisoformat(min(c.infusions)) < new.first)

@@ -103,12 +103,12 @@ def populated(app, db, world: World, client_for) -> Held:
         "code": "thyroid.weight", "until": _day(14), "reason": SNOOZE_REASON}).status_code == 201
     assert patient.post(f"/api/v1/patients/{pid}/family-invites").status_code == 201
     assert nurse.get(f"/api/v1/patients/{pid}/labs").status_code == 200  # staff access, audited
-    assert nurse.get("/api/v1/patients").status_code == 200  # the list keeps her figures (patient_figures)
     # The care team's own writing about her (issue 17): a note, and a course corrected with its reason.
     assert nurse.post(f"/api/v1/patients/{pid}/notes", json={"text": "Spoke with her husband."}).status_code == 201
     course = w.patient.courses[0]
     assert nurse.patch(f"/api/v1/patients/{pid}/courses/{course.id}",
                        json={"status": "given", "reason": "Confirmed with the day unit"}).status_code == 200
+    assert nurse.get("/api/v1/patients").status_code == 200  # after the changes: the list keeps her figures (patient_figures)
     assert client_for("anonymous").login(w.users["patient"].email, "not her password").status_code == 401
 
     reminders.sync_patients(db, [db.get(Patient, pid)], now, default_content(), timedelta(days=60))

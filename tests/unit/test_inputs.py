@@ -306,7 +306,7 @@ BAD_PATIENTS = [
     pytest.param({"sex": "unknown"}, "patient.sex", id="sex unknown"),
     pytest.param({"sex": "F"}, "patient.sex", id="sex F"),
     pytest.param({"sex": None}, "patient.sex", id="sex null"),
-    pytest.param({"protocol": "cll"}, "patient.protocol", id="protocol cll (issue 20) refused, naming the field"),
+    pytest.param({"protocol": "cml"}, "patient.protocol", id="protocol not in content refused, naming the field"),
     pytest.param({"protocol": "MS"}, "patient.protocol", id="protocol unknown"),
     pytest.param({"protocol": None}, "patient.protocol", id="protocol null"),
     pytest.param({"cervical_screening": "yes"}, "patient.cervical_screening",

@@ -108,7 +108,8 @@ def populated(app, db, world: World, client_for) -> Held:
     course = w.patient.courses[0]
     assert nurse.patch(f"/api/v1/patients/{pid}/courses/{course.id}",
                        json={"status": "given", "reason": "Confirmed with the day unit"}).status_code == 200
-    assert nurse.get("/api/v1/patients").status_code == 200  # after the changes: the list keeps her figures (patient_figures)
+    # after the changes: the list keeps her figures (patient_figures)
+    assert nurse.get("/api/v1/patients").status_code == 200
     assert client_for("anonymous").login(w.users["patient"].email, "not her password").status_code == 401
 
     reminders.sync_patients(db, [db.get(Patient, pid)], now, default_content(), timedelta(days=60))

@@ -200,7 +200,7 @@ export async function resolvedView() {
   const { items } = await get("/flags/resolved?limit=200");
   const head = ["col_patient", "col_reasons", "col_level", "col_outcome", "col_note", "col_by", "col_when"];
   show(h("h1", { id: "queue-heading" }, t("queue_title")), tabs("resolved"), shortcutsHelp(),
-    items.length ? h("div", { class: "table-scroll" }, h("table", { class: "resolved-table" },
+    items.length ? h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": t("resolved_flags_title") }, h("table", { class: "resolved-table" },
       h("caption", { class: "visually-hidden" }, t("tab_resolved")),
       h("thead", {}, h("tr", {}, head.map((k) => h("th", { scope: "col" }, t(k))))),
       h("tbody", {}, items.map((f) => h("tr", { "data-flag": f.id },

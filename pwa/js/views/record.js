@@ -309,7 +309,7 @@ function trend(code, results, baseline) {
 
 function resultsTable(items) {
   const analytes = state.texts.analytes;
-  return h("div", { class: "table-scroll" }, h("table", { class: "results-table" },
+  return h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": t("results_title") }, h("table", { class: "results-table" },
     h("caption", { class: "visually-hidden" }, t("results_table")),
     h("thead", {}, h("tr", {}, ["col_date", "col_test", "col_value", "col_range"].map((k) => h("th", { scope: "col" }, t(k))))),
     h("tbody", {}, [...items].reverse().map((r) => {
@@ -638,7 +638,7 @@ function accessSection(log) {
     }
   }
   return section("access", t("access_title"), h("p", { class: "hint" }, t("access_intro")),
-    h("div", { class: "table-scroll" }, h("table", { class: "access-table" },
+    h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": t("access_title") }, h("table", { class: "access-table" },
       h("caption", { class: "visually-hidden" }, t("access_title")),
       h("thead", {}, h("tr", {}, ["col_when", "col_by", "col_what"].map((k) => h("th", { scope: "col" }, t(k))))),
       h("tbody", {}, lines.map((l) => h("tr", {}, h("td", {}, when(l.at)), h("td", {}, l.by || t("a_laboratory")),

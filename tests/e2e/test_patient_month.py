@@ -87,6 +87,7 @@ def server(request, tmp_path_factory):
     live = live_postgres(tmp_path_factory.mktemp("e2e-pg"))
     yield live
     live.stop()
+    database(live.app).dispose()  # its connections closed now, not by the garbage collector in a later test
 
 
 def new_patient(live, language: str = "en") -> tuple[str, int]:

@@ -5,7 +5,7 @@
  */
 importScripts("/js/outbox-core.js");
 
-const VERSION = "v15";  // v15: issues 16, 17 and 20 screens (checklist, labs, family, queue, record, list, admin, CLL words)
+const VERSION = "v16";  // v16: badges wrap on narrow screens with large text
 const SHELL = `alemtrack-shell-${VERSION}`;
 const DATA = `alemtrack-data-${VERSION}`;
 const STORED_AT = "X-Alemtrack-Stored-At";

@@ -82,7 +82,7 @@ class PushService:
         self.subject = subject
         #: what "now" is for the exp check (tests that tick at a chosen instant pass theirs)
         self.clock = clock
-        self.stall_seconds = 2.0
+        self.stall_seconds = 8.0  # well past every client timeout the tests set
         self.delay_seconds = 0.0
         self.lock = threading.Lock()
         service = self

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from server.clock.process import tick
-from server.clock.push import Pusher
 from server.models import Patient, Reminder, User
 from server.services import patients as patient_service
 
-from .conftest import SUBJECT
 from .test_catch_up import at, today_in_madrid
 
 
@@ -32,13 +29,6 @@ def cll_patient(db, world, detailed: bool) -> tuple[Patient, User]:
     db.add(user)
     db.commit()
     return patient, user
-
-
-@pytest.fixture
-def pusher(vapid_pem, push_service) -> Pusher:
-    """The clock tests' pusher with time for a loaded machine: this test counts every push of one tick,
-    so none may time out (conftest's 0.5 s is for the tests of timeouts)."""
-    return Pusher(vapid_pem, SUBJECT, timeout=10, allowed_origins=(push_service.origin,))
 
 
 def test_a_dose_day_reminds_of_the_premedication_in_her_protocols_words(app, db, world, push_service, subscribe,

@@ -149,7 +149,6 @@ def test_server_errors_are_retried_with_backoff(app, db, world, push_service, su
 
 def test_a_stalled_push_service_times_out_and_is_retried(app, db, world, push_service, subscribe, pusher):
     subscribe(world.users["patient"], "phone")
-    push_service.stall_seconds = 1.5  # the pusher's timeout is 0.5 s
     push_service.script("phone", "stall")
     due_reminder(db, world.patient)
     report = tick(app, NOW, pusher, plan_limit=0)

@@ -78,7 +78,8 @@ def to_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=zone).astimezone(timezone.utc)
 
 
-def _dates(step: ReminderStep, item: Item, last: date) -> Iterable[date]:
+def _dates(step: ReminderStep, item: Item, first: date, last: date) -> Iterable[date]:
+    """The days in [first, last] on which ``step`` reminds of ``item``."""
     anchor = {"due": item.due, "start": item.start, "end": item.end}[step.anchor]
     if anchor is None:  # an open window has no end reminder yet
         return ()
@@ -86,21 +87,25 @@ def _dates(step: ReminderStep, item: Item, last: date) -> Iterable[date]:
         anchor = add_months(anchor, step.months)
     anchor += timedelta(days=step.days)
     if step.repeat is None:
-        return (anchor,)
-    window_end = item.end if item.end is not None else last
-    end = min(window_end, last)
+        return (anchor,) if first <= anchor <= last else ()
+    end = min(item.end, last) if item.end is not None else last
     if step.repeat == "monthly":
-        origin = anchor
-        out, n = [], 0
-        while (day := add_months(origin, n)) <= end:
-            out.append(day)
+        # Each day from the anchor itself (31 Jan, 28 Feb, 31 Mar), starting at the
+        # first month that can reach ``first``: a series years old costs nothing.
+        n = max(0, (first.year - anchor.year) * 12 + first.month - anchor.month - 1)
+        out = []
+        while (day := add_months(anchor, n)) <= end:
+            if day >= first:
+                out.append(day)
             n += 1
         return out
-    every = timedelta(days=1 if step.repeat == "daily" else 7)
-    out, day = [], anchor
+    every = 1 if step.repeat == "daily" else 7
+    # The first repeat on or after ``first``, without walking the days before it.
+    skipped = max(0, -(-(first - anchor).days // every))
+    day, out = anchor + timedelta(days=skipped * every), []
     while day <= end:
         out.append(day)
-        day += every
+        day += timedelta(days=every)
     return out
 
 
@@ -140,9 +145,7 @@ def plan(items: Iterable[Item], tz_name: str, settings: Mapping[str, Any], conte
             if step_first_day is None:
                 step_first_day = first_days[step.useful_hours] = (since - useful).astimezone(zone).date() \
                     - timedelta(days=1)
-            for day in _dates(step, item, last_day):
-                if not step_first_day <= day <= last_day:
-                    continue
+            for day in _dates(step, item, step_first_day, last_day):
                 for at in _times(step, settings):
                     local = datetime.combine(day, at, tzinfo=zone)
                     if step.audience == "patient":

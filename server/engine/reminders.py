@@ -120,7 +120,8 @@ def plan(items: Iterable[Item], tz_name: str, settings: Mapping[str, Any], conte
     """The reminders still useful at ``since`` whose instant is before ``until``,
     sorted by instant then key: those with an instant in [since, until), and
     earlier ones whose useful time ends at ``since`` or later (CLINICAL.md
-    section 5's catch-up: sent also when planned after their instant)."""
+    section 5's catch-up: sent also when planned after their instant).
+    ``items`` are sorted by ``on``, as the timeline gives them."""
     zone = ZoneInfo(tz_name)
     quiet = settings["quiet_hours"]
     first_day = (since - reach_back(content)).astimezone(zone).date() - timedelta(days=1)
@@ -130,12 +131,12 @@ def plan(items: Iterable[Item], tz_name: str, settings: Mapping[str, Any], conte
     planned: dict[str, PlannedReminder] = {}
     groups: dict[str, list[str]] = {}
     for item in items:
+        if item.on > last_day + _REACH:
+            break  # sorted: this item and every later one starts too late (years of monthly items)
         steps = content.reminders.get(item.code)
         if not steps:
             continue
-        if item.due is not None and not (first_day - _REACH <= item.due <= last_day + _REACH):
-            continue
-        if item.due is None and item.start > last_day + _REACH:
+        if item.due is not None and item.due < first_day - _REACH:
             continue
         if item.due is None and item.end is not None and item.end < first_day - _REACH:
             continue

@@ -96,6 +96,7 @@ def test_nothing_goes_to_a_patient_in_quiet_hours(zone):
     start = date(2027, 3, 1)
     items = [checklist(start + timedelta(days=k)) for k in range(0, 60, 3)]
     items.append(window("diet.listeria", "diet", start, start + timedelta(days=40)))
+    items.sort(key=lambda item: item.on)  # as the timeline gives them
     since = datetime.combine(start - timedelta(days=1), time(0), tzinfo=UTC)
     planned = plan(items, zone, settings, CONTENT, since, since + timedelta(days=70))
     assert planned

@@ -16,6 +16,7 @@ from .db import get_session, separate_transaction
 from .errors import api_error
 from .models import FamilyLink, Flag, Patient, User
 from .services import audit, family
+from .timeutil import utcnow
 
 login_manager = LoginManager()
 #: a patient record comes with what every rule needs (one query, not three)
@@ -98,9 +99,9 @@ def record_access(who: User, action: str, patient_id: int | None) -> None:
     session = get_session()
     if session.info.get("read_only"):
         with separate_transaction() as writer:
-            audit.record(writer, who, action, patient_id)
+            audit.record(writer, who, action, patient_id, utcnow())
     else:
-        audit.record(session, who, action, patient_id)
+        audit.record(session, who, action, patient_id, utcnow())
 
 
 def record_denial(who: User, action: str, patient_id: int | None) -> None:

@@ -7,7 +7,7 @@ import { formatDate, t, tn } from "../i18n.js";
 import { state } from "../app.js";
 import { calendarCard, notificationsCard } from "../push.js";
 import { codeWithLink, passwordCard } from "./start.js";
-import { helpCard } from "./patient.js";
+import { byCode, helpCard } from "./patient.js";
 
 /** Kinds shared unless the patient says otherwise: they reveal no finding (CLINICAL.md 6, v2). */
 const DEFAULT_SHARES = ["checklist", "appointment", "task", "medication", "diet", "safety"];
@@ -84,12 +84,7 @@ function noLink() {
 
 /** One line per item code (several courses' windows are one line), with its status in words. */
 function lines(items, day, told) {
-  const groups = new Map();
-  for (const item of items) {
-    if (!groups.has(item.code)) groups.set(item.code, []);
-    groups.get(item.code).push(item);
-  }
-  return [...groups.values()].map((group) => {
+  return byCode(items).map((group) => {
     const item = group[0];
     const when = item.due ? formatDate(item.due, { weekday: "long", day: "numeric", month: "long" })
       : group.some((i) => !i.end) ? t("open_end_family")

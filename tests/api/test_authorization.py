@@ -751,7 +751,10 @@ def test_removed_family_member_loses_access_at_once(world, client_for):
     assert family.get(f"/api/v1/patients/{pid}/timeline").status_code == 200
     removed = client_for("patient").delete(f"/api/v1/patients/{pid}/family/{world.users['family'].id}")
     assert removed.status_code == 204
-    assert family.get(f"/api/v1/patients/{pid}/timeline").status_code == 401  # sessions ended
+    # The open session stays (its app says she no longer shares with them) and sees nothing of her.
+    for path in ("/timeline", "", "/family/me"):
+        assert family.get(f"/api/v1/patients/{pid}{path}").status_code == 404, path
+    assert family.get("/api/v1/me").json["patient_id"] is None
     again = client_for("family")  # a new login works, but the patient is gone from view
     assert again.get(f"/api/v1/patients/{pid}").status_code == 404
     assert again.get(f"/api/v1/patients/{pid}/timeline").status_code == 404

@@ -19,6 +19,10 @@ export const WIDE = "(min-width: 75rem)";
 const filters = JSON.parse(sessionStorage.getItem("queue-filters") || "{}");
 let lastSeenFlag = null;
 let poller = null;
+/** Redraws the queue pane on screen, if any: a save on the record beside it (record.js
+ * dispatches "alemtrack-record-changed") shows in the queue at once, not at the next poll. */
+let refreshPane = null;
+window.addEventListener("alemtrack-record-changed", () => refreshPane?.());
 
 /** A reason code in the nurse's words: a question's text (its signs when it lists them), a
  * lab rule's name, a group of signs, the patient's note. */
@@ -184,6 +188,7 @@ export function queuePane(current = null) {
     h(current ? "h2" : "h1", { id: "queue-heading" }, t("queue_title")), tabs("flags"),
     filterBar(refresh), shortcutsHelp(), live, holder);
   drawQueue(holder, live, current);
+  refreshPane = () => { if (document.body.contains(holder)) drawQueue(holder, live, current); else refreshPane = null; };
   clearInterval(poller);
   poller = setInterval(() => {
     if (!document.body.contains(holder)) { clearInterval(poller); poller = null; return; }

@@ -88,6 +88,7 @@ def test_a_save_on_the_record_redraws_the_queue_beside_it(browser, live):
         page.locator(".record-pane button[data-ack]").first.click()
         expect(ana_in_queue.locator(".seen-tag")).to_have_count(1)
         expect(ana_in_queue.locator(".new-tag")).to_have_count(1)
+        expect(page.locator(".record-pane #flags")).to_contain_text(t(page, "acknowledged_saved"))  # redrawn
         # A note on the record (no flag changes): the queue is asked again, the record keeps the focus.
         page.locator("#note-text").fill("Called her; all fine.")
         page.locator("#save-note").click()

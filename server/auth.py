@@ -14,8 +14,9 @@ from sqlalchemy.orm import joinedload
 
 from .db import get_session, separate_transaction
 from .errors import api_error
-from .models import FamilyLink, Flag, Patient, User
+from .models import Checklist, FamilyLink, Flag, Patient, User
 from .services import audit, family
+from .timeutil import utcnow
 
 login_manager = LoginManager()
 #: a patient record comes with what every rule needs (one query, not three)
@@ -98,9 +99,9 @@ def record_access(who: User, action: str, patient_id: int | None) -> None:
     session = get_session()
     if session.info.get("read_only"):
         with separate_transaction() as writer:
-            audit.record(writer, who, action, patient_id)
+            audit.record(writer, who, action, patient_id, utcnow())
     else:
-        audit.record(session, who, action, patient_id)
+        audit.record(session, who, action, patient_id, utcnow())
 
 
 def record_denial(who: User, action: str, patient_id: int | None) -> None:
@@ -133,6 +134,19 @@ def flag_for(flag_id: int, action: str) -> tuple[User, Flag]:
         raise api_error(404, "not_found", "No such flag.")
     record_access(who, action, flag.patient_id)
     return who, flag
+
+
+def checklist_for(checklist_id: int, action: str) -> tuple[User, Checklist]:
+    """A checklist of a patient of the logged-in nurse's or admin's clinic; 404 for any other."""
+    who = require_role("nurse", "admin")
+    session = get_session()
+    checklist = session.get(Checklist, checklist_id)
+    patient = None if checklist is None else session.get(Patient, checklist.patient_id)
+    if patient is None or patient.clinic_id != who.clinic_id:
+        record_denial(who, "denied.checklist", None)
+        raise api_error(404, "not_found", "No such checklist.")
+    record_access(who, action, patient.id)
+    return who, checklist
 
 
 def client_address() -> str:

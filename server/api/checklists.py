@@ -39,12 +39,13 @@ def submit_checklist(patient_id, body):
 @bp.doc(summary="Past checklists with their levels, the questions answered yes and what the care team did",
         responses=[401, 403, 404])
 def list_checklists(patient_id):
-    _, patient = auth.patient_for(patient_id, ("patient", "nurse", "admin"), "checklists.read")
+    who, patient = auth.patient_for(patient_id, ("patient", "nurse", "admin"), "checklists.read")
     session = get_session()
-    items = service.history(session, patient, content())
+    items = service.history(session, patient, content(), for_staff=who.is_staff)
     for item in items:
         if item["team"]:
             item["team"] = {**item["team"], "acknowledged_at": iso(item["team"]["acknowledged_at"]),
-                            "resolved_at": iso(item["team"]["resolved_at"])}
+                            "resolved_at": iso(item["team"]["resolved_at"]),
+                            **({"read_at": iso(item["team"]["read_at"])} if "read_at" in item["team"] else {})}
     session.commit()
     return large_list({"items": items})

@@ -6,10 +6,12 @@ from datetime import timedelta
 
 from .. import auth
 from ..db import get_session
+from ..models import User
 from ..services import flags as service
 from ..timeutil import local_today, utcnow
 from . import bp, content, iso, large_list
 from .schemas import (
+    ChecklistReadOut,
     FlagListOut,
     FlagOut,
     FlagQuery,
@@ -158,3 +160,18 @@ def checklists_to_read(query):
     auth.record_access(nurse, "checklists.list", None)
     session.commit()
     return large_list({"items": items})
+
+
+@bp.post("/checklists/<int:checklist_id>/read")
+@bp.output(ChecklistReadOut)
+@bp.doc(summary="Mark a routine checklist read: it leaves the list to read; the patient's history says the team "
+                "read it. Idempotent (the first reader and time stay).", responses=[401, 403, 404, 409])
+def mark_checklist_read(checklist_id):
+    nurse, checklist = auth.checklist_for(checklist_id, "checklist.mark_read")
+    session = get_session()
+    service.mark_read(checklist, nurse, utcnow())
+    reader = session.get(User, checklist.read_by_id)
+    answer = {"id": checklist.id, "patient_id": checklist.patient_id, "read_at": iso(checklist.read_at),
+              "read_by": checklist.read_by_id, "read_by_email": reader.email}
+    session.commit()
+    return answer

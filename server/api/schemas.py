@@ -646,10 +646,14 @@ class YesAnswerOut(Schema):
 class CareTeamOut(Schema):
     """What the care team did with a checklist's flag (its note stays with the team)."""
 
-    status = String(required=True)  # open | acknowledged | resolved
+    status = String(required=True)  # open | acknowledged | resolved (a flag's); read (a routine checklist's)
     acknowledged_at = String(allow_none=True)
     resolved_at = String(allow_none=True)
     outcome = String(allow_none=True)
+    #: when a nurse marked a routine checklist read (no flag: status "read")
+    read_at = String(allow_none=True)
+    #: who marked it read: for the care team only (null for the patient)
+    read_by_email = String(allow_none=True)
 
 
 class ChecklistOut(Schema):
@@ -1240,6 +1244,16 @@ class ToReadOut(Schema):
 
 class ToReadListOut(Schema):
     items = List(Nested(ToReadOut), required=True)
+
+
+class ChecklistReadOut(Schema):
+    """A routine checklist marked read: it has left the list of checklists to read."""
+
+    id = Integer(required=True)
+    patient_id = Integer(required=True)
+    read_at = String(required=True)
+    read_by = Integer(required=True)
+    read_by_email = String(required=True)
 
 
 class NoteIn(Schema):

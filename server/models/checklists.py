@@ -38,6 +38,10 @@ class Checklist(Base):
     response: Mapped[dict[str, Any]]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the nurse who first marked this routine checklist read, and when: it then leaves
+    #: the list of checklists to read (migration 0015_tidy); None: not read yet
+    read_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    read_at: Mapped[datetime | None]
 
 
 class Snooze(Base):

@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..models import ApiKey, AuditEvent, User
 
+#: A read of a clinic-wide list (an action ending ``.list``, no patient) by the same
+#: person within this span of the last one written is not written again: the
+#: nurse's queue polls every 15 s and would otherwise write 240 rows an hour that
+#: say nothing more than "the queue was open". A list left open still writes one
+#: row every 10 minutes, so the log shows when it was open to within that span.
+#: Reads of one patient's record are never folded (docs/decisions.md, "tidy").
+LIST_READ_WINDOW = timedelta(minutes=10)
 
-def record(session: Session, actor: User, action: str, patient_id: int | None) -> None:
+
+def is_list_read(action: str, patient_id: int | None) -> bool:
+    """Whether ``action`` reads a clinic-wide list rather than one patient's data."""
+    return patient_id is None and action.endswith(".list")
+
+
+def record(session: Session, actor: User, action: str, patient_id: int | None, now: datetime) -> None:
     """Note, in ``session``, that staff member ``actor`` did ``action`` (a fixed
-    name, never a value); nothing for patients and family members."""
-    if actor.is_staff:
-        session.add(AuditEvent(clinic_id=actor.clinic_id, actor_id=actor.id, action=action, patient_id=patient_id))
+    name, never a value) at ``now``; nothing for patients and family members, and
+    nothing for a list read already written for them within ``LIST_READ_WINDOW``."""
+    if not actor.is_staff:
+        return
+    if is_list_read(action, patient_id) and session.scalar(
+            select(AuditEvent.id).where(AuditEvent.clinic_id == actor.clinic_id, AuditEvent.actor_id == actor.id,
+                                        AuditEvent.action == action, AuditEvent.patient_id.is_(None),
+                                        AuditEvent.at > now - LIST_READ_WINDOW, AuditEvent.at <= now)
+            .limit(1)) is not None:
+        return
+    session.add(AuditEvent(clinic_id=actor.clinic_id, actor_id=actor.id, action=action, patient_id=patient_id, at=now))
 
 
 def events(session: Session, clinic_id: int, limit: int, before_id: int | None = None, *,

@@ -132,19 +132,23 @@ def _worded(code: str, language: str, content: Content) -> dict[str, Any]:
     return {"code": code, "text": texts["text"], "signs": list(texts.get("signs", ()))}
 
 
-def history(session: Session, patient: Patient, content: Content) -> list[dict[str, Any]]:
+def history(session: Session, patient: Patient, content: Content, *, for_staff: bool = False) -> list[dict[str, Any]]:
     """The patient's checklists, newest first, each with what she answered "yes"
-    to (worded in her language) and what the care team did with its flag.
+    to (worded in her language) and what the care team did with it.
 
     ``team`` is None when the checklist raised no flag (its level needs none, or
-    the question was snoozed); otherwise the flag's status, when it was
-    acknowledged and resolved, and the outcome code. The nurse's note stays with
-    the care team.
+    the question was snoozed) and, for a routine one, no nurse has marked it read
+    yet; ``status`` ``read`` with ``read_at`` when one has; otherwise its flag's
+    status, when it was acknowledged and resolved, and the outcome code. The
+    nurse's note stays with the care team, and so does who read it
+    (``read_by_email``: only ``for_staff``, None for the patient).
     """
     checklists = listing(session, patient.id)
     flags = {flag.source_id: flag for flag in session.scalars(select(Flag).where(
         Flag.patient_id == patient.id, Flag.source == "checklist",
         Flag.source_id.in_([c.id for c in checklists])))} if checklists else {}
+    readers = ({} if not for_staff else dict(session.execute(select(User.id, User.email).where(
+        User.id.in_({c.read_by_id for c in checklists if c.read_by_id is not None}))).all()))
     known = {q.code for q in content.questions}
     items = []
     for c in checklists:
@@ -154,6 +158,9 @@ def history(session: Session, patient: Patient, content: Content) -> list[dict[s
         team = None if flag is None else {
             "status": flag.status, "acknowledged_at": flag.acknowledged_at, "resolved_at": flag.resolved_at,
             "outcome": flag.outcome}
+        if team is None and c.read_at is not None:
+            team = {"status": "read", "acknowledged_at": None, "resolved_at": None, "outcome": None,
+                    "read_at": c.read_at, "read_by_email": readers.get(c.read_by_id)}
         items.append({"id": c.id, "answered_on": c.answered_on.isoformat(), "period": c.period, "level": c.level,
                       "reasons": list(c.reasons), "answers": dict(c.answers), "note": c.note, "yes": yes,
                       "team": team})

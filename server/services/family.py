@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import FamilyLink
-from .accounts import end_all_sessions
 
 
 def active_link(session: Session, user_id: int, patient_id: int) -> FamilyLink | None:
@@ -35,7 +34,8 @@ def revoke(session: Session, patient_id: int, user_id: int, now: datetime) -> bo
     if link is None:
         return False
     link.revoked_at = now
-    # Access is checked on every request, so this alone ends it; ending the
-    # person's sessions too makes any open app log out instead of failing later.
-    end_all_sessions(link.user)
+    # Access is checked on every request, so this alone ends it. The relative's
+    # sessions stay: their open app answers 404 for her and says plainly that she
+    # no longer shares with them, with a way to log out (docs/decisions.md, "tidy");
+    # their account, and any other patient who shares with them, are still theirs.
     return True

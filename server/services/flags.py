@@ -159,8 +159,20 @@ def resolved(session: Session, clinic_id: int, limit: int, patient_id: int | Non
 def checklists_to_read(session: Session, clinic_id: int, since: date, limit: int) -> list[tuple[Checklist, str]]:
     """The clinic's checklists answered on or after ``since`` whose level is routine
     (CLINICAL.md 3: no flag, but on the list of checklists to read; a note alone
-    makes a checklist routine), newest first, with the patient's name."""
+    makes a checklist routine) not yet marked read, newest first, with the patient's name."""
     return list(session.execute(
         select(Checklist, Patient.display_name).join(Patient, Patient.id == Checklist.patient_id)
-        .where(Patient.clinic_id == clinic_id, Checklist.level == "routine", Checklist.answered_on >= since)
+        .where(Patient.clinic_id == clinic_id, Checklist.level == "routine", Checklist.answered_on >= since,
+               Checklist.read_at.is_(None))
         .order_by(Checklist.answered_on.desc(), Checklist.id.desc()).limit(limit)).all())
+
+
+def mark_read(checklist: Checklist, nurse: User, now: datetime) -> None:
+    """Mark a routine checklist read by ``nurse`` at ``now``: it leaves the list of
+    checklists to read. Marking it again changes nothing (the first reader and
+    instant stay). A checklist of another level is not on that list: its flag,
+    if any, is what the care team acknowledges and resolves (Conflict)."""
+    if checklist.level != "routine":
+        raise Conflict("checklist_not_to_read", "Only a checklist on the list to read can be marked read.")
+    if checklist.read_at is None:
+        checklist.read_by_id, checklist.read_at = nurse.id, now

@@ -72,8 +72,7 @@ def submit(session: Session, patient: Patient, recorder: User, data: Mapping[str
             raise Conflict("conflict", "These results could not be stored. Send them again.")
         return first, False
     # Results can start or stop weekly blood counts: the clock re-plans her reminders.
-    patient.reminders_until = None
-    figures.forget(patient)
+    figures.record_changed(patient)
     flagged = [f for f in findings if flag_service.raises_flag(f.level, content)]
     flag_id = None
     if flagged:
@@ -250,8 +249,7 @@ def correct(session: Session, patient: Patient, row: LabResult, who: User, field
     _withdraw(row, who, fields["reason"], now)
     row.replaced_by_id = new.id
     session.flush()
-    patient.reminders_until = None
-    figures.forget(patient)
+    figures.record_changed(patient)
     return new, reflag(session, patient, row.submission_id, who, fields["reason"], now, content)
 
 
@@ -263,8 +261,7 @@ def withdraw(session: Session, patient: Patient, row: LabResult, who: User, reas
     _may_change(row, who)
     _withdraw(row, who, reason, now)
     session.flush()
-    patient.reminders_until = None
-    figures.forget(patient)
+    figures.record_changed(patient)
     return reflag(session, patient, row.submission_id, who, reason, now, content)
 
 

@@ -199,8 +199,7 @@ def add_course(patient: Patient, infusions: list, status: str, creator: User,
     course = Course(infusions=[d.isoformat() for d in new.infusions], status=status, created_by_id=creator.id,
                     created_at=now, doses=_stored_doses(new))
     patient.courses.append(course)
-    patient.reminders_until = None  # the clock re-plans her reminders
-    figures.forget(patient)
+    figures.record_changed(patient)  # the clock re-plans her reminders
     return course
 
 
@@ -589,8 +588,7 @@ def update_course(patient: Patient, course: Course, fields: Mapping[str, Any], n
     course.infusions = [day.isoformat() for day in new.infusions]
     course.doses = _stored_doses(new)
     course.status = status
-    patient.reminders_until = None
-    figures.forget(patient)
+    figures.record_changed(patient)
     return course
 
 
@@ -599,8 +597,7 @@ def remove_course(session: Session, patient: Patient, course: Course) -> None:
     cancels the pending ones it no longer plans)."""
     patient.courses.remove(course)
     session.delete(course)
-    patient.reminders_until = None
-    figures.forget(patient)
+    figures.record_changed(patient)
 
 
 def pregnancy_of(patient: Patient, pregnancy_id: int) -> Pregnancy:
@@ -624,8 +621,7 @@ def update_pregnancy(patient: Patient, pregnancy: Pregnancy, fields: Mapping[str
         raise InvalidInput(field, "The pregnancy would end before it was reported.")
     pregnancy.reported_on, pregnancy.ended_on = reported_on, ended_on
     patient.pregnancies.sort(key=lambda p: p.reported_on)  # the relationship's order
-    patient.reminders_until = None
-    figures.forget(patient)
+    figures.record_changed(patient)
     return pregnancy
 
 
@@ -633,8 +629,7 @@ def remove_pregnancy(patient: Patient, pregnancy: Pregnancy) -> None:
     """Delete a pregnancy reported in error (the relationship deletes the row);
     the clock re-plans her reminders."""
     patient.pregnancies.remove(pregnancy)
-    patient.reminders_until = None
-    figures.forget(patient)
+    figures.record_changed(patient)
 
 
 # --- entering a course: what saving it would give, before it is saved (issue 17) ------------

@@ -29,7 +29,7 @@ from typing import Any, Callable
 import pytest
 from sqlalchemy import select
 
-from server.models import FamilyLink, LabResult, LabSubmission, Patient, Pregnancy, PushSubscription, User
+from server.models import Checklist, FamilyLink, LabResult, LabSubmission, Patient, Pregnancy, PushSubscription, User
 from server.services import accounts, calendar
 from server.timeutil import utcnow
 
@@ -118,6 +118,15 @@ class Ctx:
             self.db.flush()
             patient.lab_result_id_for_tests = row.id  # a plain attribute: the id the table's calls use
         self.db.commit()
+
+    def routine_checklist_id(self) -> int:
+        """A routine checklist (a note only) of the world's patient: one on the list to read."""
+        row = Checklist(patient_id=self.world.patient.id, client_id=new_client_id(), answered_on=today_madrid(),
+                        period=90, answers={"thyroid.weight": False}, note="Tired.", level="routine",
+                        reasons=["note"], response={})
+        self.db.add(row)
+        self.db.commit()
+        return row.id
 
     def api_key_id(self) -> int:
         """A key of clinic A (so that its admin can revoke it)."""
@@ -461,6 +470,9 @@ ROUTES: dict[tuple[str, str], Route] = {
                                           check=lambda c, role, r: check_own_clinic_queue(c, role, r)),
     ("GET", "/api/v1/flags/resolved"): Route(by_role(401, 403, 403, 403, 403, 200, 200, 200)),
     ("GET", "/api/v1/checklists/to-read"): Route(by_role(401, 403, 403, 403, 403, 200, 200, 200)),
+    # a read mark on a routine checklist (tidy): the care team of her clinic; another clinic's nurse 404
+    ("POST", "/api/v1/checklists/<int:checklist_id>/read"): Route(
+        by_role(401, 403, 403, 403, 403, 200, 404, 200), lambda c: {"checklist_id": c.routine_checklist_id()}),
     # nurse notes: the care team of her clinic only, never the patient or her family
     ("POST", P + "/notes"): Route(by_role(401, 403, 404, 403, 404, 201, 404, 201), patient_args,
                                   body=lambda c: {"text": "Called her about the platelet count."}),
@@ -739,7 +751,10 @@ def test_removed_family_member_loses_access_at_once(world, client_for):
     assert family.get(f"/api/v1/patients/{pid}/timeline").status_code == 200
     removed = client_for("patient").delete(f"/api/v1/patients/{pid}/family/{world.users['family'].id}")
     assert removed.status_code == 204
-    assert family.get(f"/api/v1/patients/{pid}/timeline").status_code == 401  # sessions ended
+    # The open session stays (its app says she no longer shares with them) and sees nothing of her.
+    for path in ("/timeline", "", "/family/me"):
+        assert family.get(f"/api/v1/patients/{pid}{path}").status_code == 404, path
+    assert family.get("/api/v1/me").json["patient_id"] is None
     again = client_for("family")  # a new login works, but the patient is gone from view
     assert again.get(f"/api/v1/patients/{pid}").status_code == 404
     assert again.get(f"/api/v1/patients/{pid}/timeline").status_code == 404

@@ -151,7 +151,9 @@ def _real_path_parameters(label: str, world) -> dict:
            # nor a lab result: the 2xx of its corrections are tests/api/test_lab_units_and_corrections.py's
            "result_id": 2**31 - 1,
            # nor an API key (its revocation: tests/api/test_lab_import.py)
-           "key_id": 2**31 - 1}
+           "key_id": 2**31 - 1,
+           # nor a checklist (its read mark: tests/api/test_tidy_read_marks.py)
+           "checklist_id": 2**31 - 1}
     if "user_id" in names:
         # a family member of the patient; for disabling, another account of the clinic
         ids["user_id"] = world.users["family" if "/family/" in label else "other_patient"].id

@@ -304,8 +304,12 @@ def test_family_sign_up_view_and_shares_changed_by_the_patient(browser, live):
         member.get_by_role("button", name="Remove").click()
         patient.get_by_role("button", name="Yes, remove").click()
         patient.get_by_text("appb-brother@e2e.test no longer sees your reminders.").wait_for()
-        family.goto("/#/")
-        family.reload()  # the next time he opens the app
+        family.goto("/#/settings")
+        family.goto("/#/")  # his open app's next request: a plain screen, and the way out
+        family.get_by_role("heading", name="Family-Journey no longer shares with you").wait_for()
+        family.reload()  # the next time he opens the app: he follows no one
+        family.get_by_text("You do not follow anyone's reminders.").wait_for()
+        family.locator("nav a[href='#/logout']").click()
         family.get_by_role("heading", name="Log in").wait_for()
     finally:
         patient_context.close()

@@ -39,6 +39,7 @@ function resultCard(result, later = false) {
 function teamLine(item) {
   const team = item.team;
   if (!team) return t(item.level === "none" ? "cl_team_none" : "cl_team_routine");
+  if (team.status === "read") return t("cl_team_read", { when: formatInstant(team.read_at) });
   if (team.status === "resolved") {
     const key = `cl_out_${team.outcome}`;
     return t("cl_team_resolved", { when: formatInstant(team.resolved_at), outcome: t(key) === key ? t("cl_out_other") : t(key) });

@@ -1,13 +1,13 @@
 // Family (CLINICAL.md 6): the patient invites, sees and removes family members and chooses
 // what each one sees; a family member sees the shared reminders with their status, what is
 // next, whom to call, and their own notification and calendar settings.
-import { api, get } from "../api.js";
+import { ApiError, api, get } from "../api.js";
 import { h, localToday, show } from "../dom.js";
 import { formatDate, t, tn } from "../i18n.js";
 import { state } from "../app.js";
 import { calendarCard, notificationsCard } from "../push.js";
 import { codeWithLink, passwordCard } from "./start.js";
-import { helpCard } from "./patient.js";
+import { byCode, helpCard } from "./patient.js";
 
 /** Kinds shared unless the patient says otherwise: they reveal no finding (CLINICAL.md 6, v2). */
 const DEFAULT_SHARES = ["checklist", "appointment", "task", "medication", "diet", "safety"];
@@ -73,9 +73,34 @@ export function familyCard(members, redraw) {
 
 // --- the family member's side ------------------------------------------------------------
 
+/** The name of the patient last seen on this screen: the screen that says sharing has ended
+ * names her (the relative knew it; it says nothing of her health). */
+let lastName = null;
+
+/** The patient's sharing with this relative ended while the app was open (the server
+ * answers 404: she revoked the link, or erased her account). */
+class Revoked extends Error {}
+
 async function linked() {
   const id = state.me.patient_id;
-  return id ? get(`/patients/${id}/family/me`) : null;
+  if (!id) return null;
+  try {
+    const view = await get(`/patients/${id}/family/me`);
+    lastName = view.display_name;
+    return view;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) throw new Revoked();
+    throw e;
+  }
+}
+
+/** A plain screen, nothing of her health: sharing has ended; the way out is to log out. */
+function revoked() {
+  show(h("h1", { tabindex: "-1", id: "revoked-title" },
+    lastName ? t("revoked_title", { name: lastName }) : t("revoked_title_anon")),
+    h("p", {}, t("revoked_body")),
+    h("p", {}, h("a", { class: "button", href: "#/logout" }, t("logout"))));
+  document.getElementById("revoked-title").focus();
 }
 
 function noLink() {
@@ -84,12 +109,7 @@ function noLink() {
 
 /** One line per item code (several courses' windows are one line), with its status in words. */
 function lines(items, day, told) {
-  const groups = new Map();
-  for (const item of items) {
-    if (!groups.has(item.code)) groups.set(item.code, []);
-    groups.get(item.code).push(item);
-  }
-  return [...groups.values()].map((group) => {
+  return byCode(items).map((group) => {
     const item = group[0];
     const when = item.due ? formatDate(item.due, { weekday: "long", day: "numeric", month: "long" })
       : group.some((i) => !i.end) ? t("open_end_family")
@@ -110,10 +130,16 @@ function detail(item, told) {
 }
 
 export async function reminders() {
-  const view = await linked();
-  if (!view) return noLink();
+  let view, items;
   const day = localToday();
-  const { items } = await get(`/patients/${view.patient_id}/timeline?from=${addDays(day, -14)}&to=${addDays(day, 60)}`);
+  try {
+    view = await linked();
+    if (!view) return noLink();
+    ({ items } = await get(`/patients/${view.patient_id}/timeline?from=${addDays(day, -14)}&to=${addDays(day, 60)}`));
+  } catch (e) {
+    if (e instanceof Revoked || (e instanceof ApiError && e.status === 404)) return revoked();
+    throw e;
+  }
   const weekEnd = addDays(day, 7);
   // Today: what is due now or overdue, and the windows running today; this week; later.
   const now = items.filter((i) => (i.due ? i.due <= day && (i.status === "due" || i.status === "overdue")
@@ -136,7 +162,8 @@ export async function reminders() {
 
 /** The family member's own settings: notifications on this device, a calendar link, the password. */
 export async function settings() {
-  const view = await linked();
+  // Their own account stays theirs when the sharing has ended: only the calendar link goes.
+  const view = await linked().catch((e) => { if (e instanceof Revoked) return null; throw e; });
   show(h("h1", {}, t("settings_title")), h("p", {}, state.me.email),
     await notificationsCard(), view ? calendarCard(view.patient_id) : null, passwordCard());
 }

@@ -48,8 +48,9 @@ function actions(item, overdue) {
   return [];
 }
 
-/** One entry per item code: several courses' windows, or several overdue weekly counts, are one line. */
-function byCode(items) {
+/** One entry per item code: several courses' windows, or several overdue weekly counts, are one line
+ * (the family member's reminders group the same way). */
+export function byCode(items) {
   const groups = new Map();
   for (const item of items) {
     if (!groups.has(item.code)) groups.set(item.code, []);

@@ -4,7 +4,7 @@
 // It refreshes itself (polling) and announces new flags; keys move through it.
 import { api, get } from "../api.js";
 import { h, show } from "../dom.js";
-import { ago, formatDate, language, t, tn } from "../i18n.js";
+import { ago, apiErrorText, formatDate, language, t, tn } from "../i18n.js";
 import { go, state } from "../app.js";
 
 export const OUTCOMES = ["called_patient", "lab_ordered", "referred_haematology", "referred_nephrology",
@@ -19,6 +19,10 @@ export const WIDE = "(min-width: 75rem)";
 const filters = JSON.parse(sessionStorage.getItem("queue-filters") || "{}");
 let lastSeenFlag = null;
 let poller = null;
+/** Redraws the queue pane on screen, if any: a save on the record beside it (record.js
+ * dispatches "alemtrack-record-changed") shows in the queue at once, not at the next poll. */
+let refreshPane = null;
+window.addEventListener("alemtrack-record-changed", () => refreshPane?.());
 
 /** A reason code in the nurse's words: a question's text (its signs when it lists them), a
  * lab rule's name, a group of signs, the patient's note. */
@@ -184,6 +188,7 @@ export function queuePane(current = null) {
     h(current ? "h2" : "h1", { id: "queue-heading" }, t("queue_title")), tabs("flags"),
     filterBar(refresh), shortcutsHelp(), live, holder);
   drawQueue(holder, live, current);
+  refreshPane = () => { if (document.body.contains(holder)) drawQueue(holder, live, current); else refreshPane = null; };
   clearInterval(poller);
   poller = setInterval(() => {
     if (!document.body.contains(holder)) { clearInterval(poller); poller = null; return; }
@@ -220,15 +225,52 @@ export function yesAnswers(answers) {
   return yes.length ? reasonList(yes) : h("p", { class: "muted" }, t("no_yes_answers"));
 }
 
+/** Who marked a routine checklist read and when ("Read by …, …"), for a checklist of the
+ * record's history (``c.team``: GET /patients/{id}/checklists); null when there is nothing to say. */
+export function checklistReadLine(c) {
+  if (c.team?.status !== "read") return c.level === "routine" ? h("p", { class: "muted read-mark" }, t("checklist_not_read")) : null;
+  return h("p", { class: "read-mark" }, h("span", { "aria-hidden": "true" }, "✓ "),
+    t("checklist_read_by", { who: c.team.read_by_email || "—", when: when(c.team.read_at) }));
+}
+
+/** One checklist to read, with its "Mark as read" button: once marked it leaves the list,
+ * the live region says so and the focus goes to the next one's button (or the heading). */
+function toReadLine(c, live) {
+  const date = formatDate(c.answered_on);
+  const status = h("p", { role: "status" });
+  const button = h("button", { type: "button", class: "secondary small", "data-mark-read": c.id,
+                               "aria-label": t("mark_read_label", { name: c.display_name, date }) }, t("mark_read"));
+  const line = h("li", { "data-checklist": c.id },
+    h("p", {}, h("a", { href: `#/patient/${c.patient_id}` }, c.display_name), " · ",
+      h("span", { class: "muted" }, t("answered_on", { date }))),
+    yesAnswers(c.answers),
+    c.note ? h("blockquote", { class: "patient-note" }, c.note) : null,
+    h("p", { class: "row" }, button), status);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await api("POST", `/checklists/${c.id}/read`);
+    } catch (e) {
+      button.disabled = false;
+      status.replaceChildren(h("span", { class: "error", role: "alert" }, apiErrorText(e)));
+      return;
+    }
+    const list = line.parentElement;
+    const next = line.nextElementSibling || line.previousElementSibling;
+    line.remove();
+    live.textContent = t("marked_read", { name: c.display_name, date });
+    if (!list.children.length) list.replaceWith(h("p", {}, t("to_read_empty")));
+    (next?.querySelector("button[data-mark-read]") || document.getElementById("queue-heading"))?.focus();
+  });
+  return line;
+}
+
 export async function toReadView() {
   const { items } = await get("/checklists/to-read");
-  show(h("h1", { id: "queue-heading" }, t("queue_title")), tabs("to-read"), shortcutsHelp(),
-    h("p", {}, t("to_read_intro")),
-    items.length ? h("ul", { class: "items to-read" }, items.map((c) => h("li", { "data-checklist": c.id },
-      h("p", {}, h("a", { href: `#/patient/${c.patient_id}` }, c.display_name), " · ",
-        h("span", { class: "muted" }, t("answered_on", { date: formatDate(c.answered_on) }))),
-      yesAnswers(c.answers),
-      c.note ? h("blockquote", { class: "patient-note" }, c.note) : null)))
+  const live = h("p", { class: "muted live", role: "status", "aria-live": "polite" });
+  show(h("h1", { id: "queue-heading", tabindex: "-1" }, t("queue_title")), tabs("to-read"), shortcutsHelp(),
+    h("p", {}, t("to_read_intro")), live,
+    items.length ? h("ul", { class: "items to-read" }, items.map((c) => toReadLine(c, live)))
       : h("p", {}, t("to_read_empty")));
 }
 

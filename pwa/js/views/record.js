@@ -655,6 +655,7 @@ function jumpNav() {
 
 /** Draws patient ``pid``'s record into ``pane``; ``notices`` are the confirmations to show, by section. */
 async function drawRecord(pid, pane, notices = {}) {
+  if (Object.keys(notices).length) window.dispatchEvent(new CustomEvent("alemtrack-record-changed", { detail: { patientId: pid } }));
   const [record, labs, timeline, checklists, notes, summary, snoozes, queue, resolved] = await Promise.all([
     get(`/patients/${pid}`), get(`/patients/${pid}/labs`), get(`/patients/${pid}/timeline`).catch(() => null),
     get(`/patients/${pid}/checklists`), get(`/patients/${pid}/notes`), get(`/patients/${pid}/care-summary`),

@@ -92,8 +92,8 @@ def test_broken_rows_beside_healthy_patients_in_one_tick(app, db, world, push_se
     # The patients with devices are planned already: each device gets the one reminder made below.
     # The foreign patient is healthy and due for planning.
     world.patient.reminders_until = world.other_patient.reminders_until = NOW + timedelta(days=30)
-    reminder = due_reminder(db, world.patient).id
-    due_reminder(db, world.other_patient)
+    reminder = due_reminder(db, world.patient, at=NOW).id
+    due_reminder(db, world.other_patient, at=NOW)
     world.flag.status = "resolved"
     flag_service.raise_flag(db, world.patient.id, world.clinic.id, "urgent", "checklist", 0, ["bleed.mucosal"], NOW,
                             CONTENT)
@@ -167,8 +167,8 @@ def test_a_reminder_that_cannot_be_handled_is_recorded_and_the_others_go_out(app
     subscribe(world.users["other_patient"], "other")
     world.other_patient.timezone = "Not/AZone"  # stored by an older version: ZoneInfo refuses it
     db.commit()
-    bad = due_reminder(db, world.other_patient, unless="done", item_due=NOW.date()).id
-    due_reminder(db, world.patient)
+    bad = due_reminder(db, world.other_patient, unless="done", item_due=NOW.date(), at=NOW).id
+    due_reminder(db, world.patient, at=NOW)
     report = tick(app, NOW, pusher, plan_limit=0)
     assert [m.device for m in push_service.received] == ["phone"]
     db.expire_all()

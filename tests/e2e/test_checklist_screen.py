@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.db import database
@@ -90,9 +91,10 @@ def test_checklist_screen_in_every_language_and_width(browser, live, checklist_p
     for width in WIDTHS:
         context, page = open_checklist(browser, live, email, width)
         try:
-            legends = page.locator("fieldset legend").all_inner_texts()
             asked = [q for q in CONTENT.questions]  # she has childbearing potential: every question
-            assert legends == [CONTENT.text(language, "questions", q.code, "text") for q in asked]
+            # Retried: the screen is drawn again once her language arrives with /me.
+            expect(page.locator("fieldset legend")).to_have_text(
+                [CONTENT.text(language, "questions", q.code, "text") for q in asked], timeout=15_000)
             # The emergency signs are list items, in her language.
             for code in ("emergency.neuro", "emergency.breath_chest", "bleed.severe", "infection.meningitis"):
                 n = [q.code for q in asked].index(code)

@@ -216,7 +216,7 @@ def add_course(patient_id, body):
         responses=[400, 401, 403, 404, 409])
 def course_proposal(patient_id, body):
     _, patient = auth.patient_for(patient_id, STAFF, "course.proposal")
-    infusions = service.proposed_course(patient, body["start"], body["route"])
+    infusions = service.proposed_course(patient, body["start"], body["route"], content())
     get_session().commit()  # the audit event only
     return {"route": body["route"], "infusions": infusions}
 

@@ -373,13 +373,15 @@ def monitoring_end_of(patient: Patient, content: Content, session: Session | Non
         return monitoring_end(engine_courses(patient.courses), own)
 
 
-def proposed_course(patient: Patient, start: date, route: str) -> list[dict[str, Any]]:
-    """A proposed course for her protocol (CLINICAL.md 7.1): nothing is saved.
-    Conflict for a protocol that has no proposal (the MS courses are 5 or 3 days)."""
-    if patient.protocol != "cll":
+def proposed_course(patient: Patient, start: date, route: str, content: Content) -> list[dict[str, Any]]:
+    """A proposed course for her protocol (CLINICAL.md 7.1, its content's [proposal]):
+    nothing is saved. Conflict for a protocol that has no proposal (the MS courses
+    are 5 or 3 days)."""
+    own = protocol_content(patient, content)
+    if own.proposal is None:
         raise Conflict("no_proposal", "A proposed schedule exists for the CLL protocol only.", "protocol")
     return [{"on": day.isoformat(), "mg": dose.mg, "route": dose.route}
-            for day, dose in propose_course(start, route)]
+            for day, dose in propose_course(start, route, own)]
 
 
 def export(session: Session, patient: Patient) -> dict[str, Any]:

@@ -166,7 +166,11 @@ def patch_patient(patient_id, body):
     # the sex field says (CLINICAL.md 1, v2); cervical screening and listeria_until
     # are the care team's. Any change re-plans her reminders (update_patient).
     session = get_session()
+    changes_protocol = "protocol" in body and body["protocol"] != patient.protocol
     service.update_patient(patient, body, session)
+    if changes_protocol:
+        # The fact of the change, never which protocol (a diagnosis): the record says that.
+        auth.record_access(who, "patient.protocol_changed", patient.id)
     session.commit()
     return patient_json(session, patient, staff=who.role in STAFF)
 

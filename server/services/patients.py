@@ -168,6 +168,16 @@ def _check_birth(born: date | None, tz_name: str, now: datetime) -> None:
 
 
 def update_patient(patient: Patient, fields: Mapping[str, Any], session: Session | None = None) -> None:
+    """Change the fields given; her reminders are re-planned by the clock.
+
+    ``protocol`` changes only while she has no course recorded (a wrong choice at
+    enrolment): with courses, Conflict ``protocol_has_courses`` and nothing is
+    changed, since her courses were recorded, checked and warned on under the
+    other protocol's rules (an MS course is not a CLL schedule)."""
+    if fields.get("protocol", patient.protocol) != patient.protocol and patient.courses:
+        raise Conflict("protocol_has_courses",
+                       "Her protocol can change only while she has no course recorded: remove her courses first.",
+                       "protocol")
     if "date_of_birth" in fields:
         _check_birth(fields["date_of_birth"], fields.get("timezone", patient.timezone), utcnow())
     if "hospital_number" in fields and session is not None:

@@ -127,8 +127,8 @@ def create_patient(session: Session, clinic: Clinic, fields: Mapping[str, Any], 
                    config: Mapping) -> tuple[Patient, str, datetime]:
     """A new patient of ``clinic`` and a single-use enrollment code for their account.
 
-    ``fields["protocol"]`` (default "ms") is set here once: a protocol decides her
-    whole record, so it is not among the fields a correction changes."""
+    ``fields["protocol"]`` (default "ms") is set here: a protocol decides her whole
+    record, so update_patient changes it only while she has no course recorded."""
     fields = dict(fields)
     fields["hospital_number"] = hospital_number(session, clinic.id, fields.get("hospital_number"), None)
     _check_birth(fields.get("date_of_birth"), fields["timezone"], now)
@@ -675,7 +675,8 @@ def preview_course(session: Session, patient: Patient, infusions: list, status: 
         result = compute_timeline(History(patient, [*others, candidate], history.results, history.checklists),
                                   content)
         k = 1 + sum(1 for c in others if date.fromisoformat(min(c.infusions)) < new.first)
-        return k, warnings_json(result, content, language)
+        # The words of her protocol's warnings (course.dose_limit is CLL's alone).
+        return k, warnings_json(result, protocol_content(patient, content), language)
 
     k, warnings = warnings_with(status)
     checks: list[dict[str, Any]] = []

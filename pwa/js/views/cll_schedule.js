@@ -123,8 +123,8 @@ export function scheduleEntry(pid, redraw) {
       } }, t("sched_remove"));
     return h("li", { "data-dose": n }, h("span", { class: "dose-n", "aria-hidden": "true" }, `${n}.`),
       h("span", { class: "dose-date" }, date),
-      h("span", { class: "dose-mg" }, mg, h("span", { "aria-hidden": "true" }, " mg")),
-      route, remove);
+      h("span", { class: "dose-rest" }, h("span", { class: "dose-mg" }, mg, h("span", { "aria-hidden": "true" }, " mg")),
+        route), remove);
   }
 
   function drawRows() { list.replaceChildren(...rows.map(row)); }

@@ -62,7 +62,10 @@ export function courseDates(infusions) {
 }
 
 const byDate = (courses) => [...courses].sort((a, b) => [...a.infusions].sort()[0].localeCompare([...b.infusions].sort()[0]));
-const warningText = (w) => state.texts.warnings?.[w.code]?.text || w.text;
+/** The words of the protocol of the patient whose record is drawn (app.js loads each protocol's). */
+let own = null;
+const ownTexts = () => own || state.texts;
+const warningText = (w) => ownTexts().warnings?.[w.code]?.text || w.text;
 
 // --- course entry: first date and days, or day by day; the warnings before saving ---------------
 
@@ -481,7 +484,7 @@ function factsSection(record, redraw, notices) {
 
 function dueSection(timeline) {
   if (!timeline) return section("due", t("due_title"), h("p", { class: "error" }, t("err_generic")));
-  const items = state.texts.items;
+  const items = ownTexts().items;
   const group = (status, key) => {
     const chosen = timeline.items.filter((i) => i.status === status && (status !== "due" || i.tracked));
     // One line per kind of item, with its dates: a blood test overdue three months running is one line.
@@ -590,7 +593,7 @@ function careSection(record, timeline, redraw, notices) {
 }
 
 function snoozesSection(record, snoozes, redraw, notices) {
-  const questions = state.texts.questions || {};
+  const questions = ownTexts().questions || {};
   const code = h("select", { id: "snooze-code" }, Object.keys(questions).map((c) => h("option", { value: c }, reasonText(c))));
   const max = new Date(Date.now() + 28 * DAY).toISOString().slice(0, 10);
   const until = h("input", { id: "snooze-until", type: "date", min: localToday(), max });
@@ -675,6 +678,7 @@ async function drawRecord(pid, pane, notices = {}) {
     get(`/patients/${pid}/checklists`), get(`/patients/${pid}/notes`), get(`/patients/${pid}/care-summary`),
     get(`/patients/${pid}/snoozes`), get("/flags/queue"), get(`/flags/resolved?patient_id=${pid}&limit=50`)]);
   const redraw = (next) => drawRecord(pid, pane, next);
+  own = state.protocolTexts?.[record.protocol || "ms"] || null;
   const group = queue.items.find((g) => String(g.patient_id) === String(pid));
   pane.replaceChildren(
     factsSection(record, redraw, notices), jumpNav(),

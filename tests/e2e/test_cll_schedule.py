@@ -4,7 +4,7 @@ In Debian's Chromium, per language: a nurse opens a CLL patient enrolled a momen
 ago, asks for a proposed schedule (first dose, IV with escalation), sees the 38
 administrations as an editable list with no warning, changes one dose, sees the
 dose-limit warning when a dose goes over the protocol's limit, holds one dose,
-adds one, and saves the schedule as planned. In English the patient then sees
+adds one, saves the schedule as planned, then corrects that dose with a reason. In English the patient then sees
 the weekly checklist and the CMV tests, and her relative the early signs of CMV.
 The nurse also corrects a protocol chosen by mistake at enrolment. axe on each
 screen; no sideways scrolling at 320, 390 or 1366 px; screenshots at 390 and
@@ -127,8 +127,10 @@ def test_the_nurse_proposes_edits_and_saves_a_cll_schedule(browser, live, langua
         expect(rows).to_have_count(38)
         added = rows.nth(37)
         expect(added.locator("input[type=date]")).to_be_focused()
-        last = date.fromisoformat(rows.nth(36).locator("input[type=date]").input_value())
-        expect(added.locator("input[type=date]")).to_have_value((last + timedelta(days=2)).isoformat())
+        # The week's rhythm goes on: a week after the dose three before it (never over the limit).
+        third_last = date.fromisoformat(rows.nth(34).locator("input[type=date]").input_value())
+        expect(added.locator("input[type=date]")).to_have_value((third_last + timedelta(days=7)).isoformat())
+        expect(added.locator("input.mg")).to_have_value("30")
         expect(warning).to_have_count(1)  # still 40 mg in dose 7
 
         page.locator("#schedule-status").select_option("planned")
@@ -147,6 +149,26 @@ def test_the_nurse_proposes_edits_and_saves_a_cll_schedule(browser, live, langua
         page.locator("#courses").scroll_into_view_if_needed()
         check_screen(page, f"{language}-cll2-saved")
         parts(page, f"{language}-cll2-saved", "#courses")
+
+        # Corrected dose by dose with a reason: the 40 mg dose back to 30, the warning gone, every dose kept.
+        course.get_by_role("button", name=t(page, "correct_course"), exact=False).click()
+        form = course.locator("form.correction")
+        expect(form.locator(".schedule-rows > li")).to_have_count(38)
+        seventh = form.locator(".schedule-rows > li input.mg").nth(6)
+        expect(seventh).to_have_value("40")
+        seventh.fill("30")
+        expect(form.locator("[data-no-warning]")).to_have_count(1)
+        check_screen(page, f"{language}-cll2-correct")
+        parts(page, f"{language}-cll2-correct", "ul.courses")
+        form.locator("[id$=save-schedule]").click()
+        expect(form.get_by_text(t(page, "reason_required"))).to_be_visible()
+        form.locator("textarea").fill("The seventh dose was 30 mg, typed wrongly.")
+        form.locator("[id$=save-schedule]").click()
+        expect(page.get_by_text(t(page, "course_corrected"))).to_be_visible()
+        expect(page.locator("ul.courses > li [data-warning]")).to_have_count(0)
+        stored = page.request.get(f"/api/v1/patients/{record['id']}").json()["courses"][0]
+        assert len(stored["doses"]) == 38 and max(dose["mg"] for dose in stored["doses"]) == 30
+        assert all(dose["route"] == "iv" for dose in stored["doses"])
 
         if language == "en":
             _patient_and_relative(browser, live, record)

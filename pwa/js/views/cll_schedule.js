@@ -39,53 +39,34 @@ export function scheduleLine(course) {
         dose(i).route ? ` · ${t(`sched_route_${dose(i).route}_short`)}` : "")))));
 }
 
-/** The "Propose a schedule" part of the courses section of patient ``pid``; ``redraw(notices)``
- * draws the record again once the course is saved. */
-export function scheduleEntry(pid, redraw) {
-  const first = h("input", { id: "schedule-first", type: "date", min: "1900-01-01", max: "2100-12-31", value: localToday() });
-  const radio = (value) => h("label", {}, h("input", { type: "radio", name: "schedule-route", value, checked: value === "iv" }),
-    t(`sched_route_${value}`));
-  const routes = h("fieldset", {}, h("legend", {}, t("sched_route")), h("div", { class: "choices" }, ROUTES.map(radio)));
-  const proposeOut = h("div", { "aria-live": "polite" });
-  const editor = h("div", { class: "schedule-editor", hidden: true });
-  const propose = h("button", { type: "button", id: "propose-schedule" }, t("sched_propose"));
-  let rows = [];  // { on, mg, route } as the nurse edits them
-
-  propose.addEventListener("click", async () => {
-    if (!ISO.test(first.value)) { proposeOut.replaceChildren(notice(t("err_sched_first"), "error")); return first.focus(); }
-    const route = routes.querySelector("input:checked").value;
-    propose.disabled = true;
-    try {
-      const proposal = await api("POST", `/patients/${pid}/course-proposal`, { start: first.value, route });
-      rows = proposal.infusions.map((d) => ({ on: d.on, mg: d.mg, route: d.route }));
-      proposeOut.replaceChildren();
-      drawEditor();
-      editor.querySelector("h4").focus();
-    } catch (e) {
-      proposeOut.replaceChildren(notice(errorText(e), "error"));
-    } finally { propose.disabled = false; }
-  });
-
-  // --- the editable list, its warnings and the saving ---------------------------------------
-  const summary = h("p", { class: "schedule-summary", id: "schedule-summary" });
-  const list = h("ol", { class: "schedule-rows", "aria-describedby": "schedule-summary" });
-  const warnings = h("div", { class: "schedule-warnings", id: "schedule-warnings", "aria-live": "polite" });
-  const status = h("select", { id: "schedule-status" }, ["planned", "given"].map((s) => h("option", { value: s }, t(s))));
-  const save = h("button", { type: "button", id: "save-schedule" }, t("sched_save"));
+/** An editable list of administrations (date, mg, route per row; remove, add) with the warnings
+ * of courses/preview refreshed after each edit, and its Save button. ``prefix`` keeps two editors
+ * on one page apart; ``replaces`` is the id of the course being corrected; ``check()`` a last
+ * check before saving ({ key, input } or null); ``save(infusions, status)`` does the saving. */
+function doseEditor(pid, { rows: initial = [], status: initialStatus = "planned", prefix = "", replaces = null,
+                           saveLabel = "sched_save", defaultRoute, check = () => null, save: store }) {
+  const id = (name) => `${prefix}${name}`;
+  let rows = initial.map((r) => ({ ...r }));
+  const summary = h("p", { class: "schedule-summary", id: id("schedule-summary") });
+  const list = h("ol", { class: "schedule-rows", "aria-describedby": id("schedule-summary") });
+  const warnings = h("div", { class: "schedule-warnings", id: id("schedule-warnings"), "aria-live": "polite" });
+  const status = h("select", { id: id("schedule-status") },
+    ["planned", "given"].map((s) => h("option", { value: s, selected: s === initialStatus }, t(s))));
+  const save = h("button", { type: "button", id: id("save-schedule") }, t(saveLabel));
   const saveOut = h("div", { "aria-live": "polite" });
-  const add = h("button", { type: "button", class: "secondary", id: "add-dose" }, t("sched_add"));
+  const add = h("button", { type: "button", class: "secondary", id: id("add-dose") }, t("sched_add"));
   let seen = null;      // the list (and status) whose warnings the nurse has been shown
   let asked = 0;        // the latest preview asked for: an older answer is dropped
   let timer = null;
 
-  const signature = () => JSON.stringify([sorted(), status.value]);
   const sorted = () => [...rows].sort((a, b) => a.on.localeCompare(b.on));
+  const signature = () => JSON.stringify([sorted(), status.value]);
   /** The first row that cannot be sent, as { n, key, input } (n counts from 1 as shown). */
   function badRow() {
     for (const [i, r] of rows.entries()) {
       const li = list.children[i];
       if (!ISO.test(r.on)) return { n: i + 1, key: "err_sched_date", input: li?.querySelector("input[type=date]") };
-      if (!(typeof r.mg === "number" && r.mg > 0)) return { n: i + 1, key: "err_sched_mg", input: li?.querySelector("input[type=number]") };
+      if (!(typeof r.mg === "number" && r.mg > 0)) return { n: i + 1, key: "err_sched_mg", input: li?.querySelector("input.mg") };
     }
     return null;
   }
@@ -97,7 +78,7 @@ export function scheduleEntry(pid, redraw) {
       : t("sched_empty"));
   }
 
-  function label() { save.textContent = seen === signature() && warnings.querySelector("li") ? t("save_anyway") : t("sched_save"); }
+  function label() { save.textContent = seen === signature() && warnings.querySelector("li") ? t("save_anyway") : t(saveLabel); }
 
   function row(r, i) {
     const n = i + 1;
@@ -131,8 +112,15 @@ export function scheduleEntry(pid, redraw) {
 
   add.addEventListener("click", () => {
     const last = sorted()[rows.length - 1];
-    const on = last && ISO.test(last.on) ? plusDays(last.on, 2) : first.value || localToday();
-    rows.push({ on, mg: last?.mg ?? null, route: last?.route || routes.querySelector("input:checked").value });
+    // The last week's rhythm goes on: a week after the dose three before the new one (three a
+    // week), never before the last; with fewer doses, a week after the last. The nurse changes it.
+    const days = sorted().map((r) => r.on).filter((d) => ISO.test(d));
+    let on = days.length ? plusDays(days[days.length - 1], 7) : localToday();
+    if (days.length >= 3) {
+      on = plusDays(days[days.length - 3], 7);
+      if (on <= days[days.length - 1]) on = plusDays(days[days.length - 1], 1);
+    }
+    rows.push({ on, mg: last?.mg ?? null, route: last?.route || defaultRoute() });
     drawRows();
     changed();
     list.lastElementChild.querySelector("input").focus();
@@ -155,9 +143,9 @@ export function scheduleEntry(pid, redraw) {
     warnings.replaceChildren(h("p", { class: "muted" }, t("sched_checking")));
     const sig = signature();
     try {
-      const [preview, words] = await Promise.all([
-        api("POST", `/patients/${pid}/courses/preview`, { infusions: sorted(), status: status.value }),
-        cllWarnings()]);
+      const body = { infusions: sorted(), status: status.value };
+      if (replaces) body.replaces = replaces;
+      const [preview, words] = await Promise.all([api("POST", `/patients/${pid}/courses/preview`, body), cllWarnings()]);
       if (mine !== asked) return;
       const text = (w) => words[w.code]?.text || w.text;
       const own = preview.warnings.filter((w) => w.course === preview.course);
@@ -180,13 +168,11 @@ export function scheduleEntry(pid, redraw) {
   /** The server's refusal of the list in the nurse's words. */
   function refusal(e) {
     if (e instanceof ApiError && (e.field || "").startsWith("infusions")) {
-      const at = /^infusions\[(\d+)\]/.exec(e.field || "");
-      return at ? t("err_sched_row", { n: rowOf(Number(at[1])) }) : t("err_course");
+      const at = /^infusions\[(\d+)\]|^infusions\.(\d+)/.exec(e.field || "");
+      return at ? t("err_sched_row", { n: rows.indexOf(sorted()[Number(at[1] ?? at[2])]) + 1 }) : t("err_course");
     }
     return errorText(e);
   }
-  /** The shown row (from 1) of position ``i`` in the sorted list sent. */
-  const rowOf = (i) => rows.indexOf(sorted()[i]) + 1;
 
   status.addEventListener("change", changed);
   save.addEventListener("click", async () => {
@@ -195,6 +181,8 @@ export function scheduleEntry(pid, redraw) {
     const bad = badRow();
     if (bad) return refuse(t(bad.key, { n: bad.n }), bad.input);
     if (status.value === "given" && rows.some((r) => r.on > localToday())) return refuse(t("err_course_future"), status);
+    const extra = check();
+    if (extra) return refuse(t(extra.key), extra.input);
     clearTimeout(timer);
     if (seen !== signature()) {
       // Not yet checked as it stands: the warnings first, then the nurse decides.
@@ -204,31 +192,81 @@ export function scheduleEntry(pid, redraw) {
     }
     save.disabled = true;
     try {
-      await api("POST", `/patients/${pid}/courses`, { infusions: sorted(), status: status.value });
-      await redraw({ courses: t("sched_saved") });
+      await store(sorted(), status.value);
     } catch (e) {
       save.disabled = false;
       refuse(refusal(e));
     }
   });
 
-  function drawEditor() {
-    seen = null;
-    drawRows();
-    describe();
-    editor.hidden = false;
-    editor.replaceChildren(
-      h("h4", { tabindex: "-1", id: "schedule-list-title" }, t("sched_list_title")),
-      h("p", { class: "hint" }, t("sched_list_hint")),
-      summary, list, h("p", {}, add), warnings,
-      h("label", { for: "schedule-status" }, t("course_status")), status,
-      h("p", {}, save), saveOut);
-    changed();
-  }
+  drawRows();
+  describe();
+  const node = h("div", { class: "schedule-editor" },
+    summary, list, h("p", {}, add), warnings,
+    h("label", { for: id("schedule-status") }, t("course_status")), status,
+    h("p", {}, save), saveOut);
+  changed();
+  return { node, focus: () => list.querySelector("input")?.focus() };
+}
+
+/** The "Propose a schedule" part of the courses section of patient ``pid``; ``redraw(notices)``
+ * draws the record again once the course is saved. */
+export function scheduleEntry(pid, redraw) {
+  const first = h("input", { id: "schedule-first", type: "date", min: "1900-01-01", max: "2100-12-31", value: localToday() });
+  const radio = (value) => h("label", {}, h("input", { type: "radio", name: "schedule-route", value, checked: value === "iv" }),
+    t(`sched_route_${value}`));
+  const routes = h("fieldset", {}, h("legend", {}, t("sched_route")), h("div", { class: "choices" }, ROUTES.map(radio)));
+  const chosenRoute = () => routes.querySelector("input:checked").value;
+  const proposeOut = h("div", { "aria-live": "polite" });
+  const editor = h("div", { hidden: true });
+  const propose = h("button", { type: "button", id: "propose-schedule" }, t("sched_propose"));
+
+  propose.addEventListener("click", async () => {
+    if (!ISO.test(first.value)) { proposeOut.replaceChildren(notice(t("err_sched_first"), "error")); return first.focus(); }
+    propose.disabled = true;
+    try {
+      const proposal = await api("POST", `/patients/${pid}/course-proposal`, { start: first.value, route: chosenRoute() });
+      const list = doseEditor(pid, { rows: proposal.infusions, defaultRoute: chosenRoute, save: async (infusions, status) => {
+        await api("POST", `/patients/${pid}/courses`, { infusions, status });
+        await redraw({ courses: t("sched_saved") });
+      } });
+      proposeOut.replaceChildren();
+      editor.hidden = false;
+      editor.replaceChildren(h("h4", { tabindex: "-1", id: "schedule-list-title" }, t("sched_list_title")),
+        h("p", { class: "hint" }, t("sched_list_hint")), list.node);
+      editor.querySelector("h4").focus();
+    } catch (e) {
+      proposeOut.replaceChildren(notice(errorText(e), "error"));
+    } finally { propose.disabled = false; }
+  });
 
   return h("div", { class: "schedule-entry" },
     h("h3", { id: "schedule-title" }, t("sched_title")),
     h("p", { class: "hint" }, t("sched_intro")),
     h("label", { for: "schedule-first" }, t("sched_first")), first, routes,
     h("p", {}, propose), proposeOut, editor);
+}
+
+/** The correction of a recorded CLL course ``course`` (number ``n``) in its list item ``li``:
+ * the same list, with the reason the correction needs. */
+export function scheduleCorrection(pid, course, n, li, redraw) {
+  li.querySelector("form")?.remove();
+  const prefix = `c${course.id}-`;
+  const reason = h("textarea", { id: `${prefix}reason`, rows: 2, maxlength: 500, "aria-required": "true" });
+  const rows = course.infusions.map((on, i) => ({ on, mg: course.doses?.[i]?.mg ?? null, route: course.doses?.[i]?.route || "iv" }));
+  const list = doseEditor(pid, {
+    rows, status: course.status, prefix, replaces: course.id, saveLabel: "save_course_correction",
+    defaultRoute: () => rows[rows.length - 1]?.route || "iv",
+    check: () => (reason.value.trim() ? null : { key: "reason_required", input: reason }),
+    save: async (infusions, status) => {
+      await api("PATCH", `/patients/${pid}/courses/${course.id}`, { infusions, status, reason: reason.value.trim() });
+      await redraw({ courses: t("course_corrected") });
+    },
+  });
+  const form = h("form", { class: "correction", novalidate: true, "aria-label": `${t("correct_course")}: ${t("course_n", { n })}`,
+                           onsubmit: (event) => event.preventDefault() },
+    h("label", { for: `${prefix}reason` }, t("change_reason")), reason, list.node,
+    h("p", {}, h("button", { type: "button", class: "secondary", onclick: () => form.remove() }, t("cancel"))));
+  li.append(form);
+  reason.focus();
 }

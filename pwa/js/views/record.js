@@ -11,7 +11,7 @@ import { state } from "../app.js";
 import { resultsList, showUnit, unitSelect, valueText } from "./labs.js";
 import { accessCard } from "./start.js";
 import { cervicalChoice, listeriaInput } from "./nurse.js";
-import { scheduleEntry, scheduleLine } from "./cll_schedule.js";
+import { scheduleCorrection, scheduleEntry, scheduleLine } from "./cll_schedule.js";
 import { WIDE, flagLine, levelBadge, queuePane, reasonList, reasonText, when, yesAnswers } from "./queue.js";
 
 const ISO = /^\d{4}-\d{2}-\d{2}$/;
@@ -235,7 +235,8 @@ function coursesSection(pid, record, changes, redraw, notices) {
         h("span", { "aria-hidden": "true" }, "⚠ "), `${t("warning")}: ${warningText(w)}`)),
       h("div", { class: "row" },
         h("button", { type: "button", class: "secondary small", "aria-label": `${t("correct_course")}: ${t("course_n", { n })}`,
-          onclick: () => courseCorrection(pid, c, n, li, redraw) }, t("correct_course")),
+          // A CLL course is corrected dose by dose: the dates-only form would drop its doses.
+          onclick: () => (c.doses ? scheduleCorrection : courseCorrection)(pid, c, n, li, redraw) }, t("correct_course")),
         h("button", { type: "button", class: "secondary small", "aria-label": `${t("remove_course")}: ${t("course_n", { n })}`,
           onclick: () => courseRemoval(pid, c, n, li, redraw) }, t("remove_course"))));
     return li;

@@ -53,7 +53,8 @@ extended_by_patient closed_rule_from closed_analyte_from at_end warnings_title w
 col_warning col_from_course col_units col_plausible usual_unit
 each_dose series_weekly series_monthly series_stops first_course_only plus_setting_months plus_setting_weeks
 closed_analyte_above_from hold_low_baseline
-proposal_title proposal_intro proposal_none col_route proposal_escalation proposal_no_escalation proposal_doses proposal_limit
+proposal_title proposal_intro proposal_none col_route proposal_escalation proposal_no_escalation
+proposal_doses proposal_limit
 """.split())
 
 #: fields of a content value that never name a site setting (see ``_settings_named``)

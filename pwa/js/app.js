@@ -41,6 +41,18 @@ const roleOf = (me) => me.role;
 export async function loadTexts(language) {
   // The words of the patient's protocol (MS or CLL: "your haematology team").
   state.texts = await api("GET", `/content/texts?lang=${language}&protocol=${state.protocol || "ms"}`);
+  state.protocolTexts = { [state.protocol || "ms"]: state.texts };
+  if (state.me && (state.me.role === "nurse" || state.me.role === "admin")) {
+    // The care team has patients of every protocol: each one's words for her record
+    // (record.js), and the codes only CLL has (its questions, rules, warnings) in the
+    // queue's lines, beside MS's.
+    const cll = await api("GET", `/content/texts?lang=${language}&protocol=cll`);
+    state.protocolTexts.cll = cll;
+    state.texts = { ...state.texts };  // the merged copy; protocolTexts keep each protocol's own
+    for (const table of ["items", "questions", "rules", "groups", "warnings"]) {
+      state.texts[table] = { ...(cll[table] || {}), ...(state.texts[table] || {}) };
+    }
+  }
 }
 
 export async function refreshMe() {

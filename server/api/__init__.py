@@ -20,7 +20,8 @@ MAX_ID = 2**31 - 1
 #: the endpoints anyone may call; every other one needs a logged-in user
 #: (api.import_fhir: a laboratory system's API key, checked by the view)
 PUBLIC = {"api.csrf", "api.login", "api.register", "api.reset_password", "api.forgot_password", "api.health",
-          "api.vapid_public_key", "api.texts", "api.fhir_questionnaire", "api.import_fhir"}
+          "api.vapid_public_key", "api.texts", "api.fhir_questionnaire", "api.fhir_questionnaire_cll",
+          "api.import_fhir"}
 
 
 @bp.before_request

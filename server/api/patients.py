@@ -166,7 +166,11 @@ def patch_patient(patient_id, body):
     # the sex field says (CLINICAL.md 1, v2); cervical screening and listeria_until
     # are the care team's. Any change re-plans her reminders (update_patient).
     session = get_session()
+    changes_protocol = "protocol" in body and body["protocol"] != patient.protocol
     service.update_patient(patient, body, session)
+    if changes_protocol:
+        # The fact of the change, never which protocol (a diagnosis): the record says that.
+        auth.record_access(who, "patient.protocol_changed", patient.id)
     session.commit()
     return patient_json(session, patient, staff=who.role in STAFF)
 
@@ -216,7 +220,7 @@ def add_course(patient_id, body):
         responses=[400, 401, 403, 404, 409])
 def course_proposal(patient_id, body):
     _, patient = auth.patient_for(patient_id, STAFF, "course.proposal")
-    infusions = service.proposed_course(patient, body["start"], body["route"])
+    infusions = service.proposed_course(patient, body["start"], body["route"], content())
     get_session().commit()  # the audit event only
     return {"route": body["route"], "infusions": infusions}
 

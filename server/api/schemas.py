@@ -284,6 +284,8 @@ class PatientPatchIn(Schema):
     phone = Phone(allow_none=True, validate=Length(max=30))
     #: null: none
     date_of_birth = LocalDate(allow_none=True)
+    #: staff only, and only while she has no course recorded (a wrong choice at enrolment)
+    protocol = Text(validate=OneOf(PROTOCOLS))
 
     @validates_schema
     def _consistent(self, data, **kwargs):

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .content.model import LANGUAGES, Content
+from .content.model import LANGUAGES, ROUTES, Content
 from .content.settings import check_setting_value
 from .dates import add_months, parse_date
 from .errors import InputError
@@ -25,8 +25,6 @@ SEXES = ("female", "male", "other")
 COURSE_STATUSES = ("given", "planned")
 #: CLINICAL.md section 1: every patient follows one protocol (content/<code>/)
 PROTOCOLS = ("ms", "cll")
-#: how a dose is given (protocol cll, CLINICAL.md 7.1): into a vein or under the skin
-ROUTES = ("iv", "sc")
 #: the most milligrams one recorded dose can hold (beyond: a typo, refused)
 MAX_DOSE_MG = 1000
 #: Larger than any lab value or baseline in any unit we use; beyond it a number is

@@ -24,7 +24,7 @@ from datetime import date, time
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
-from .content.model import LANGUAGES, Content, ItemRule, LabRule, LabTest, Offset, SeriesPart
+from .content.model import LANGUAGES, WEEKDAYS, Content, ItemRule, LabRule, LabTest, Offset, SeriesPart
 from .content.settings import UNIT_SETTING_PREFIX
 
 FORMATS = ("html", "markdown", "json")
@@ -53,6 +53,8 @@ extended_by_patient closed_rule_from closed_analyte_from at_end warnings_title w
 col_warning col_from_course col_units col_plausible usual_unit
 each_dose series_weekly series_monthly series_stops first_course_only plus_setting_months plus_setting_weeks
 closed_analyte_above_from hold_low_baseline
+proposal_title proposal_intro proposal_none col_route proposal_escalation proposal_no_escalation
+proposal_doses proposal_limit
 """.split())
 
 #: fields of a content value that never name a site setting (see ``_settings_named``)
@@ -364,6 +366,31 @@ def _warnings_section(w: _Words) -> Section:
                    _columns(w, "code", "warning", "from_course", "settings", "source"), tuple(rows))
 
 
+def _proposal_section(w: _Words) -> Section:
+    """The proposed course of CLINICAL.md 7.1 ([proposal]); a protocol without one says so."""
+    proposal = w.content.proposal
+    columns = _columns(w, "route", "timing", "source")
+    if proposal is None:
+        return Section("proposal", w("proposal_title"), (w("proposal_none"),), columns, ())
+    mg = lambda value: f"{w.number(value)} mg"  # noqa: E731
+    rows = []
+    for route in proposal.routes.values():
+        first = (w("proposal_escalation", doses=w.join(mg(dose) for dose in route.escalation_mg),
+                   every=w.count(route.escalation_every_days, "day"))
+                 if route.escalation_mg else w("proposal_no_escalation"))
+        rows.append(Row(
+            cells={"route": w.sub("routes", route.route),
+                   "timing": [first,
+                              w("proposal_doses", count=proposal.doses, mg=w.number(proposal.dose_mg),
+                                weekdays=w.join(w.sub("weekdays", WEEKDAYS[day]) for day in proposal.weekdays),
+                                gap=w.count(proposal.min_gap_days, "day")),
+                              w("proposal_limit", mg=w.number(proposal.window_mg),
+                                days=w.count(proposal.window_days, "day"), warning=proposal.keep_within)],
+                   "source": _sources((*proposal.source, *route.source))},
+            data={"proposal": plain(proposal), "route": route.route}))
+    return Section("proposal", w("proposal_title"), (w("proposal_intro"),), columns, tuple(rows))
+
+
 def _items_section(w: _Words) -> Section:
     c = w.content
     rows = []
@@ -667,6 +694,7 @@ def _columns(w: _Words, *keys: str | tuple[str, str]) -> tuple[Column, ...]:
 SECTIONS: tuple[Callable[[_Words], Section], ...] = (
     _items_section,
     _warnings_section,
+    _proposal_section,
     _questions_section,
     _checklist_rules_section,
     _lab_rules_section,

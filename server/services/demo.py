@@ -104,7 +104,7 @@ def _cll_patient(session: Session, patient: Patient, user: User, nurse: User, st
         # the dose of day 10 was held for low neutrophils.
         start = today - timedelta(days=30)
         proposal = [(date.fromisoformat(d["on"]), d["mg"], d["route"])
-                    for d in patients.proposed_course(patient, start, "iv")]
+                    for d in patients.proposed_course(patient, start, "iv", content)]
         held = start + timedelta(days=10)
         patients.add_course(patient, [dose for dose in proposal if dose[0] != held], "planned", nurse, now, content)
         session.flush()
@@ -116,7 +116,7 @@ def _cll_patient(session: Session, patient: Patient, user: User, nurse: User, st
     else:
         # Ten months after a subcutaneous course: CD4 back above 200 at five months.
         start = add_months(today, -10)
-        proposal = patients.proposed_course(patient, start, "sc")
+        proposal = patients.proposed_course(patient, start, "sc", content)
         patients.add_course(patient, [(date.fromisoformat(d["on"]), d["mg"], d["route"]) for d in proposal],
                             "given", nurse, now, content)
         session.flush()

@@ -34,7 +34,7 @@ LEVEL_SYSTEM = f"{BASE}/CodeSystem/level"
 ITEM_SYSTEM = f"{BASE}/CodeSystem/item"
 #: the lab rules of content/labs.toml
 RULE_SYSTEM = f"{BASE}/CodeSystem/lab-rule"
-#: the checklist of each protocol as a Questionnaire (the MS one is also public: server/api/fhir.py)
+#: the checklist of each protocol as a Questionnaire, at its own public id (server/api/fhir.py)
 QUESTIONNAIRE_IDS = {"ms": "ms-monthly-checklist", "cll": "cll-checklist"}
 QUESTIONNAIRE_ID = QUESTIONNAIRE_IDS["ms"]
 QUESTIONNAIRE_URL = f"{BASE}/Questionnaire/{QUESTIONNAIRE_ID}"

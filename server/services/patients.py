@@ -127,8 +127,8 @@ def create_patient(session: Session, clinic: Clinic, fields: Mapping[str, Any], 
                    config: Mapping) -> tuple[Patient, str, datetime]:
     """A new patient of ``clinic`` and a single-use enrollment code for their account.
 
-    ``fields["protocol"]`` (default "ms") is set here once: a protocol decides her
-    whole record, so it is not among the fields a correction changes."""
+    ``fields["protocol"]`` (default "ms") is set here: a protocol decides her whole
+    record, so update_patient changes it only while she has no course recorded."""
     fields = dict(fields)
     fields["hospital_number"] = hospital_number(session, clinic.id, fields.get("hospital_number"), None)
     _check_birth(fields.get("date_of_birth"), fields["timezone"], now)
@@ -168,6 +168,16 @@ def _check_birth(born: date | None, tz_name: str, now: datetime) -> None:
 
 
 def update_patient(patient: Patient, fields: Mapping[str, Any], session: Session | None = None) -> None:
+    """Change the fields given; her reminders are re-planned by the clock.
+
+    ``protocol`` changes only while she has no course recorded (a wrong choice at
+    enrolment): with courses, Conflict ``protocol_has_courses`` and nothing is
+    changed, since her courses were recorded, checked and warned on under the
+    other protocol's rules (an MS course is not a CLL schedule)."""
+    if fields.get("protocol", patient.protocol) != patient.protocol and patient.courses:
+        raise Conflict("protocol_has_courses",
+                       "Her protocol can change only while she has no course recorded: remove her courses first.",
+                       "protocol")
     if "date_of_birth" in fields:
         _check_birth(fields["date_of_birth"], fields.get("timezone", patient.timezone), utcnow())
     if "hospital_number" in fields and session is not None:
@@ -182,8 +192,7 @@ def update_patient(patient: Patient, fields: Mapping[str, Any], session: Session
     if pregnancies is not None:
         patient.pregnancies = [Pregnancy(reported_on=p["reported_on"], ended_on=p.get("ended_on"))
                                for p in pregnancies]
-    patient.reminders_until = None  # sex, pregnancy, time zone...: the clock re-plans
-    figures.forget(patient)
+    figures.record_changed(patient)  # sex, pregnancy, time zone, protocol...: the clock re-plans
 
 
 def add_course(patient: Patient, infusions: list, status: str, creator: User,
@@ -372,13 +381,15 @@ def monitoring_end_of(patient: Patient, content: Content, session: Session | Non
         return monitoring_end(engine_courses(patient.courses), own)
 
 
-def proposed_course(patient: Patient, start: date, route: str) -> list[dict[str, Any]]:
-    """A proposed course for her protocol (CLINICAL.md 7.1): nothing is saved.
-    Conflict for a protocol that has no proposal (the MS courses are 5 or 3 days)."""
-    if patient.protocol != "cll":
+def proposed_course(patient: Patient, start: date, route: str, content: Content) -> list[dict[str, Any]]:
+    """A proposed course for her protocol (CLINICAL.md 7.1, its content's [proposal]):
+    nothing is saved. Conflict for a protocol that has no proposal (the MS courses
+    are 5 or 3 days)."""
+    own = protocol_content(patient, content)
+    if own.proposal is None:
         raise Conflict("no_proposal", "A proposed schedule exists for the CLL protocol only.", "protocol")
     return [{"on": day.isoformat(), "mg": dose.mg, "route": dose.route}
-            for day, dose in propose_course(start, route)]
+            for day, dose in propose_course(start, route, own)]
 
 
 def export(session: Session, patient: Patient) -> dict[str, Any]:
@@ -658,7 +669,8 @@ def preview_course(session: Session, patient: Patient, infusions: list, status: 
         result = compute_timeline(History(patient, [*others, candidate], history.results, history.checklists),
                                   content)
         k = 1 + sum(1 for c in others if date.fromisoformat(min(c.infusions)) < new.first)
-        return k, warnings_json(result, content, language)
+        # The words of her protocol's warnings (course.dose_limit is CLL's alone).
+        return k, warnings_json(result, protocol_content(patient, content), language)
 
     k, warnings = warnings_with(status)
     checks: list[dict[str, Any]] = []

@@ -287,6 +287,11 @@ def check_fhir_questionnaire(ctx: Ctx, role: str, response) -> None:
     assert response.json["resourceType"] == "Questionnaire" and response.json["id"] == "ms-monthly-checklist"
 
 
+def check_fhir_questionnaire_cll(ctx: Ctx, role: str, response) -> None:
+    assert response.mimetype == "application/fhir+json"
+    assert response.json["resourceType"] == "Questionnaire" and response.json["id"] == "cll-checklist"
+
+
 def check_protocol_sheet(ctx: Ctx, role: str, response) -> None:
     body = response.json
     assert body["protocol"] == "ms" and body["language"] == "en" and len(body["content_version"]) == 64
@@ -340,6 +345,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     # the monthly checklist as a FHIR Questionnaire (server/api/fhir.py; issue 19): public, no patient data
     ("GET", "/api/v1/fhir/Questionnaire/ms-monthly-checklist"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200),
                                                                     check=check_fhir_questionnaire),
+    # the CLL checklist at its own resource id (cll2)
+    ("GET", "/api/v1/fhir/Questionnaire/cll-checklist"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200),
+                                                             check=check_fhir_questionnaire_cll),
     # --- sessions and accounts
     ("GET", "/api/v1/auth/csrf"): Route(by_role(200, 200, 200, 200, 200, 200, 200, 200)),
     ("POST", "/api/v1/auth/login"): Route(

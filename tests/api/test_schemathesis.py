@@ -90,6 +90,7 @@ MUST_SUCCEED = {
     "GET /api/v1/patients": {"nurse", "admin"},
     "GET /api/v1/me": {"patient", "family", "nurse", "admin"},
     "GET /api/v1/fhir/Questionnaire/ms-monthly-checklist": {"anonymous", "patient", "family", "nurse", "admin"},
+    "GET /api/v1/fhir/Questionnaire/cll-checklist": {"anonymous", "patient", "family", "nurse", "admin"},
     # the care team's 2xx is the FHIR Bundle, with the query of _real_query
     "GET /api/v1/patients/{patient_id}/export": {"patient", "nurse", "admin"},
     # with the valid body of _valid_body

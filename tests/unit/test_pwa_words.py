@@ -29,6 +29,9 @@ SAME_ON_PURPOSE = {
     ("de", "clinic_name"), ("de", "filter_status"), ("de", "staff_col_status"), ("de", "col_test"),
     ("de", "audit_about"), ("it", "staff_email"), ("it", "staff_col_email"), ("it", "email"),
     ("it", "password"), ("it", "nav_account"),
+    # cll2: the routes' abbreviations and the milligram are written alike
+    ("es", "sched_route_iv_short"), ("es", "sched_route_sc_short"), ("it", "sched_route_sc_short"),
+    ("es", "sched_mg"), ("de", "sched_mg"), ("it", "sched_mg"), ("it", "sched_doses_one"),
 }
 
 #: every export of a module that looks like a words table ({en: {...}, es: ..., ...})

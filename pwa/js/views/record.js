@@ -10,7 +10,9 @@ import { LANGUAGES, formatDate, formatNumber, language, t, tn } from "../i18n.js
 import { state } from "../app.js";
 import { resultsList, showUnit, unitSelect, valueText } from "./labs.js";
 import { accessCard } from "./start.js";
-import { WIDE, flagLine, levelBadge, queuePane, reasonList, reasonText, when, yesAnswers } from "./queue.js";
+import { cervicalChoice, listeriaInput } from "./nurse.js";
+import { scheduleCorrection, scheduleEntry, scheduleLine } from "./cll_schedule.js";
+import { WIDE, checklistReadLine, flagLine, levelBadge, queuePane, reasonList, reasonText, when, yesAnswers } from "./queue.js";
 
 const ISO = /^\d{4}-\d{2}-\d{2}$/;
 const DAY = 86400000;
@@ -60,7 +62,10 @@ export function courseDates(infusions) {
 }
 
 const byDate = (courses) => [...courses].sort((a, b) => [...a.infusions].sort()[0].localeCompare([...b.infusions].sort()[0]));
-const warningText = (w) => state.texts.warnings?.[w.code]?.text || w.text;
+/** The words of the protocol of the patient whose record is drawn (app.js loads each protocol's). */
+let own = null;
+const ownTexts = () => own || state.texts;
+const warningText = (w) => ownTexts().warnings?.[w.code]?.text || w.text;
 
 // --- course entry: first date and days, or day by day; the warnings before saving ---------------
 
@@ -225,12 +230,13 @@ function coursesSection(pid, record, changes, redraw, notices) {
     const n = i + 1;
     const li = h("li", { "data-course": c.id },
       h("strong", {}, t("course_n", { n })), " ", h("span", { class: `badge status-${c.status}` }, t(c.status)), h("br"),
-      h("span", {}, courseDates(c.infusions)),
+      h("span", {}, c.doses ? scheduleLine(c) : courseDates(c.infusions)),
       warnings.filter((w) => w.course === n).map((w) => h("p", { class: "warning", "data-warning": w.code },
         h("span", { "aria-hidden": "true" }, "⚠ "), `${t("warning")}: ${warningText(w)}`)),
       h("div", { class: "row" },
         h("button", { type: "button", class: "secondary small", "aria-label": `${t("correct_course")}: ${t("course_n", { n })}`,
-          onclick: () => courseCorrection(pid, c, n, li, redraw) }, t("correct_course")),
+          // A CLL course is corrected dose by dose: the dates-only form would drop its doses.
+          onclick: () => (c.doses ? scheduleCorrection : courseCorrection)(pid, c, n, li, redraw) }, t("correct_course")),
         h("button", { type: "button", class: "secondary small", "aria-label": `${t("remove_course")}: ${t("course_n", { n })}`,
           onclick: () => courseRemoval(pid, c, n, li, redraw) }, t("remove_course"))));
     return li;
@@ -243,7 +249,9 @@ function coursesSection(pid, record, changes, redraw, notices) {
   return section("courses", t("courses_section"),
     record.monitoring_ends ? h("p", {}, t("monitoring_until", { date: formatDate(record.monitoring_ends) })) : null,
     warnings.length ? h("p", { class: "warning" }, h("span", { "aria-hidden": "true" }, "⚠ "), tn("warnings", warnings.length)) : null,
-    list, notice(notices.courses), history, courseEntry(pid, record, redraw));
+    list, notice(notices.courses), history,
+    // A CLL course is its administrations with dose and route, from a proposal (CLINICAL.md 7.1).
+    record.protocol === "cll" ? scheduleEntry(pid, redraw) : courseEntry(pid, record, redraw));
 }
 
 // --- labs: charts, the table with ranges, a report of several analytes -------------------------
@@ -444,6 +452,25 @@ function factsSection(record, redraw, notices) {
       } catch (e) { langOut.replaceChildren(notice(errorText(e), "error")); }
     } }, t("save_language"))), langOut);
   const protocol = record.protocol || "ms";
+  // A wrong choice at enrolment: the protocol changes only while no course is recorded.
+  const protocolSelect = h("select", { id: "record-protocol", "aria-describedby": "record-protocol-hint" },
+    ["ms", "cll"].map((code) => h("option", { value: code, selected: code === protocol }, t(`protocol_${code}`))));
+  const protocolOut = h("div", { "aria-live": "polite" });
+  const protocolForm = h("details", { class: "edit", id: "protocol-edit" }, h("summary", {}, t("change_protocol")),
+    record.courses.length
+      ? h("p", { class: "hint", id: "record-protocol-hint" }, t("protocol_locked"))
+      : [h("label", { for: "record-protocol" }, t("protocol_label")),
+        h("p", { class: "hint", id: "record-protocol-hint" }, t("protocol_change_hint")), protocolSelect,
+        h("p", {}, h("button", { type: "button", id: "save-protocol", onclick: async () => {
+          if (protocolSelect.value === protocol) return protocolOut.replaceChildren(notice(t("protocol_same"), "error"));
+          try {
+            await api("PATCH", `/patients/${record.id}`, { protocol: protocolSelect.value });
+            await redraw({ facts: t("protocol_saved", { protocol: t(`protocol_${protocolSelect.value}`) }) });
+          } catch (e) {
+            protocolOut.replaceChildren(notice(e instanceof ApiError && e.code === "protocol_has_courses"
+              ? t("ae_protocol_has_courses") : errorText(e), "error"));
+          }
+        } }, t("save_protocol"))), protocolOut]);
   return h("section", { class: "card record-section facts-card", id: "facts", "aria-labelledby": "record-name" },
     h("h1", { id: "record-name" }, record.display_name),
     phone,
@@ -453,12 +480,12 @@ function factsSection(record, redraw, notices) {
         [t("language"), LANGUAGES[record.language] || record.language],
         [t("timezone"), record.timezone],
         [t("protocol_label"), t(`protocol_${protocol}`)]]),
-    notice(notices.facts), contactForm, langForm);
+    notice(notices.facts), contactForm, langForm, protocolForm);
 }
 
 function dueSection(timeline) {
   if (!timeline) return section("due", t("due_title"), h("p", { class: "error" }, t("err_generic")));
-  const items = state.texts.items;
+  const items = ownTexts().items;
   const group = (status, key) => {
     const chosen = timeline.items.filter((i) => i.status === status && (status !== "due" || i.tracked));
     // One line per kind of item, with its dates: a blood test overdue three months running is one line.
@@ -492,7 +519,8 @@ function checklistsSection(checklists) {
         c.reasons.some((r) => r.startsWith("group:")) ? h("p", { class: "muted" },
           c.reasons.filter((r) => r.startsWith("group:")).map(reasonText).join(" · ")) : null,
         yesAnswers(c.answers),
-        c.note ? [h("p", { class: "hint" }, t("patient_note")), h("blockquote", { class: "patient-note" }, c.note)] : null)))
+        c.note ? [h("p", { class: "hint" }, t("patient_note")), h("blockquote", { class: "patient-note" }, c.note)] : null,
+        checklistReadLine(c))))
     : h("p", {}, t("no_checklists")));
 }
 
@@ -531,16 +559,8 @@ function pregnanciesSection(record, redraw, notices) {
 /** The care team's decisions (CLINICAL.md 1, v2): cervical screening, a later end of the
  * listeria diet, and the hospital number lab imports match her on. */
 function careSection(record, timeline, redraw, notices) {
-  const current = record.cervical_screening === null || record.cervical_screening === undefined ? "default"
-    : record.cervical_screening ? "yes" : "no";
-  const option = (v, label) => h("label", {}, h("input", { type: "radio", name: "cervical", value: v, checked: v === current }), label);
-  const cervical = h("fieldset", { "aria-describedby": "cervical-hint" }, h("legend", {}, t("cervical_title")),
-    h("p", { id: "cervical-hint", class: "hint" }, t("cervical_hint")),
-    h("div", { class: "choices" }, option("default", t("cervical_default", { sex: t(record.sex), answer: t(record.sex === "female" ? "yes" : "no") })),
-      option("yes", t("yes")), option("no", t("no"))));
-  const readCervical = () => ({ default: null, yes: true, no: false })[cervical.querySelector("input:checked").value];
-  const listeria = h("input", { id: "listeria-until", type: "date", value: record.listeria_until || "", min: "1900-01-01",
-                                max: "2100-12-31", "aria-describedby": "listeria-hint" });
+  const { fieldset: cervical, read: readCervical } = cervicalChoice(record.cervical_screening, () => record.sex);
+  const listeria = listeriaInput(record.listeria_until);
   const diets = (timeline?.items || []).filter((i) => i.code === "diet.listeria" && i.end).sort((a, b) => a.start.localeCompare(b.start));
   const latest = diets[diets.length - 1];
   const out = h("div", { "aria-live": "polite" });
@@ -575,7 +595,7 @@ function careSection(record, timeline, redraw, notices) {
 }
 
 function snoozesSection(record, snoozes, redraw, notices) {
-  const questions = state.texts.questions || {};
+  const questions = ownTexts().questions || {};
   const code = h("select", { id: "snooze-code" }, Object.keys(questions).map((c) => h("option", { value: c }, reasonText(c))));
   const max = new Date(Date.now() + 28 * DAY).toISOString().slice(0, 10);
   const until = h("input", { id: "snooze-until", type: "date", min: localToday(), max });
@@ -661,6 +681,7 @@ async function drawRecord(pid, pane, notices = {}) {
     get(`/patients/${pid}/checklists`), get(`/patients/${pid}/notes`), get(`/patients/${pid}/care-summary`),
     get(`/patients/${pid}/snoozes`), get("/flags/queue"), get(`/flags/resolved?patient_id=${pid}&limit=50`)]);
   const redraw = (next) => drawRecord(pid, pane, next);
+  own = state.protocolTexts?.[record.protocol || "ms"] || null;
   const group = queue.items.find((g) => String(g.patient_id) === String(pid));
   pane.replaceChildren(
     factsSection(record, redraw, notices), jumpNav(),

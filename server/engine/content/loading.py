@@ -24,19 +24,23 @@ from .model import (
     QUALITATIVE_VALUES,
     REMINDER_AUDIENCES,
     REMINDER_REPEATS,
+    ROUTES,
     SCOPES,
     WARNING_CODES,
     WARNING_COURSES,
+    WEEKDAYS,
     Analyte,
     CareTeam,
     ClosedBy,
     Content,
+    CourseProposal,
     GroupRule,
     ItemRule,
     LabRule,
     LabTest,
     NearInfusion,
     Offset,
+    ProposalRoute,
     Question,
     ReminderStep,
     SeriesPart,
@@ -122,7 +126,8 @@ def _load_protocol(root: Path, folder: str, codes: tuple[str, ...], sources: Map
         weekly.done()
     labs.done()
 
-    monitoring_months, pregnancy_months, items, protocol, block_max_gap_days, warnings, max_course_dates = _load_items(
+    (monitoring_months, pregnancy_months, items, protocol, block_max_gap_days, warnings, max_course_dates,
+     proposal) = _load_items(
         root, folder, sources, settings, analytes, tuple(rule.code for rule in rules)
     )
     if protocol != folder:
@@ -186,6 +191,7 @@ def _load_protocol(root: Path, folder: str, codes: tuple[str, ...], sources: Map
         block_max_gap_days=block_max_gap_days,
         warnings=warnings,
         max_course_dates=max_course_dates,
+        proposal=proposal,
         protocols=protocols,
     )
 
@@ -551,7 +557,7 @@ def _load_items(
     settings: Mapping[str, Setting],
     analytes: Mapping[str, Analyte],
     rule_codes: tuple[str, ...],
-) -> tuple[int, int, tuple[ItemRule, ...], str, int, tuple[WarningRule, ...], int]:
+) -> tuple[int, int, tuple[ItemRule, ...], str, int, tuple[WarningRule, ...], int, CourseProposal | None]:
     name = f"{folder}/protocol.toml"
     doc = Reader(name, "top", read_toml(root, name))
     protocol = doc.get("code", str)
@@ -694,9 +700,69 @@ def _load_items(
             entry.fail(f"names lab rule {warning.recovered_rule!r}, which is not in content/{folder}/labs.toml")
         entry.done()
         warnings.append(warning)
+    proposal = _load_proposal(doc.child("proposal", "proposal"), sources, warnings, max_course_dates) \
+        if "proposal" in doc.table else None
     doc.done()
     return (monitoring_months, pregnancy_months, tuple(items), protocol, block_max_gap_days, tuple(warnings),
-            max_course_dates)
+            max_course_dates, proposal)
+
+
+def _load_proposal(entry: Reader, sources: Mapping[str, str], warnings: list[WarningRule],
+                   max_course_dates: int) -> CourseProposal:
+    """[proposal]: the proposed course of CLINICAL.md 7.1, checked against the dose
+    warning it keeps within, so that no proposal can warn."""
+    keep_within = entry.get("keep_within", str)
+    limit = next((w for w in warnings if w.code == keep_within), None)
+    if limit is None or keep_within != "course.dose_limit":
+        entry.fail(f"'keep_within' = {keep_within!r} must name this protocol's course.dose_limit warning")
+    weekdays = entry.get("weekdays", list)
+    if not weekdays or any(day not in WEEKDAYS for day in weekdays) or len(set(weekdays)) != len(weekdays):
+        entry.fail(f"'weekdays' must be distinct days of {', '.join(WEEKDAYS)}")
+    routes_table = entry.child("routes")
+    routes = {}
+    for route in routes_table.table:
+        sub = routes_table.child(route)
+        if route not in ROUTES:
+            sub.fail(f"unknown route; the engine knows {', '.join(ROUTES)}")
+        escalation = sub.get("escalation_mg", list)
+        if any(isinstance(mg, bool) or not isinstance(mg, (int, float)) or mg <= 0 for mg in escalation):
+            sub.fail("'escalation_mg' must be doses (mg) above 0")
+        routes[route] = ProposalRoute(
+            route=route,
+            escalation_mg=tuple(float(mg) for mg in escalation),
+            escalation_every_days=sub.get("escalation_every_days", int, default=... if escalation else 1),
+            source=sources_of(sub, sources),
+        )
+        if routes[route].escalation_every_days < 1:
+            sub.fail("'escalation_every_days' must be 1 or more")
+        sub.done()
+    routes_table.done()
+    if not routes:
+        entry.fail("[proposal.routes] needs at least one route")
+    proposal = CourseProposal(
+        dose_mg=read_number(entry, "dose_mg"),
+        doses=entry.get("doses", int),
+        weekdays=tuple(sorted(WEEKDAYS.index(day) for day in weekdays)),
+        min_gap_days=entry.get("min_gap_days", int),
+        keep_within=keep_within,
+        window_mg=limit.max_window_mg,
+        window_days=limit.window_days,
+        routes=MappingProxyType(routes),
+        source=sources_of(entry, sources),
+    )
+    entry.done()
+    if proposal.doses < 1 or proposal.min_gap_days < 1:
+        entry.fail("'doses' and 'min_gap_days' must be 1 or more")
+    # A proposal the dose warning would flag, or one no day of the week can fit, is a content defect.
+    if not 0 < proposal.dose_mg <= limit.max_dose_mg or proposal.dose_mg > proposal.window_mg:
+        entry.fail(f"'dose_mg' must be above 0 and within {keep_within} ({limit.max_dose_mg:g} mg a dose, "
+                   f"{limit.max_window_mg:g} mg in {limit.window_days} days)")
+    for route in routes.values():
+        if any(mg > proposal.dose_mg for mg in route.escalation_mg):
+            entry.fail(f"routes.{route.route}: an escalation dose above 'dose_mg'")
+        if proposal.doses + len(route.escalation_mg) > max_course_dates:
+            entry.fail(f"routes.{route.route}: more doses than 'max_course_dates' ({max_course_dates})")
+    return proposal
 
 
 def _load_reminders(root: Path, folder: str, items: tuple[ItemRule, ...], levels: tuple[str, ...],

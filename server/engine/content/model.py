@@ -171,6 +171,43 @@ class WarningRule:
     restart_mg: float = 0
 
 
+#: how a dose is given (protocol cll, CLINICAL.md 7.1): into a vein or under the skin
+ROUTES = ("iv", "sc")
+#: weekday words of content/ ([proposal] weekdays), Monday = 0 as date.weekday()
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalRoute:
+    """How a proposed course starts by one route (content [proposal.routes.<route>])."""
+
+    route: str
+    #: doses (mg) before the first full dose, ``escalation_every_days`` apart; () for none
+    escalation_mg: tuple[float, ...]
+    escalation_every_days: int
+    source: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CourseProposal:
+    """The proposed course of CLINICAL.md 7.1 (content [proposal]), engine/schedule.py.
+
+    ``doses`` doses of ``dose_mg`` on ``weekdays`` (0 = Monday), at least
+    ``min_gap_days`` apart and at most ``window_mg`` in any ``window_days`` (the
+    numbers of the warning ``keep_within`` names: a proposal never warns)."""
+
+    dose_mg: float
+    doses: int
+    weekdays: tuple[int, ...]
+    min_gap_days: int
+    keep_within: str
+    window_mg: float
+    window_days: int
+    #: route -> how the course starts by it; a route not here cannot be proposed
+    routes: Mapping[str, ProposalRoute]
+    source: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class NearInfusion:
     level: str
@@ -344,6 +381,8 @@ class Content:
     warnings: tuple[WarningRule, ...] = ()
     #: the most administration dates one course may hold (a longer list is a typo)
     max_course_dates: int = 30
+    #: the course the care team can ask for (CLINICAL.md 7.1); None: the protocol has none
+    proposal: CourseProposal | None = None
     #: every protocol of content/ by code (this one included), loaded together
     protocols: Mapping[str, "Content"] = field(default_factory=lambda: MappingProxyType({}),
                                                compare=False, repr=False)

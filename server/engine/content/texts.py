@@ -17,8 +17,10 @@ from .model import (
     LANGUAGES,
     REMINDER_AUDIENCES,
     REMINDER_REPEATS,
+    ROUTES,
     SCOPES,
     SETTING_TYPES,
+    WEEKDAYS,
     ItemRule,
     LabRule,
     ReminderStep,
@@ -182,6 +184,9 @@ def sheet_texts(protocols: tuple[str, ...], items: tuple[ItemRule, ...], rules: 
         # the usual-unit settings are made from labs.toml: the sheet words them with one label
         "settings": {name for name in settings if not name.startswith(UNIT_SETTING_PREFIX)},
         "month_names": {str(month) for month in range(1, 13)},
+        # the proposed course (CLINICAL.md 7.1, [proposal])
+        "routes": set(ROUTES),
+        "weekdays": set(WEEKDAYS),
     }
     return {"sheet": set(SHEET_LABELS) | set(tables), **{f"sheet.{name}": codes for name, codes in tables.items()}}
 

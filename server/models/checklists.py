@@ -39,7 +39,7 @@ class Checklist(Base):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: the nurse who first marked this routine checklist read, and when: it then leaves
-    #: the list of checklists to read (migration 0015_tidy); None: not read yet
+    #: the list of checklists to read (migration 0015); None: not read yet
     read_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     read_at: Mapped[datetime | None]
 

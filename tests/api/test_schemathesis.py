@@ -153,7 +153,7 @@ def _real_path_parameters(label: str, world) -> dict:
            "result_id": 2**31 - 1,
            # nor an API key (its revocation: tests/api/test_lab_import.py)
            "key_id": 2**31 - 1,
-           # nor a checklist (its read mark: tests/api/test_tidy_read_marks.py)
+           # nor a checklist (its read mark: tests/api/test_checklist_read_marks.py)
            "checklist_id": 2**31 - 1}
     if "user_id" in names:
         # a family member of the patient; for disabling, another account of the clinic

@@ -5,7 +5,7 @@ CLINICAL.md v2 section 3) is on the care team's list of checklists to read
 until a nurse marks it read; the patient's history then says the team read it.
 Both columns are empty on the checklists stored before (not read yet).
 
-Revision ID: 0015_tidy
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-05 11:15:00
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 import server.db
 
-revision = '0015_tidy'
+revision = '0015'
 down_revision = '0014'
 branch_labels = None
 depends_on = None

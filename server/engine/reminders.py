@@ -115,6 +115,19 @@ def reach_back(content: Content) -> timedelta:
                                default=0))
 
 
+def _local_days(since: datetime, until: datetime, zone: ZoneInfo, content: Content) -> tuple[date, date]:
+    """The first and last local days on which a reminder of [since, until) can fall."""
+    return ((since - reach_back(content)).astimezone(zone).date() - timedelta(days=1),
+            until.astimezone(zone).date() + timedelta(days=1))
+
+
+def item_days(tz_name: str, content: Content, since: datetime, until: datetime) -> tuple[date, date]:
+    """The days an item must touch for ``plan`` to remind of it in [since, until):
+    the timeline's ``between`` for planning (the rest of it plan() would pass over)."""
+    first_day, last_day = _local_days(since, until, ZoneInfo(tz_name), content)
+    return first_day - _REACH, last_day + _REACH
+
+
 def plan(items: Iterable[Item], tz_name: str, settings: Mapping[str, Any], content: Content,
          since: datetime, until: datetime) -> list[PlannedReminder]:
     """The reminders still useful at ``since`` whose instant is before ``until``,
@@ -124,8 +137,7 @@ def plan(items: Iterable[Item], tz_name: str, settings: Mapping[str, Any], conte
     ``items`` are sorted by ``on``, as the timeline gives them."""
     zone = ZoneInfo(tz_name)
     quiet = settings["quiet_hours"]
-    first_day = (since - reach_back(content)).astimezone(zone).date() - timedelta(days=1)
-    last_day = until.astimezone(zone).date() + timedelta(days=1)
+    first_day, last_day = _local_days(since, until, zone, content)
     #: per useful time (a handful of values), the first local day a step's reminder can still be useful
     first_days: dict[int, date] = {}
     planned: dict[str, PlannedReminder] = {}

@@ -313,7 +313,7 @@ def _monthly_items(rule: ItemRule, grid: list[tuple[int, date]],
             if n % every == 0 or any(start <= due <= end for start, end in pregnant)
         ]
     else:
-        chosen = grid[every - 1::every]
+        chosen = [(n, due) for n, due in grid if n % every == 0]
     return [_new(Item, (due, code, kind, None, None, due, None, n, None, None)) for n, due in chosen]
 
 
@@ -411,14 +411,27 @@ def checklist_month(courses: tuple[Course, ...], day: date, opens_days: int,
     return 0, None
 
 
+def _within(items: list[Item], between: tuple[date, date] | None) -> list[Item]:
+    """The items on a day in ``between`` (inclusive), or whose window overlaps it; all without it."""
+    if between is None:
+        return items
+    low, high = between
+    return [item for item in items
+            if item.on <= high and ((item.due or item.end) is None or (item.due or item.end) >= low)]
+
+
 def timeline(patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResult, ...],
-             settings: Mapping[str, Any], content: Content) -> Timeline:
+             settings: Mapping[str, Any], content: Content,
+             between: tuple[date, date] | None = None) -> Timeline:
     """Every item of CLINICAL.md sections 2 and 4 for this history, sorted.
 
     ``courses`` in date order without overlaps (``inputs.check_courses``), ``labs``
     in date order, ``settings`` resolved (``inputs.resolve_settings``). Given and
     planned courses count alike: a planned course already moves L*. The
     patient's protocol picks the rules (``content.of(patient.protocol)``).
+    With ``between`` (first, last day), only the items that touch those days,
+    the same as in the whole timeline (the reminder planner's few days out of
+    years of monthly items); findings, warnings and the end are the whole ones.
     """
     content = content.of(patient.protocol)
     findings = evaluate_all(labs, patient.baseline, settings, content, tuple(c.first for c in courses))
@@ -428,15 +441,20 @@ def timeline(patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResul
     warnings = course_warnings(patient, courses, labs, findings, settings, content)
     if not content.monitoring_months:
         items = _protocol_items(patient, courses, labs, findings, settings, content)
+        ends = _items_end(items)
+        items = _within(items, between)
         items.sort(key=_SORT_KEY)
-        return Timeline(items=tuple(items), findings=flat, monitoring_ends=_items_end(items), warnings=warnings)
+        return Timeline(items=tuple(items), findings=flat, monitoring_ends=ends, warnings=warnings)
 
     first = courses[0].first
     ends = monitoring_end(courses, content)
+    # Month n of the grid is due F_1 + n months (n counts from the first course
+    # whatever ``between`` keeps: the 3-monthly tests fall on n = 3, 6, ...).
     grid = []
     n = 1
     while (due := add_months(first, n)) <= ends:
-        grid.append((n, due))
+        if between is None or between[0] <= due <= between[1]:
+            grid.append((n, due))
         n += 1
     pregnant = pregnancy_spans(patient, content.pregnancy_months)
 
@@ -459,6 +477,7 @@ def timeline(patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResul
             items.extend(series)
         else:
             items.extend(_season_items(rule, courses, ends))
+    items = _within(items, between)
     items.sort(key=_SORT_KEY)
     return Timeline(items=tuple(items), findings=flat, monitoring_ends=ends, warnings=warnings)
 

@@ -231,13 +231,15 @@ def load_history(session: Session, patient: Patient) -> History:
     )
 
 
-def compute_timeline(history: History, content: Content) -> Timeline:
-    """The patient's timeline; UnusableRecord when her stored record is one the engine cannot use."""
+def compute_timeline(history: History, content: Content, between: tuple[date, date] | None = None) -> Timeline:
+    """The patient's timeline (only the items touching ``between``, when given: engine.timeline);
+    UnusableRecord when her stored record is one the engine cannot use."""
     patient = history.patient
     with stored_record(patient.id):
         # timeline() follows the patient's protocol (engine_patient carries it).
         return timeline(engine_patient(patient), engine_courses(history.courses),
-                        engine_labs(history.results, content), clinic_settings(patient.clinic, content), content)
+                        engine_labs(history.results, content), clinic_settings(patient.clinic, content), content,
+                        between)
 
 
 # --- item status ----------------------------------------------------------------

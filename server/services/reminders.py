@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..clock.push import PushResult
 from ..engine.content.model import Content
-from ..engine.reminders import PlannedReminder, plan
+from ..engine.reminders import PlannedReminder, item_days, plan
 from ..models import (
     Checklist,
     Clinic,
@@ -141,8 +141,11 @@ def sync_patients(session: Session, patients: list[Patient], now: datetime, cont
         try:
             history = History(patient, courses[patient.id], results[patient.id], [])
             settings = clinic_settings(patient.clinic, content)
-            plans[patient.id] = plan(compute_timeline(history, content).items, patient.timezone, settings,
-                                     planning_content(patient, content), now, until)
+            own = planning_content(patient, content)
+            # Only the days she can be reminded of now: a whole timeline is years of monthly items.
+            days = item_days(patient.timezone, own, now, until)
+            plans[patient.id] = plan(compute_timeline(history, content, days).items, patient.timezone, settings,
+                                     own, now, until)
         except SQLAlchemyError:
             raise
         except Exception as error:  # noqa: BLE001 - one patient's record, recorded on her row

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from server.engine.content.loading import default_content
 from server.engine.inputs import Dose, Patient, check_courses, make_course, make_lab_result, resolve_settings
-from server.engine.reminders import plan
+from server.engine.reminders import item_days, plan
 from server.engine.timeline import checklist_period, monitoring_end, timeline
 
 CONTENT = default_content()
@@ -133,3 +133,20 @@ def test_reminders_plan_without_error(history):
     now = datetime.combine(courses[0].first, datetime.min.time(), tzinfo=timezone.utc)
     planned = plan(items, "Europe/Brussels", settings, CLL, now, now + timedelta(days=120))
     assert all(row.at >= now - timedelta(days=1) for row in planned)
+
+
+@given(histories(), st.integers(-40, 400), st.sampled_from([1, 8, 40]))
+def test_a_timeline_between_two_days_plans_what_the_whole_one_plans(history, offset, days):
+    """As for MS (tests/unit/test_properties.py): the planner's days of a CLL timeline."""
+    from datetime import datetime, timezone
+    patient, courses, labs, settings = history
+    since = datetime.combine(courses[0].first + timedelta(days=offset), datetime.min.time(), tzinfo=timezone.utc)
+    until = since + timedelta(days=days)
+    between = item_days("Europe/Brussels", CLL, since, until)
+    whole, part = timeline(*history, CONTENT), timeline(*history, CONTENT, between)
+    low, high = between
+    assert part.items == tuple(i for i in whole.items if i.on <= high and ((i.due or i.end) is None
+                                                                         or (i.due or i.end) >= low))
+    assert part.monitoring_ends == whole.monitoring_ends
+    assert plan(part.items, "Europe/Brussels", settings, CLL, since, until) == plan(
+        whole.items, "Europe/Brussels", settings, CLL, since, until)

@@ -27,7 +27,7 @@ from server.engine.inputs import (
     parse_patient,
     resolve_settings,
 )
-from server.engine.reminders import plan
+from server.engine.reminders import item_days, plan
 from server.engine.timeline import checklist_month, timeline
 
 CONTENT = default_content()
@@ -120,6 +120,25 @@ def test_every_series_ends_on_or_before_monitoring_ends(history):
 @given(histories())
 def test_same_input_same_output(history):
     assert timeline(*history, CONTENT) == timeline(*history, CONTENT)
+
+
+@given(histories(), st.integers(-120, 2500), st.sampled_from([1, 8, 40]),
+       st.sampled_from(["Europe/Madrid", "Pacific/Kiritimati", "Pacific/Pago_Pago"]))
+def test_a_timeline_between_two_days_plans_what_the_whole_one_plans(history, offset, days, zone):
+    """The reminder planner computes only the items touching its days (engine.reminders.item_days):
+    they are the whole timeline's, and the reminders are the same, whatever the day and time zone."""
+    patient, courses, labs, settings = history
+    since = datetime.combine(courses[0].first + timedelta(days=offset), time(7, 30), tzinfo=timezone.utc)
+    until = since + timedelta(days=days)
+    between = item_days(zone, CONTENT, since, until)
+    whole, part = timeline(*history, CONTENT), timeline(*history, CONTENT, between)
+    low, high = between
+    assert part.items == tuple(i for i in whole.items if i.on <= high and ((i.due or i.end) is None
+                                                                         or (i.due or i.end) >= low))
+    assert (part.findings, part.warnings, part.monitoring_ends) == (whole.findings, whole.warnings,
+                                                                   whole.monitoring_ends)
+    assert plan(part.items, zone, settings, CONTENT, since, until) == plan(whole.items, zone, settings, CONTENT,
+                                                                           since, until)
 
 
 @given(histories())

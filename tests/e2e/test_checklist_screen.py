@@ -71,7 +71,7 @@ def set_language(live, patient_id: int, language: str) -> None:
             session.close()
 
 
-def open_checklist(browser, live, email: str, width: int):
+def open_checklist(browser, live, email: str, width: int, language: str = "en"):
     context = browser.new_context(base_url=live.url, viewport={"width": width, "height": 844})
     page = context.new_page()
     page.goto("/")
@@ -79,8 +79,12 @@ def open_checklist(browser, live, email: str, width: int):
     page.locator("input[type='password']").fill(PASSWORD)
     page.locator("button[type='submit']").click()
     page.wait_for_selector("nav a[href='#/logout']")
+    # Her language arrives with /me after the first screen: once the app has it, a fresh
+    # load draws the checklist once, in it (not drawn, then drawn again mid-test).
+    page.locator(f"html[lang='{language}']").wait_for(state="attached")
     page.goto("/#/checklist")
-    page.wait_for_selector("fieldset")
+    page.reload()
+    page.wait_for_selector("fieldset legend")
     return context, page
 
 
@@ -89,7 +93,7 @@ def test_checklist_screen_in_every_language_and_width(browser, live, checklist_p
     email, pid = checklist_patients["cbp"]
     set_language(live, pid, language)
     for width in WIDTHS:
-        context, page = open_checklist(browser, live, email, width)
+        context, page = open_checklist(browser, live, email, width, language)
         try:
             asked = [q for q in CONTENT.questions]  # she has childbearing potential: every question
             # Retried: the screen is drawn again once her language arrives with /me.

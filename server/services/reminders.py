@@ -498,8 +498,13 @@ def record_results(session: Session, answers: Iterable[tuple[Outgoing, PushResul
         session.execute(update(table).where(table.c.id.in_(ids)).values(status="sent", sent_at=now,
                                                                          last_status=status, last_error=None))
     if working:
+        # Another clock may be stamping the same devices right now (a device takes messages
+        # from both): skip those rows, which it stamps with the same minute, rather than wait
+        # for them in an order that can deadlock.
         subscriptions = PushSubscription.__table__
-        session.execute(update(subscriptions).where(subscriptions.c.id.in_(sorted(working)))
+        free = for_update(select(subscriptions.c.id).where(subscriptions.c.id.in_(sorted(working)))
+                          .order_by(subscriptions.c.id), session, subscriptions)
+        session.execute(update(subscriptions).where(subscriptions.c.id.in_(free.scalar_subquery()))
                         .values(last_success_at=now))
 
 

@@ -105,6 +105,14 @@ def finish(process: subprocess.Popen) -> str:
     return out
 
 
+def finish_all(*processes: subprocess.Popen) -> list[str]:
+    """``finish`` each, every one waited for before any is judged (none is left running)."""
+    outs = [process.communicate(timeout=300)[0] for process in processes]
+    for process, out in zip(processes, outs):
+        assert process.returncode in (0, -signal.SIGTERM), out
+    return outs
+
+
 def tally(push: PushService, expected: set[tuple[str, str]]) -> dict[str, int]:
     seen: dict[tuple[str, str], int] = {}
     for message in push.received:
@@ -147,7 +155,7 @@ def test_two_clocks_at_once(database_url, service, vapid_pem):
     service.delay_seconds = 0.02 if processes_for(database_url) > 1 else 0.002
     first = clock(database_url, vapid_pem, now, service, batch=40)
     second = clock(database_url, vapid_pem, now, service, batch=40)
-    outputs = finish(first), finish(second)
+    outputs = finish_all(first, second)
     figures = tally(service, expected)
     assert service.problems == []
     assert figures["raw_duplicates"] == 0 and figures["missed"] == 0

@@ -80,7 +80,7 @@ def to_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
 
 def _dates(step: ReminderStep, item: Item, first: date, last: date) -> Iterable[date]:
     """The days in [first, last] on which ``step`` reminds of ``item``."""
-    anchor = {"due": item.due, "start": item.start, "end": item.end}[step.anchor]
+    anchor = getattr(item, step.anchor)  # "due", "start" or "end"
     if anchor is None:  # an open window has no end reminder yet
         return ()
     if step.months:
@@ -107,6 +107,23 @@ def _dates(step: ReminderStep, item: Item, first: date, last: date) -> Iterable[
         out.append(day)
         day += timedelta(days=every)
     return out
+
+
+def _due_days(steps: list[ReminderStep]) -> tuple[float, float]:
+    """How many days before and after its due date a one-day item can be reminded of
+    by ``steps`` (the ones anchored at "due"; a repeat has no end): plan() skips an
+    item whose reminder days all miss the span without looking at each step."""
+    before = after = 0.0
+    for step in steps:
+        if step.anchor != "due":
+            continue
+        if step.repeat is not None:
+            return float("inf"), float("inf")
+        # A month is 28 to 31 days: the widest reading of each side.
+        low = step.days + step.months * (28 if step.months > 0 else 31)
+        high = step.days + step.months * (31 if step.months > 0 else 28)
+        before, after = max(before, -low), max(after, high)
+    return before, after
 
 
 def reach_back(content: Content) -> timedelta:
@@ -140,6 +157,8 @@ def plan(items: Iterable[Item], tz_name: str, settings: Mapping[str, Any], conte
     first_day, last_day = _local_days(since, until, zone, content)
     #: per useful time (a handful of values), the first local day a step's reminder can still be useful
     first_days: dict[int, date] = {}
+    #: per item code: the local times of day of each of its steps, and _due_days
+    by_code: dict[str, tuple[list[list[time]], tuple[float, float]]] = {}
     planned: dict[str, PlannedReminder] = {}
     groups: dict[str, list[str]] = {}
     for item in items:
@@ -148,18 +167,23 @@ def plan(items: Iterable[Item], tz_name: str, settings: Mapping[str, Any], conte
         steps = content.reminders.get(item.code)
         if not steps:
             continue
-        if item.due is not None and item.due < first_day - _REACH:
+        known = by_code.get(item.code)
+        if known is None:
+            known = by_code[item.code] = ([_times(step, settings) for step in steps], _due_days(steps))
+        code_times, (before, after) = known
+        if item.due is not None and not (-after <= (item.due - first_day).days
+                                         and (item.due - last_day).days <= before):
             continue
         if item.due is None and item.end is not None and item.end < first_day - _REACH:
             continue
-        for step in steps:
+        for step, step_times in zip(steps, code_times):
             useful = timedelta(hours=step.useful_hours)
             step_first_day = first_days.get(step.useful_hours)
             if step_first_day is None:
                 step_first_day = first_days[step.useful_hours] = (since - useful).astimezone(zone).date() \
                     - timedelta(days=1)
             for day in _dates(step, item, step_first_day, last_day):
-                for at in _times(step, settings):
+                for at in step_times:
                     local = datetime.combine(day, at, tzinfo=zone)
                     if step.audience == "patient":
                         local = out_of_quiet_hours(local, quiet)
@@ -167,7 +191,7 @@ def plan(items: Iterable[Item], tz_name: str, settings: Mapping[str, Any], conte
                     if not (instant < until and instant + useful >= since):
                         continue
                     subject = step.group or item.code
-                    key = f"{subject}|{item.on.isoformat()}|{step.step}|{day.isoformat()}T{at.strftime('%H:%M')}"
+                    key = f"{subject}|{item.on.isoformat()}|{step.step}|{day.isoformat()}T{at.hour:02}:{at.minute:02}"
                     if key in planned:  # another item of the same group, same day
                         groups[key].append(item.code)
                         continue

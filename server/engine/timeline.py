@@ -452,8 +452,11 @@ def timeline(patient: Patient, courses: tuple[Course, ...], labs: tuple[LabResul
     # whatever ``between`` keeps: the 3-monthly tests fall on n = 3, 6, ...).
     grid = []
     n = 1
-    while (due := add_months(first, n)) <= ends:
-        if between is None or between[0] <= due <= between[1]:
+    if between is not None:
+        # Straight to the month before ``between`` (years of months for the planner).
+        n = max(1, (between[0].year - first.year) * 12 + between[0].month - first.month - 1)
+    while (due := add_months(first, n)) <= ends and (between is None or due <= between[1]):
+        if between is None or between[0] <= due:
             grid.append((n, due))
         n += 1
     pregnant = pregnancy_spans(patient, content.pregnancy_months)

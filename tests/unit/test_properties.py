@@ -6,6 +6,7 @@ lab results around the treatment and random site settings. Then documents with
 dates anywhere in the accepted range, its ends included (the engine never overflows).
 """
 
+import dataclasses
 from datetime import date, datetime, time, timedelta, timezone
 
 from hypothesis import given
@@ -27,8 +28,8 @@ from server.engine.inputs import (
     parse_patient,
     resolve_settings,
 )
-from server.engine.reminders import item_days, plan
-from server.engine.timeline import checklist_month, timeline
+from server.engine.reminders import _dates, _due_days, item_days, plan
+from server.engine.timeline import _on_day, checklist_month, timeline
 
 CONTENT = default_content()
 MONITORING_CODES = {item.code for item in CONTENT.items if item.scope == "monitoring"}
@@ -139,6 +140,25 @@ def test_a_timeline_between_two_days_plans_what_the_whole_one_plans(history, off
                                                                    whole.monitoring_ends)
     assert plan(part.items, zone, settings, CONTENT, since, until) == plan(whole.items, zone, settings, CONTENT,
                                                                            since, until)
+
+
+def _reminder_steps():
+    """Every reminder step of both protocols, and steps a month or two from their due date."""
+    steps = [(code, tuple(s)) for content in (CONTENT, CONTENT.of("cll")) for code, s in content.reminders.items()]
+    lab = CONTENT.reminders["lab.cbc"][0]
+    steps.append(("months", (dataclasses.replace(lab, months=1, days=3), dataclasses.replace(lab, months=-2))))
+    return steps
+
+
+@given(st.sampled_from(_reminder_steps()), st.dates(min_value=date(2015, 1, 1), max_value=date(2040, 12, 31)))
+def test_a_one_day_item_is_reminded_of_within_its_due_days(code_steps, due):
+    """plan() skips a one-day item by _due_days: every day a step reminds of it is within them."""
+    code, steps = code_steps
+    before, after = _due_days(list(steps))
+    item = _on_day(code, "lab", due)
+    for step in steps:
+        for day in _dates(step, item, due - timedelta(days=400), due + timedelta(days=400)):
+            assert -before <= (day - due).days <= after
 
 
 @given(histories())

@@ -4,13 +4,13 @@ import { LAB_WORDS } from "./i18n-labs.js";
 import { CARE_WORDS } from "./i18n-care.js";
 import { START_WORDS } from "./i18n-start.js";
 import { IMPORT_WORDS } from "./i18n-import.js";
-import { APPA_WORDS } from "./i18n-appa.js";
-import { APPB_WORDS } from "./i18n-appb.js";
+import { PATIENT_WORDS } from "./i18n-patient.js";
+import { TODAY_WORDS } from "./i18n-today.js";
 import { CLL_WORDS } from "./i18n-cll.js";
-import { NURSEB_WORDS } from "./i18n-nurseb.js";
-import { NURSEA_WORDS } from "./i18n-nursea.js";
-import { TIDY_WORDS } from "./i18n-tidy.js";
-import { CLL2_WORDS } from "./i18n-cll2.js";
+import { CLINIC_WORDS } from "./i18n-clinic.js";
+import { QUEUE_WORDS } from "./i18n-queue.js";
+import { READ_MARK_WORDS } from "./i18n-read-marks.js";
+import { CLL_SCHEDULE_WORDS } from "./i18n-cll-schedule.js";
 
 export const LANGUAGES = { en: "English", es: "Español", de: "Deutsch", it: "Italiano" };
 
@@ -221,7 +221,7 @@ const UI = {
   },
 };
 
-for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS, APPA_WORDS, APPB_WORDS, NURSEB_WORDS, NURSEA_WORDS, TIDY_WORDS, CLL2_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
+for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS, PATIENT_WORDS, TODAY_WORDS, CLINIC_WORDS, QUEUE_WORDS, READ_MARK_WORDS, CLL_SCHEDULE_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
 
 /** Every word of the app by language, merged (read by the words test). */
 export const WORDS = UI;

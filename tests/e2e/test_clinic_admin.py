@@ -21,7 +21,7 @@ from .test_accessibility import serious
 
 SIZES = {390: {"width": 390, "height": 844}, 1366: {"width": 1366, "height": 768}}
 LOCALES = {"en": "en-GB", "es": "es-ES", "de": "de-DE", "it": "it-IT"}
-#: the words the test reads, as i18n-nurseb.js and i18n.js say them
+#: the words the test reads, as i18n-clinic.js and i18n.js say them
 WORDS = {
     "en": {"patients": "Patients", "open_flags": "Open flags", "enrolled": "is enrolled", "cll": "leukaemia",
            "saved": "Saved. Timelines and reminders now follow it.", "changed": "Changed for this clinic",

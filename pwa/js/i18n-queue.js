@@ -2,7 +2,7 @@
 // resolved flags, the checklists to read, and the patient record a nurse triages from.
 // In the languages of i18n.js, which merges them. A key with a number has "_one" and
 // "_other" forms, chosen by tn() (Intl.PluralRules).
-export const NURSEA_WORDS = {
+export const QUEUE_WORDS = {
   en: {
     col_what: "What",
     err_phone: "Check the phone number: digits, spaces and + - ( ), for example +34 612 345 678.", err_date_of_birth: "Check the date of birth: a real date, not in the future.",

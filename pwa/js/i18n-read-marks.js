@@ -1,8 +1,8 @@
-// Words of small finishing touches (helper "tidy"): the read mark of a routine checklist
+// Words of the read mark of a routine checklist
 // (the care team's list to read, the record's history and the patient's own history),
 // and the screen a family member sees when the patient has stopped sharing with them.
 // In the languages of i18n.js, which merges them.
-export const TIDY_WORDS = {
+export const READ_MARK_WORDS = {
   en: {
     mark_read: "Mark as read",
     mark_read_label: "Mark the checklist of {name}, {date}, as read",

@@ -4,7 +4,7 @@
 // A key with a number has "_one" and "_other" forms, chosen by tn() (Intl.PluralRules).
 // Errors: "ae_<code>_<field>" (field without list positions: "results.value"), then
 // "ae_<code>"; apiErrorText() in i18n.js picks the first that exists.
-export const APPA_WORDS = {
+export const PATIENT_WORDS = {
   en: {
     cl_intro: "Since your last checklist, have you had any of these? Answer each question with yes or no. The questions about emergencies come first.",
     cl_progress_one: "{done} of {n} question answered", cl_progress_other: "{done} of {n} questions answered",

@@ -1,7 +1,7 @@
 // Interface words of the clinic's patient list, enrolment and the admin's screens
 // (issue 17), in the languages of i18n.js, which merges them into its own tables.
 // A key with a number has "_one" and "_other" forms, chosen by tn() (Intl.PluralRules).
-export const NURSEB_WORDS = {
+export const CLINIC_WORDS = {
   en: {
     list_pending_one: "The figures of {n} patient are still being computed: reload in a minute for a complete list.", list_pending_other: "The figures of {n} patients are still being computed: reload in a minute for a complete list.",
     list_search: "Find a patient", list_search_hint: "Part of the name, or the start of the hospital number.",

@@ -1,7 +1,7 @@
 // Interface words of issue 16's lab, Today, timeline and family screens, in the languages
 // of i18n.js, which merges them into its own tables. A key ending in _one / _other is read
 // with tn() and the language's plural rules.
-export const APPB_WORDS = {
+export const TODAY_WORDS = {
   en: {
     latest_value: "Latest: {value} ({date})", range_line: "Normal range: {range}", baseline_line: "Before treatment: {value}",
     overdue_hint: "If you had it, tap “I had this test” and give the day. If not, call your MS team.",

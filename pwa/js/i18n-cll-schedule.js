@@ -2,7 +2,7 @@
 // the proposal, the editable list of administrations and its warnings; and of the
 // protocol corrected after enrolment. In the languages of i18n.js, which merges them.
 // A key with a number has "_one" and "_other" forms, chosen by tn().
-export const CLL2_WORDS = {
+export const CLL_SCHEDULE_WORDS = {
   en: {
     sched_title: "Propose a schedule",
     sched_intro: "From the first dose and the route, Alemtrack proposes the protocol’s schedule. Change it before you save it.",

@@ -139,20 +139,25 @@ def _compute(session: Session, ids: list[int], now: datetime, content: Content) 
     checklists: dict[int, list[Checklist]] = {pid: [] for pid in ids}
     for checklist in session.scalars(select(Checklist).where(Checklist.patient_id.in_(ids))):
         checklists[checklist.patient_id].append(checklist)
+    # The name as the list compares it: lowered by the database, as its ORDER BY does (SQLite
+    # lowers ASCII letters only, PostgreSQL by its locale); a rename forgets the figures.
+    name_keys = dict(session.execute(select(Patient.id, func.lower(Patient.display_name))
+                                     .where(Patient.id.in_(ids))).all())
     version = _version(content)
     rows = []
     for patient in patients:
         row: dict[str, Any] = {"patient_id": patient.id, "clinic_id": patient.clinic_id, "content_version": version,
-                               "computed_at": now, "status_error": None}
+                               "computed_at": now, "status_error": None, "name_key": name_keys[patient.id]}
         try:
             with stored_record(patient.id):
                 today = local_today(patient.timezone, now)
             history = History(patient, list(patient.courses), results[patient.id], checklists[patient.id])
             counts, until = figures_of(history, today, content)
-            row.update(counts, valid_from=today, valid_until=until)
+            due, done = counts["due_so_far"], counts["done_on_time"]
+            row.update(counts, rate=done / due if due > 0 else None, valid_from=today, valid_until=until)
         except UnusableRecord as error:
             # Kept until her record changes (forget_figures) or the content does.
-            row.update(done_on_time=None, due_so_far=None, overdue_labs=None, missed_checklists=None,
+            row.update(done_on_time=None, due_so_far=None, overdue_labs=None, missed_checklists=None, rate=None,
                        status_error=error.code, valid_from=now.date() - timedelta(days=1), valid_until=None)
         rows.append(row)
     if not rows:
@@ -221,21 +226,20 @@ def _conditions(name: str, listing: _Listing):
 @dataclass(frozen=True)
 class _Segment:
     """A part of the list in its order: the patients for whom ``where`` holds, in
-    ``order``. Each part is one walk along an index that stops at the page (by
-    name: ix_patients_clinic_name), or a sort of its own few members only."""
+    ``order``, each part one walk along an index that stops at the page."""
 
     where: Any
     order: list[Any]
 
 
-def _segments(sort: str, descending: bool, listing: _Listing) -> list[_Segment]:
+def _segments(clinic_id: int, sort: str, descending: bool, listing: _Listing) -> list[_Segment]:
     """The list in the order ``sort`` as consecutive parts, together the order
     "``sort``'s value (missing ones last in either order), then the name compared
-    case-insensitively, then id". One ORDER BY over the whole clinic sorts it all
-    at every page: no index serves "missing last" in both orders on both
+    case-insensitively, then id". One ORDER BY that puts missing values last sorts
+    the whole clinic at every page: no index serves it in both orders on both
     backends, nor a figure (patient_figures) then a name (patients)."""
     name = func.lower(Patient.display_name)
-    by_name = [name, Patient.id]
+    by_name = [name, Patient.id]  # ix_patients_clinic_name
     if sort == "name":  # never missing (display_name is NOT NULL)
         return [_Segment(None, [name.desc() if descending else name, Patient.id])]
     if sort == "hospital_number":
@@ -243,25 +247,19 @@ def _segments(sort: str, descending: bool, listing: _Listing) -> list[_Segment]:
         # Unique within the clinic (ix_patients_clinic_id_hospital_number): the name never decides.
         return [_Segment(number.is_not(None), [number.desc() if descending else number, *by_name]),
                 _Segment(number.is_(None), by_name)]
-    if sort == "open_flags":  # never missing: 0 for most patients, a handful flagged
+    if sort == "open_flags":  # never missing: 0 for most patients, a handful flagged (sorted apart)
         flagged = _Segment(listing.flagged, [listing.open_flags.desc() if descending else listing.open_flags,
                                              *by_name])
         unflagged = _Segment(~listing.flagged, by_name)
         return [flagged, unflagged] if descending else [unflagged, flagged]
-    # A figure: most of the clinic shares one value (no lab overdue, no checklist missed, every
-    # item done on time), walked by name; the patients off it are sorted apart.
-    key, common = {"overdue_labs": (PatientFigures.overdue_labs, 0),
-                   "missed_checklists": (PatientFigures.missed_checklists, 0),
-                   "adherence": (_rate(), 1)}[sort]
-    ordered = [key.desc() if descending else key, *by_name]
-    below, same, above = _Segment(key < common, ordered), _Segment(key == common, by_name), \
-        _Segment(key > common, ordered)
-    return [*([above, same, below] if descending else [below, same, above]), _Segment(key.is_(None), by_name)]
-
-
-def _rate():
-    return case((PatientFigures.due_so_far > 0,
-                 PatientFigures.done_on_time * literal(1.0) / PatientFigures.due_so_far), else_=None)
+    # A figure: ix_patient_figures_<figure>[_desc], whose name_key is the patient's lower(display_name).
+    # Missing: no figures yet, or a record the engine cannot use; both go by name.
+    key = {"overdue_labs": PatientFigures.overdue_labs, "missed_checklists": PatientFigures.missed_checklists,
+           "adherence": PatientFigures.rate}[sort]
+    present = and_(PatientFigures.clinic_id == clinic_id, key.is_not(None))
+    return [_Segment(present, [key.desc() if descending else key, PatientFigures.name_key,
+                               PatientFigures.patient_id]),
+            _Segment(key.is_(None), by_name)]
 
 
 def page_of(session: Session, clinic_id: int, *, q: str | None = None, only: Iterable[str] = (),
@@ -272,9 +270,9 @@ def page_of(session: Session, clinic_id: int, *, q: str | None = None, only: Ite
     record to correct) comes last in any order by figures, one without a hospital
     number last in that order. Call :func:`refresh_figures` first.
 
-    One query counts the matches and the members of each part of the order
-    (:func:`_segments`); then only the parts the page overlaps are read, each
-    from its offset and no further than the page."""
+    The parts of the order (:func:`_segments`) are read one after the other,
+    each from its offset and no further than the page; a part is counted only
+    when the page starts past it."""
     listing = _listing(clinic_id)
     where = [Patient.clinic_id == clinic_id]
     if q:
@@ -282,29 +280,22 @@ def page_of(session: Session, clinic_id: int, *, q: str | None = None, only: Ite
         where.append(or_(func.lower(Patient.display_name).like(f"%{pattern}%", escape="\\"),
                          func.lower(Patient.hospital_number).like(f"{pattern}%", escape="\\")))
     where += [_conditions(name, listing) for name in only]
-    segments = _segments(sort, descending, listing)
-    sizes = [func.count()] + [func.count(case((segment.where, 1))) for segment in segments[1:]]
-    counted = session.execute(select(*sizes).select_from(_SOURCE).where(*where)).one()
-    total = counted[0]
-    # The first part holds what the others do not: counting it would be one more test per row.
-    members = [total - sum(counted[1:]), *counted[1:]]
+    total = session.scalar(select(func.count()).select_from(_SOURCE).where(*where))
 
     ids: list[int] = []
     skip, wanted = (page - 1) * per_page, per_page
-    for segment, size in zip(segments, members):
+    for segment in _segments(clinic_id, sort, descending, listing):
         if wanted == 0:
             break
-        if skip >= size:
-            skip -= size
-            continue
-        query = (select(Patient.id).select_from(_SOURCE).where(*where)
-                 .order_by(*segment.order).offset(skip).limit(min(wanted, size - skip)))
-        if segment.where is not None:
-            query = query.where(segment.where)
-        found = list(session.scalars(query))
-        ids += found
-        wanted -= len(found)
-        skip = 0
+        part = [*where, *([] if segment.where is None else [segment.where])]
+        found = list(session.scalars(select(Patient.id).select_from(_SOURCE).where(*part)
+                                     .order_by(*segment.order).offset(skip).limit(wanted)))
+        if found:  # this part ends on the page, or fills it
+            ids += found
+            wanted -= len(found)
+            skip = 0
+        elif skip:  # the page starts past this part: skip what it holds
+            skip = max(0, skip - session.scalar(select(func.count()).select_from(_SOURCE).where(*part)))
     return Page(_rows(session, listing, ids), total, filter_counts(session, clinic_id))
 
 

@@ -244,8 +244,8 @@ def _segments(clinic_id: int, sort: str, descending: bool, listing: _Listing) ->
         return [_Segment(None, [name.desc() if descending else name, Patient.id])]
     if sort == "hospital_number":
         number = Patient.hospital_number
-        # Unique within the clinic (ix_patients_clinic_id_hospital_number): the name never decides.
-        return [_Segment(number.is_not(None), [number.desc() if descending else number, *by_name]),
+        # Unique within the clinic (ix_patients_clinic_id_hospital_number, the index walked): no ties.
+        return [_Segment(number.is_not(None), [number.desc() if descending else number]),
                 _Segment(number.is_(None), by_name)]
     if sort == "open_flags":  # never missing: 0 for most patients, a handful flagged (sorted apart)
         flagged = _Segment(listing.flagged, [listing.open_flags.desc() if descending else listing.open_flags,

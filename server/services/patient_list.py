@@ -310,7 +310,7 @@ def _rows(session: Session, listing: _Listing, ids: list[int]) -> list[dict[str,
              .select_from(_SOURCE).where(Patient.id.in_(ids)))
     rows = {row.id: row for row in session.execute(query)}
     items = []
-    for row in (rows[pid] for pid in ids):
+    for row in (rows[pid] for pid in ids if pid in rows):  # one erased meanwhile: not shown
         adherence = {"done_on_time": row.done_on_time, "due_so_far": row.due_so_far,
                      "overdue_labs": row.overdue_labs, "missed_checklists": row.missed_checklists,
                      "rate": round(row.done_on_time / row.due_so_far, 3) if row.due_so_far else None}

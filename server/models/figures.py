@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -31,9 +31,25 @@ class PatientFigures(Base):
     overdue_labs: Mapped[int | None]
     missed_checklists: Mapped[int | None]
     status_error: Mapped[str | None] = mapped_column(String(40))
+    #: done_on_time / due_so_far, None when nothing is due yet: the list's order "adherence"
+    rate: Mapped[float | None]
+    #: her lower(display_name) as the database computes it, copied when the figures are: an
+    #: order by a figure, then the name, then the id is a walk along one index (below)
+    name_key: Mapped[str] = mapped_column(String(120))
     #: her local dates for which the figures hold; valid_until None: until her record changes
     valid_from: Mapped[date]
     valid_until: Mapped[date | None]
     #: sha256 of the content the figures were computed with (engine.sheet.content_version)
     content_version: Mapped[str] = mapped_column(String(64))
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The list's orders by a figure (services.patient_list): a page is a walk along one of these that
+# stops at the page. Ties go by name then id, upwards in either order: one index per direction.
+for _figure in ("overdue_labs", "missed_checklists", "rate"):
+    _column = PatientFigures.__table__.c[_figure]
+    Index(f"ix_patient_figures_{_figure}", PatientFigures.clinic_id, _column, PatientFigures.name_key,
+          PatientFigures.patient_id)
+    Index(f"ix_patient_figures_{_figure}_desc", PatientFigures.clinic_id, _column.desc(),
+          PatientFigures.name_key, PatientFigures.patient_id)
+del _figure, _column

@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -100,6 +100,12 @@ class Patient(Base):
     )
     #: in the order they were recorded (the engine sorts and checks them)
     courses: Mapped[list[Course]] = relationship(order_by="Course.id")
+
+
+#: the clinic's list by name (services.patient_list): a page is a walk along it that stops at
+#: the page, in either order (a few equal names sorted by id on the way), and so is every
+#: part of the other orders whose patients share one value (no lab overdue, no flag...)
+Index("ix_patients_clinic_name", Patient.clinic_id, func.lower(Patient.display_name), Patient.id)
 
 
 class Pregnancy(Base):

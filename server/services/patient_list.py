@@ -139,20 +139,25 @@ def _compute(session: Session, ids: list[int], now: datetime, content: Content) 
     checklists: dict[int, list[Checklist]] = {pid: [] for pid in ids}
     for checklist in session.scalars(select(Checklist).where(Checklist.patient_id.in_(ids))):
         checklists[checklist.patient_id].append(checklist)
+    # The name as the list compares it: lowered by the database, as its ORDER BY does (SQLite
+    # lowers ASCII letters only, PostgreSQL by its locale); a rename forgets the figures.
+    name_keys = dict(session.execute(select(Patient.id, func.lower(Patient.display_name))
+                                     .where(Patient.id.in_(ids))).all())
     version = _version(content)
     rows = []
     for patient in patients:
         row: dict[str, Any] = {"patient_id": patient.id, "clinic_id": patient.clinic_id, "content_version": version,
-                               "computed_at": now, "status_error": None}
+                               "computed_at": now, "status_error": None, "name_key": name_keys[patient.id]}
         try:
             with stored_record(patient.id):
                 today = local_today(patient.timezone, now)
             history = History(patient, list(patient.courses), results[patient.id], checklists[patient.id])
             counts, until = figures_of(history, today, content)
-            row.update(counts, valid_from=today, valid_until=until)
+            due, done = counts["due_so_far"], counts["done_on_time"]
+            row.update(counts, rate=done / due if due > 0 else None, valid_from=today, valid_until=until)
         except UnusableRecord as error:
             # Kept until her record changes (forget_figures) or the content does.
-            row.update(done_on_time=None, due_so_far=None, overdue_labs=None, missed_checklists=None,
+            row.update(done_on_time=None, due_so_far=None, overdue_labs=None, missed_checklists=None, rate=None,
                        status_error=error.code, valid_from=now.date() - timedelta(days=1), valid_until=None)
         rows.append(row)
     if not rows:
@@ -179,26 +184,30 @@ class Page:
 
 @dataclass(frozen=True)
 class _Listing:
-    """The clinic's patients joined once to their figures, their count of flags not
-    resolved and whether a device or a calendar feed reaches them (aggregated
-    subqueries, not one lookup per patient: the list scans thousands)."""
+    """What the list asks of each patient beyond her row and her figures: her count
+    of flags not resolved and whether a device or a calendar feed reaches her. The
+    tests are ``IN`` over the clinic's few flagged and reachable patients (one hashed
+    set per query, and a condition a walk along an index can check row by row); the
+    count is asked only of the rows shown or of the flagged ones."""
 
-    source: Any
+    flagged: Any
     open_flags: Any
     reachable: Any
 
 
 def _listing(clinic_id: int) -> _Listing:
-    flags = (select(Flag.patient_id, func.count().label("n"))
-             .where(Flag.clinic_id == clinic_id, Flag.status != "resolved").group_by(Flag.patient_id).subquery())
-    devices = (select(User.patient_id.label("patient_id")).join(PushSubscription, PushSubscription.user_id == User.id)
+    unresolved = and_(Flag.clinic_id == clinic_id, Flag.status != "resolved")
+    devices = (select(User.patient_id).join(PushSubscription, PushSubscription.user_id == User.id)
                .where(User.clinic_id == clinic_id, User.active.is_(True), User.patient_id.is_not(None)))
-    feeds = select(CalendarFeed.patient_id.label("patient_id")).where(CalendarFeed.revoked_at.is_(None))
-    reached = union(devices, feeds).subquery()
-    source = (Patient.__table__.outerjoin(PatientFigures, PatientFigures.patient_id == Patient.id)
-              .outerjoin(flags, flags.c.patient_id == Patient.id)
-              .outerjoin(reached, reached.c.patient_id == Patient.id))
-    return _Listing(source, func.coalesce(flags.c.n, 0), reached.c.patient_id.is_not(None))
+    feeds = select(CalendarFeed.patient_id).where(CalendarFeed.revoked_at.is_(None))
+    count = (select(func.count()).select_from(Flag).where(Flag.patient_id == Patient.id, unresolved)
+             .correlate(Patient).scalar_subquery())
+    return _Listing(Patient.id.in_(select(Flag.patient_id).where(unresolved)), count,
+                    Patient.id.in_(union(devices, feeds)))
+
+
+#: the patients and their figures (none yet: null figures, as a record to correct)
+_SOURCE = Patient.__table__.outerjoin(PatientFigures, PatientFigures.patient_id == Patient.id)
 
 
 def _like(text: str) -> str:
@@ -209,41 +218,99 @@ def _conditions(name: str, listing: _Listing):
     return {
         "overdue_labs": PatientFigures.overdue_labs > 0,
         "missed_checklists": PatientFigures.missed_checklists > 0,
-        "open_flags": listing.open_flags > 0,
+        "open_flags": listing.flagged,
         "unreachable": ~listing.reachable,
     }[name]
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A part of the list in its order: the patients for whom ``where`` holds, in
+    ``order``, each part one walk along an index that stops at the page."""
+
+    where: Any
+    order: list[Any]
+
+
+def _segments(clinic_id: int, sort: str, descending: bool, listing: _Listing) -> list[_Segment]:
+    """The list in the order ``sort`` as consecutive parts, together the order
+    "``sort``'s value (missing ones last in either order), then the name compared
+    case-insensitively, then id". One ORDER BY that puts missing values last sorts
+    the whole clinic at every page: no index serves it in both orders on both
+    backends, nor a figure (patient_figures) then a name (patients)."""
+    name = func.lower(Patient.display_name)
+    by_name = [name, Patient.id]  # ix_patients_clinic_name
+    if sort == "name":  # never missing (display_name is NOT NULL)
+        return [_Segment(None, [name.desc() if descending else name, Patient.id])]
+    if sort == "hospital_number":
+        number = Patient.hospital_number
+        # Unique within the clinic (ix_patients_clinic_id_hospital_number, the index walked): no ties.
+        return [_Segment(number.is_not(None), [number.desc() if descending else number]),
+                _Segment(number.is_(None), by_name)]
+    if sort == "open_flags":  # never missing: 0 for most patients, a handful flagged (sorted apart)
+        flagged = _Segment(listing.flagged, [listing.open_flags.desc() if descending else listing.open_flags,
+                                             *by_name])
+        unflagged = _Segment(~listing.flagged, by_name)
+        return [flagged, unflagged] if descending else [unflagged, flagged]
+    # A figure: ix_patient_figures_<figure>[_desc], whose name_key is the patient's lower(display_name).
+    # Missing: no figures yet, or a record the engine cannot use; both go by name.
+    key = {"overdue_labs": PatientFigures.overdue_labs, "missed_checklists": PatientFigures.missed_checklists,
+           "adherence": PatientFigures.rate}[sort]
+    present = and_(PatientFigures.clinic_id == clinic_id, key.is_not(None))
+    return [_Segment(present, [key.desc() if descending else key, PatientFigures.name_key,
+                               PatientFigures.patient_id]),
+            _Segment(key.is_(None), by_name)]
 
 
 def page_of(session: Session, clinic_id: int, *, q: str | None = None, only: Iterable[str] = (),
             sort: str = "name", descending: bool = False, page: int = 1, per_page: int = 50) -> Page:
     """One page of the clinic's patients matching ``q`` (part of the name, or the
     start of the hospital number; case-insensitive) and every filter in ``only``,
-    in the order ``sort`` (then by name); a patient without figures (a record to
-    correct) comes last in any order by figures. Call :func:`refresh_figures` first."""
+    in the order ``sort`` (then by name, then id); a patient without figures (a
+    record to correct) comes last in any order by figures, one without a hospital
+    number last in that order. Call :func:`refresh_figures` first.
+
+    The parts of the order (:func:`_segments`) are read one after the other,
+    each from its offset and no further than the page; a part is counted only
+    when the page starts past it."""
     listing = _listing(clinic_id)
-    rate = case((PatientFigures.due_so_far > 0,
-                 PatientFigures.done_on_time * literal(1.0) / PatientFigures.due_so_far), else_=None)
     where = [Patient.clinic_id == clinic_id]
     if q:
         pattern = _like(q.lower())
         where.append(or_(func.lower(Patient.display_name).like(f"%{pattern}%", escape="\\"),
                          func.lower(Patient.hospital_number).like(f"{pattern}%", escape="\\")))
     where += [_conditions(name, listing) for name in only]
-    total = session.scalar(select(func.count()).select_from(listing.source).where(*where))
+    total = session.scalar(select(func.count()).select_from(_SOURCE).where(*where))
 
-    key = {"name": func.lower(Patient.display_name), "hospital_number": Patient.hospital_number,
-           "overdue_labs": PatientFigures.overdue_labs, "missed_checklists": PatientFigures.missed_checklists,
-           "open_flags": listing.open_flags, "adherence": rate}[sort]
-    ordered = [key.is_(None), key.desc() if descending else key.asc()]  # nulls last on both backends
+    ids: list[int] = []
+    skip, wanted = (page - 1) * per_page, per_page
+    for segment in _segments(clinic_id, sort, descending, listing):
+        if wanted == 0:
+            break
+        part = [*where, *([] if segment.where is None else [segment.where])]
+        found = list(session.scalars(select(Patient.id).select_from(_SOURCE).where(*part)
+                                     .order_by(*segment.order).offset(skip).limit(wanted)))
+        if found:  # this part ends on the page, or fills it
+            ids += found
+            wanted -= len(found)
+            skip = 0
+        elif skip:  # the page starts past this part: skip what it holds
+            skip = max(0, skip - session.scalar(select(func.count()).select_from(_SOURCE).where(*part)))
+    return Page(_rows(session, listing, ids), total, filter_counts(session, clinic_id))
+
+
+def _rows(session: Session, listing: _Listing, ids: list[int]) -> list[dict[str, Any]]:
+    """The list's rows of these patients, in this order."""
+    if not ids:
+        return []
     query = (select(Patient.id, Patient.display_name, Patient.hospital_number, PatientFigures.done_on_time,
                     PatientFigures.due_so_far, PatientFigures.overdue_labs, PatientFigures.missed_checklists,
                     PatientFigures.status_error, listing.open_flags.label("open_flags"),
                     listing.reachable.label("reachable"))
-             .select_from(listing.source).where(*where)
-             .order_by(*ordered, func.lower(Patient.display_name), Patient.id)
-             .offset((page - 1) * per_page).limit(per_page))
+             .select_from(_SOURCE).where(Patient.id.in_(ids)))
+    rows = {row.id: row for row in session.execute(query)}
     items = []
-    for row in session.execute(query):
+    for row in (rows[pid] for pid in ids if pid in rows):  # one erased meanwhile: not shown
         adherence = {"done_on_time": row.done_on_time, "due_so_far": row.due_so_far,
                      "overdue_labs": row.overdue_labs, "missed_checklists": row.missed_checklists,
                      "rate": round(row.done_on_time / row.due_so_far, 3) if row.due_so_far else None}
@@ -252,7 +319,7 @@ def page_of(session: Session, clinic_id: int, *, q: str | None = None, only: Ite
         if row.status_error:
             item["status_error"] = row.status_error
         items.append(item)
-    return Page(items, total, filter_counts(session, clinic_id))
+    return items
 
 
 def filter_counts(session: Session, clinic_id: int) -> dict[str, int]:
@@ -260,5 +327,5 @@ def filter_counts(session: Session, clinic_id: int) -> dict[str, int]:
     listing = _listing(clinic_id)
     sums = [func.coalesce(func.sum(case((_conditions(name, listing), 1), else_=0)), 0).label(name)
             for name in FILTERS]
-    row = session.execute(select(*sums).select_from(listing.source).where(Patient.clinic_id == clinic_id)).one()
+    row = session.execute(select(*sums).select_from(_SOURCE).where(Patient.clinic_id == clinic_id)).one()
     return {name: int(row._mapping[name]) for name in FILTERS}

@@ -3,11 +3,13 @@ server, over adherence figures kept per patient and forgotten when her record ch
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import delete, select
 
-from server.models import Course, Patient, PatientFigures
+from server.models import Course, Flag, Patient, PatientFigures
 from server.services import patient_list
 from server.services import patients as patient_service
 from server.timeutil import utcnow
@@ -114,6 +116,79 @@ def test_orders_and_pages(world, clinic, client_for):
     pages = [names(listing(nurse, f"?per_page=3&page={n}")) for n in (1, 2, 3)]
     assert pages == [["Carla Calendario", "Nina Nueva", "Patty Patient"], ["Quinn Other"], []]
     assert listing(nurse, "?per_page=3&page=2")["total"] == 4
+
+
+# name, hospital number, (overdue labs, missed checklists, done on time, due so far) or None (a record
+# the engine cannot use) or "missing" (not computed yet), open flags
+CROWD = [
+    ("ana", "N07", (3, 1, 1, 2), 0), ("Ana", None, (3, 1, 2, 4), 2), ("ANA", "N02", (0, 1, 4, 4), 1),
+    ("Bea", None, None, 0), ("bea", "N05", (3, 0, 1, 2), 2), ("BEA", "N01", "missing", 1),
+    ("carla", None, (0, 0, 0, 0), 0), ("Carla", "N04", (1, 2, 3, 4), 0), ("dora", "N03", (0, 2, 4, 4), 1),
+    ("Dora", None, "missing", 0), ("eva", "N06", None, 0), ("Eva", None, (1, 0, 0, 0), 1),
+]
+
+
+def test_paging_through_every_order_gives_each_patient_once_in_order(world, client_for, db, app, monkeypatch):
+    """Each order, upwards and downwards, read 3 at a time: ties (names equal but for their case,
+    equal figures, equal flag counts) by name then id, missing figures and numbers last."""
+    nurse = client_for("nurse")
+    made = {}
+    for name, number, _, flags in reversed(CROWD):  # ids against the names: ties by name show
+        patient = Patient(clinic_id=world.clinic.id, display_name=name, hospital_number=number, sex="female",
+                          childbearing_potential=False, breastfeeding=False, timezone="Europe/Madrid",
+                          language="es", baseline={})
+        db.add(patient)
+        db.flush()
+        made[name] = patient.id
+        db.add_all([Flag(clinic_id=world.clinic.id, patient_id=patient.id, level="soon", level_rank=2,
+                         source="checklist", source_id=0, reasons=["bleed.mucosal"], status=status)
+                    for status in ["open", "acknowledged", "resolved"][:flags] + ["resolved"]])
+    db.commit()
+    listing(nurse, "?per_page=200")  # every patient's figures computed and kept
+    for name, _, figures, _ in CROWD:
+        if figures == "missing":
+            db.execute(delete(PatientFigures).where(PatientFigures.patient_id == made[name]))
+            continue
+        row = db.get(PatientFigures, made[name])
+        row.overdue_labs, row.missed_checklists, row.done_on_time, row.due_so_far = figures or (None,) * 4
+        row.rate = figures[2] / figures[3] if figures and figures[3] else None
+        row.status_error = None if figures else "record_needs_correction"
+    db.commit()
+    monkeypatch.setattr(patient_list, "PER_LISTING", 0)  # the missing ones stay missing
+
+    patients = db.execute(select(Patient.id, Patient.display_name, Patient.hospital_number)
+                          .where(Patient.clinic_id == world.clinic.id)).all()
+    kept = {row.patient_id: row for row in db.scalars(select(PatientFigures))}
+    flags = Counter(db.scalars(select(Flag.patient_id).where(Flag.clinic_id == world.clinic.id,
+                                                             Flag.status != "resolved")))
+    values = {
+        "name": lambda p: p.display_name.lower(),
+        "hospital_number": lambda p: p.hospital_number,
+        "overdue_labs": lambda p: getattr(kept.get(p.id), "overdue_labs", None),
+        "missed_checklists": lambda p: getattr(kept.get(p.id), "missed_checklists", None),
+        "open_flags": lambda p: flags[p.id],
+        "adherence": lambda p: (kept[p.id].done_on_time / kept[p.id].due_so_far
+                                if p.id in kept and kept[p.id].due_so_far else None),
+    }
+    assert set(values) == set(patient_list.SORTS)
+    assert len({p.display_name.lower() for p in patients}) < len(patients)  # ties by name...
+    assert sum(p.id not in kept for p in patients) == 2 and sum(p.id in kept and kept[p.id].status_error is not None
+                                                                for p in patients) == 2
+    for sort, value in values.items():
+        for order in ("asc", "desc"):
+            by_name = sorted(patients, key=lambda p: (p.display_name.lower(), p.id))
+            present = sorted((p for p in by_name if value(p) is not None), key=value, reverse=order == "desc")
+            expected = [p.id for p in present] + [p.id for p in by_name if value(p) is None]
+            seen, page = [], 1
+            while True:
+                body = listing(nurse, f"?sort={sort}&order={order}&per_page=3&page={page}")
+                assert body["total"] == len(patients)
+                if not body["items"]:
+                    break
+                seen += [item["id"] for item in body["items"]]
+                page += 1
+            assert seen == expected, (sort, order)
+            assert page == -(-len(patients) // 3) + 1
 
 
 def test_figures_are_kept_and_forgotten_when_her_record_changes(world, clinic, client_for, db, app):

@@ -10,7 +10,7 @@ import { LANGUAGES, formatDate, formatNumber, language, t, tn } from "../i18n.js
 import { state } from "../app.js";
 import { resultsList, showUnit, unitSelect, valueText } from "./labs.js";
 import { accessCard } from "./start.js";
-import { cervicalChoice, listeriaInput } from "./nurse.js";
+import { cervicalChoice, errorText, listeriaInput, notice } from "./nurse.js";
 import { scheduleCorrection, scheduleEntry, scheduleLine } from "./cll_schedule.js";
 import { WIDE, checklistReadLine, flagLine, levelBadge, queuePane, reasonList, reasonText, when, yesAnswers } from "./queue.js";
 
@@ -18,20 +18,6 @@ const ISO = /^\d{4}-\d{2}-\d{2}$/;
 const DAY = 86400000;
 const utc = (iso) => new Date(`${iso}T00:00:00Z`);
 const isoOf = (date) => date.toISOString().slice(0, 10);
-
-/** A confirmation or refusal where the nurse acted, read out and focusable. */
-function notice(text, kind = "notice") {
-  return text ? h("p", { class: kind, role: kind === "error" ? "alert" : "status", tabindex: "-1" }, text) : null;
-}
-
-/** A refused request in the nurse's words: the server's message is English, so its field
- * (and status) choose a translated line; the server's own words only as a last resort. */
-function errorText(error, fallbackKey = "err_generic") {
-  if (!(error instanceof ApiError)) return t("err_network");
-  if (error.status === 403 || error.status === 404) return t("err_forbidden");
-  const key = `err_${(error.field || "").replace(/\[\d+\]$/, "")}`;
-  return error.field && t(key) !== key ? t(key) : t(fallbackKey);
-}
 
 function section(id, title, ...children) {
   return h("section", { class: "card record-section", id, "aria-labelledby": `${id}-title` },

@@ -1154,7 +1154,12 @@ class ImportItemOut(Schema):
     index = Integer(required=True)
     status = String(required=True, validate=OneOf(["new", "stored", "duplicate", "refused"]))
     field = String()
+    #: refused: the part of the result at fault (hospital_number, analyte, value, unit, taken_on, ref_low,
+    #: ref_high, resource), the reason as a stable code and the values its sentence needs (docs/api.md)
+    part = String()
     reason = String()
+    reason_code = String()
+    reason_params = Dict()
     hospital_number = String(allow_none=True)
     analyte = String(allow_none=True)
     patient_id = Integer(allow_none=True)

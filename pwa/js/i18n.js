@@ -11,6 +11,7 @@ import { NURSEB_WORDS } from "./i18n-nurseb.js";
 import { NURSEA_WORDS } from "./i18n-nursea.js";
 import { TIDY_WORDS } from "./i18n-tidy.js";
 import { CLL2_WORDS } from "./i18n-cll2.js";
+import { WORDS_WORDS } from "./i18n-words.js";
 
 export const LANGUAGES = { en: "English", es: "Español", de: "Deutsch", it: "Italiano" };
 
@@ -221,7 +222,7 @@ const UI = {
   },
 };
 
-for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS, APPA_WORDS, APPB_WORDS, NURSEB_WORDS, NURSEA_WORDS, TIDY_WORDS, CLL2_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
+for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS, APPA_WORDS, APPB_WORDS, NURSEB_WORDS, NURSEA_WORDS, TIDY_WORDS, CLL2_WORDS, WORDS_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
 
 /** Every word of the app by language, merged (read by the words test). */
 export const WORDS = UI;

@@ -443,3 +443,17 @@ def test_each_fhir_refusal_has_its_code(app, db, world, api_key):
     assert refused[2]["reason_params"] == {"codes": "1234-5"}
     assert all(r["reason_code"] in REASON_CODES and r["reason"] for r in refused)
 
+
+def test_every_reason_code_is_documented_and_worded_in_the_app():
+    from pathlib import Path
+
+    from server.services.lab_import import REASON_CODES
+
+    root = Path(__file__).resolve().parents[2]
+    api = (root / "docs" / "api.md").read_text(encoding="utf-8")
+    words = (root / "pwa" / "js" / "i18n-words.js").read_text(encoding="utf-8")
+    tested = {case[7] for case in CSV_REFUSALS} | {"not_an_observation", "unknown_loinc", "no_value", "bad_range"}
+    assert tested == set(REASON_CODES) - {"bad_value"}  # bad_value: an engine refusal without a code of its own
+    for code in REASON_CODES:
+        assert f"`{code}`" in api, code
+        assert words.count(f"import_why_{code}:") == 4, code

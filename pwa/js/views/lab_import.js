@@ -38,6 +38,31 @@ export function guessMapping(header) {
   return mapping;
 }
 
+/** Where a refused row is wrong, in the nurse's words: the part and her own column's name. */
+export function refusalWhere(item) {
+  const key = `import_part_${item.part}`;
+  if (!item.part || t(key) === key) return item.field || "";
+  return item.field && item.field !== item.part ? t("import_where", { part: t(key), column: item.field }) : t(key);
+}
+
+/** Why a row is refused and what to do, in the nurse's language (one sentence per
+ * ``reason_code``, its ``reason_params`` shown as she reads them); the server's English
+ * ``reason`` only for a code this app does not know. */
+export function refusalWhy(item, analyteName = (code) => code) {
+  const key = `import_why_${item.reason_code}`;
+  if (!item.reason_code || t(key) === key) return item.reason || "";
+  const params = item.reason_params || {};
+  const number = (v) => (typeof v === "number" ? formatNumber(v) : v ?? "");
+  return t(key, {
+    ...params,
+    analyte: analyteName(params.analyte || item.analyte),
+    unit: showUnit(params.unit), canonical_unit: showUnit(params.canonical_unit),
+    units: (params.units || "").split(", ").filter(Boolean).map(showUnit).join(", "),
+    value: number(params.value), low: number(params.low), high: number(params.high),
+    date: params.date ? formatDate(params.date) : "", text: params.text ?? "", codes: params.codes ?? "",
+  });
+}
+
 export async function screen() {
   const text = h("textarea", { id: "csv-text", rows: 8, spellcheck: "false", "aria-describedby": "csv-hint" });
   const file = h("input", { id: "csv-file", type: "file", accept: ".csv,text/csv,text/plain" });
@@ -94,6 +119,9 @@ export async function screen() {
       ? `${formatNumber(item.value_as_recorded)} ${showUnit(item.unit_as_recorded)} → ${canonical}` : canonical;
   };
   const analyteName = (code) => (code && state.texts.analytes[code] ? state.texts.analytes[code].name : code || "—");
+  const refusal = (item) => h("div", { class: "refusal" },
+    h("span", { class: "refusal-where" }, refusalWhere(item)), " ",
+    h("span", { class: "refusal-why" }, refusalWhy(item, analyteName)));
 
   const drawOutcome = (answer, preview) => {
     const counts = h("p", { class: preview ? "" : "notice", role: "status", tabindex: "-1" },
@@ -119,7 +147,7 @@ export async function screen() {
           h("td", {}, h("span", { class: `badge import-${item.status}` }, t(`import_status_${item.status}`))),
           h("td", {}, item.hospital_number || "—"), h("td", {}, analyteName(item.analyte)), h("td", {}, valueOf(item)),
           h("td", {}, item.taken_on ? formatDate(item.taken_on) : "—"),
-          h("td", {}, item.status === "refused" ? `${item.field}: ${item.reason}` : "")))))));
+          h("td", {}, item.status === "refused" ? refusal(item) : "")))))));
     counts.focus({ preventScroll: true });
   };
 

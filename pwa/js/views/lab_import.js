@@ -18,6 +18,9 @@ const PARTS = {
   ref_high: ["ref_high", "refhigh", "high", "max", "upper", "refmax", "obergrenze", "massimo"],
 };
 const OPTIONAL = new Set(["ref_low", "ref_high"]);
+/** The columns of the outcome table (their words' keys). */
+const COLUMNS = ["import_row", "import_status", "import_part_hospital_number", "import_part_analyte",
+                 "import_part_value", "import_part_taken_on", "import_reason"];
 
 /** The header of a CSV text: its first line split on the delimiter it uses most (as the server reads it). */
 export function headerOf(text) {
@@ -139,15 +142,16 @@ export async function screen() {
       } }, t("import_store", { n: answer.new })))) : null;
     const rows = [...answer.items].sort((a, b) => (a.status === "refused" ? 0 : 1) - (b.status === "refused" ? 0 : 1) || a.index - b.index);
     out.replaceChildren(counts, store || "",
-      h("div", { class: "table-scroll" }, h("table", { class: "import-table" },
-        h("thead", {}, h("tr", {}, ["import_row", "import_status", "import_part_hospital_number", "import_part_analyte",
-          "import_part_value", "import_part_taken_on", "import_reason"].map((k) => h("th", { scope: "col" }, t(k))))),
+      // On a phone each row stacks into a card with its labels, so the reason is read, not scrolled to.
+      h("div", { class: "table-scroll" }, h("table", { class: "import-table stacked" },
+        h("thead", {}, h("tr", {}, COLUMNS.map((k) => h("th", { scope: "col" }, t(k))))),
         h("tbody", {}, rows.map((item) => h("tr", { class: `status-${item.status}` },
-          h("td", {}, String(item.index)),
-          h("td", {}, h("span", { class: `badge import-${item.status}` }, t(`import_status_${item.status}`))),
-          h("td", {}, item.hospital_number || "—"), h("td", {}, analyteName(item.analyte)), h("td", {}, valueOf(item)),
-          h("td", {}, item.taken_on ? formatDate(item.taken_on) : "—"),
-          h("td", {}, item.status === "refused" ? refusal(item) : "")))))));
+          [String(item.index),
+           h("span", { class: `badge import-${item.status}` }, t(`import_status_${item.status}`)),
+           item.hospital_number || "—", analyteName(item.analyte), valueOf(item),
+           item.taken_on ? formatDate(item.taken_on) : "—",
+           item.status === "refused" ? refusal(item) : null]
+            .map((cell, i) => h("td", { "data-label": t(COLUMNS[i]) }, cell))))))));
     counts.focus({ preventScroll: true });
   };
 

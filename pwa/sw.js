@@ -5,7 +5,7 @@
  */
 importScripts("/js/outbox-core.js");
 
-const VERSION = "v18";  // v18: word files named after their screens
+const VERSION = "v18";  // v18: word files named after their screens; import refusals in the nurse's language
 const SHELL = `alemtrack-shell-${VERSION}`;
 const DATA = `alemtrack-data-${VERSION}`;
 const STORED_AT = "X-Alemtrack-Stored-At";
@@ -13,7 +13,7 @@ const SHELL_FILES = [
   "/", "/css/app.css", "/manifest.webmanifest", "/js/app.js", "/js/api.js", "/js/dom.js", "/js/i18n.js",
   "/js/push.js", "/js/outbox-core.js", "/js/views/login.js", "/js/views/patient.js", "/js/views/checklist.js", "/js/views/nurse.js", "/js/views/patients.js", "/js/views/admin.js", "/js/i18n-clinic.js",
   "/js/views/family.js", "/js/views/chart.js", "/js/views/protocol.js", "/js/views/labs.js", "/js/i18n-labs.js", "/js/i18n-care.js", "/js/i18n-start.js", "/js/views/start.js", "/vendor/lean-qr-2.7.4/lean-qr.js",
-  "/vendor/lean-qr-2.7.4/lean-qr-svg.js", "/js/views/lab_import.js", "/js/i18n-import.js", "/js/i18n-patient.js", "/js/i18n-today.js", "/js/i18n-cll.js", "/js/views/queue.js", "/js/views/record.js", "/js/i18n-queue.js", "/js/i18n-read-marks.js", "/js/i18n-cll-schedule.js", "/js/views/cll_schedule.js", "/icons/icon-192.png", "/icons/icon-512.png",
+  "/vendor/lean-qr-2.7.4/lean-qr-svg.js", "/js/views/lab_import.js", "/js/i18n-import.js", "/js/i18n-patient.js", "/js/i18n-today.js", "/js/i18n-cll.js", "/js/views/queue.js", "/js/views/record.js", "/js/i18n-queue.js", "/js/i18n-read-marks.js", "/js/i18n-cll-schedule.js", "/js/views/cll_schedule.js", "/js/i18n-import-refusals.js", "/icons/icon-192.png", "/icons/icon-512.png",
   "/icons/maskable-192.png", "/icons/maskable-512.png",
 ];
 /** Reads kept for offline use: the patient's own views. Network first: while the

@@ -11,6 +11,7 @@ import { CLINIC_WORDS } from "./i18n-clinic.js";
 import { QUEUE_WORDS } from "./i18n-queue.js";
 import { READ_MARK_WORDS } from "./i18n-read-marks.js";
 import { CLL_SCHEDULE_WORDS } from "./i18n-cll-schedule.js";
+import { IMPORT_REFUSAL_WORDS } from "./i18n-import-refusals.js";
 
 export const LANGUAGES = { en: "English", es: "Español", de: "Deutsch", it: "Italiano" };
 
@@ -221,7 +222,7 @@ const UI = {
   },
 };
 
-for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS, PATIENT_WORDS, TODAY_WORDS, CLINIC_WORDS, QUEUE_WORDS, READ_MARK_WORDS, CLL_SCHEDULE_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
+for (const table of [LAB_WORDS, CARE_WORDS, START_WORDS, IMPORT_WORDS, PATIENT_WORDS, TODAY_WORDS, CLINIC_WORDS, QUEUE_WORDS, READ_MARK_WORDS, CLL_SCHEDULE_WORDS, IMPORT_REFUSAL_WORDS]) for (const [code, words] of Object.entries(table)) Object.assign(UI[code], words);
 
 /** Every word of the app by language, merged (read by the words test). */
 export const WORDS = UI;

@@ -138,8 +138,9 @@ def resolved_flags(query):
         nurse = auth.require_role(*STAFF)
         auth.record_access(nurse, "flags.list", None)
     session = get_session()
-    items = [{**flag_json(f), "display_name": name, "acknowledged_by_email": acked, "resolved_by_email": by}
-             for f, name, acked, by in service.resolved(session, nurse.clinic_id, query["limit"], patient_id)]
+    items = [{**flag_json(f), "display_name": name, "protocol": protocol, "acknowledged_by_email": acked,
+              "resolved_by_email": by}
+             for f, name, acked, by, protocol in service.resolved(session, nurse.clinic_id, query["limit"], patient_id)]
     session.commit()
     return large_list({"items": items})
 
@@ -154,9 +155,10 @@ def checklists_to_read(query):
     session = get_session()
     # Answer dates are each patient's local date; a day either way at the edge does not matter here.
     since = local_today("UTC") - timedelta(days=query["days"])
-    items = [{"id": c.id, "patient_id": c.patient_id, "display_name": name, "answered_on": iso(c.answered_on),
+    items = [{"id": c.id, "patient_id": c.patient_id, "display_name": name, "protocol": protocol,
+              "answered_on": iso(c.answered_on),
               "level": c.level, "reasons": list(c.reasons), "answers": dict(c.answers), "note": c.note}
-             for c, name in service.checklists_to_read(session, nurse.clinic_id, since, query["limit"])]
+             for c, name, protocol in service.checklists_to_read(session, nurse.clinic_id, since, query["limit"])]
     auth.record_access(nurse, "checklists.list", None)
     session.commit()
     return large_list({"items": items})

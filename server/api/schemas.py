@@ -1154,7 +1154,12 @@ class ImportItemOut(Schema):
     index = Integer(required=True)
     status = String(required=True, validate=OneOf(["new", "stored", "duplicate", "refused"]))
     field = String()
+    #: refused: the part of the result at fault (hospital_number, analyte, value, unit, taken_on, ref_low,
+    #: ref_high, resource), the reason as a stable code and the values its sentence needs (docs/api.md)
+    part = String()
     reason = String()
+    reason_code = String()
+    reason_params = Dict()
     hospital_number = String(allow_none=True)
     analyte = String(allow_none=True)
     patient_id = Integer(allow_none=True)
@@ -1196,6 +1201,8 @@ class QueueGroupOut(Schema):
     patient_id = Integer(required=True)
     display_name = String(required=True)
     hospital_number = String(allow_none=True)
+    #: the patient's protocol: the app words her flags' reasons in its texts
+    protocol = String(required=True)
     #: the highest level among the group's flags
     level = String(required=True)
     oldest_at = String(required=True)
@@ -1219,6 +1226,7 @@ class ResolvedQuery(Schema):
 
 class ResolvedFlagOut(FlagOut):
     display_name = String(required=True)
+    protocol = String(required=True)
     acknowledged_by_email = String(allow_none=True)
     resolved_by_email = String(allow_none=True)
 
@@ -1237,6 +1245,7 @@ class ToReadOut(Schema):
     id = Integer(required=True)
     patient_id = Integer(required=True)
     display_name = String(required=True)
+    protocol = String(required=True)
     answered_on = String(required=True)
     level = String(required=True)
     reasons = List(String(), required=True)

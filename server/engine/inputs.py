@@ -130,13 +130,13 @@ def _bool(value: Any, field: str) -> bool:
 
 def _number(value: Any, field: str) -> int | float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(field, f"expected a number, got {_json_type(value)}")
+        raise InputError(field, f"expected a number, got {_json_type(value)}", "not_a_number")
     if isinstance(value, float) and not math.isfinite(value):
-        raise InputError(field, "expected a finite number")
+        raise InputError(field, "expected a finite number", "not_a_number")
     if abs(value) > MAX_NUMBER:
-        raise InputError(field, f"is too large (at most {MAX_NUMBER:.0e})")
+        raise InputError(field, f"is too large (at most {MAX_NUMBER:.0e})", "too_large", {"most": MAX_NUMBER})
     if value < 0:
-        raise InputError(field, f"{value} is negative")
+        raise InputError(field, f"{value} is negative", "negative", {"value": value})
     return value
 
 
@@ -325,22 +325,26 @@ def make_lab_result(
     """
     known = content.analytes.get(analyte) if isinstance(analyte, str) else None
     if known is None:
-        raise InputError(f"{field}.analyte", f"unknown analyte {analyte!r}")
+        raise InputError(f"{field}.analyte", f"unknown analyte {analyte!r}", "unknown_analyte",
+                         {"analyte": analyte if isinstance(analyte, str) else repr(analyte)})
     if known.kind == "qualitative":
         if isinstance(value, str) and value.lower() in ("positive", "negative"):
             value = value.lower()  # CLINICAL.md 4: "in any letter case"
         if value not in ("positive", "negative"):
-            raise InputError(f"{field}.value", "expected \"positive\" or \"negative\"")
+            raise InputError(f"{field}.value", "expected \"positive\" or \"negative\"", "not_positive_negative",
+                             {"analyte": analyte})
         if unit is not None:
-            raise InputError(f"{field}.unit", "a positive/negative test has no unit")
+            raise InputError(f"{field}.unit", "a positive/negative test has no unit", "unit_not_allowed",
+                             {"analyte": analyte, "unit": str(unit)})
         if ref_low is not None or ref_high is not None:
-            raise InputError(f"{field}.ref_low", "a positive/negative test has no reference range")
+            raise InputError(f"{field}.ref_low", "a positive/negative test has no reference range",
+                             "range_not_allowed", {"analyte": analyte})
         return LabResult(analyte, value, taken_on, None, None, patient_reported, None, value, None)
     number = _number(value, f"{field}.value")
     low = None if ref_low is None else _number(ref_low, f"{field}.ref_low")
     high = None if ref_high is None else _number(ref_high, f"{field}.ref_high")
     if low is not None and high is not None and low > high:
-        raise InputError(f"{field}.ref_low", "is above ref_high")
+        raise InputError(f"{field}.ref_low", "is above ref_high", "range_inverted")
     converted = convert(known, number, unit, low, high, field)
     return LabResult(analyte, converted.value, taken_on, converted.ref_low, converted.ref_high, patient_reported,
                      converted.unit, converted.value_as_recorded, converted.unit_as_recorded)

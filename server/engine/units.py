@@ -95,7 +95,9 @@ def convert(analyte: "Analyte", value: float, unit: Any, ref_low: float | None =
         shown = unit if isinstance(unit, str) else repr(unit)
         raise InputError(f"{field}.unit",
                          f"{shown!r} is not a unit of {analyte.code} results (use one of "
-                         f"{', '.join(accepted_units(analyte))}); check the value and its unit")
+                         f"{', '.join(accepted_units(analyte))}); check the value and its unit",
+                         "bad_unit", {"analyte": analyte.code, "unit": shown,
+                                      "units": ", ".join(accepted_units(analyte))})
     canonical = to_canonical(value, found.factor)
     low = None if ref_low is None else to_canonical(ref_low, found.factor)
     high = None if ref_high is None else to_canonical(ref_high, found.factor)
@@ -108,5 +110,8 @@ def convert(analyte: "Analyte", value: float, unit: Any, ref_low: float | None =
                     f"{field}.{name}",
                     f"{recorded:g} {found.spelling} is not a plausible {analyte.code} "
                     f"{'result' if name == 'value' else 'reference limit'} (expected {least:g} to {most:g} "
-                    f"{analyte.unit}); check the value and its unit")
+                    f"{analyte.unit}); check the value and its unit",
+                    "implausible_value" if name == "value" else "implausible_limit",
+                    {"analyte": analyte.code, "value": recorded, "unit": found.spelling, "low": least,
+                     "high": most, "canonical_unit": analyte.unit})
     return Converted(canonical, low, high, analyte.unit, value, found.spelling)

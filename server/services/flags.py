@@ -121,7 +121,7 @@ def patient_queue(session: Session, clinic_id: int, status: str | None, level: s
     instants of its oldest and newest flag. Groups with a flag nobody has looked
     at come first, then by highest level, then the newest flag first: a new urgent
     flag lands at the top of the urgent ones, where the nurse sees it."""
-    query = (select(Flag, Patient.display_name, Patient.hospital_number)
+    query = (select(Flag, Patient.display_name, Patient.hospital_number, Patient.protocol)
              .join(Patient, Patient.id == Flag.patient_id)
              .where(Flag.clinic_id == clinic_id, Flag.status != "resolved"))
     if status is not None:
@@ -130,11 +130,11 @@ def patient_queue(session: Session, clinic_id: int, status: str | None, level: s
         query = query.where(Flag.level == level)
     rows = session.execute(query.order_by(Flag.level_rank.desc(), Flag.created_at.desc(), Flag.id.desc())
                            .limit(QUEUE_FLAGS)).all()
-    emails = _emails(session, (flag.acknowledged_by_id for flag, _, _ in rows))
+    emails = _emails(session, (flag.acknowledged_by_id for flag, _, _, _ in rows))
     groups: dict[int, dict[str, Any]] = {}
-    for flag, name, number in rows:
+    for flag, name, number, protocol in rows:
         group = groups.setdefault(flag.patient_id, {
-            "patient_id": flag.patient_id, "display_name": name, "hospital_number": number,
+            "patient_id": flag.patient_id, "display_name": name, "hospital_number": number, "protocol": protocol,
             "level": flag.level, "level_rank": flag.level_rank, "oldest_at": flag.created_at,
             "newest_at": flag.created_at, "open": 0, "acknowledged": 0, "flags": []})
         group["oldest_at"] = min(group["oldest_at"], flag.created_at)
@@ -146,22 +146,25 @@ def patient_queue(session: Session, clinic_id: int, status: str | None, level: s
 
 def resolved(session: Session, clinic_id: int, limit: int, patient_id: int | None = None) -> list[tuple]:
     """The clinic's resolved flags, last resolved first: (flag, patient name, who
-    acknowledged, who resolved); ``patient_id``: hers only."""
-    query = (select(Flag, Patient.display_name).join(Patient, Patient.id == Flag.patient_id)
+    acknowledged, who resolved, the patient's protocol); ``patient_id``: hers only."""
+    query = (select(Flag, Patient.display_name, Patient.protocol).join(Patient, Patient.id == Flag.patient_id)
              .where(Flag.clinic_id == clinic_id, Flag.status == "resolved"))
     if patient_id is not None:
         query = query.where(Flag.patient_id == patient_id)
     rows = session.execute(query.order_by(Flag.resolved_at.desc(), Flag.id.desc()).limit(limit)).all()
-    emails = _emails(session, [f.acknowledged_by_id for f, _ in rows] + [f.resolved_by_id for f, _ in rows])
-    return [(flag, name, emails.get(flag.acknowledged_by_id), emails.get(flag.resolved_by_id)) for flag, name in rows]
+    emails = _emails(session, [f.acknowledged_by_id for f, _, _ in rows] + [f.resolved_by_id for f, _, _ in rows])
+    return [(flag, name, emails.get(flag.acknowledged_by_id), emails.get(flag.resolved_by_id), protocol)
+            for flag, name, protocol in rows]
 
 
-def checklists_to_read(session: Session, clinic_id: int, since: date, limit: int) -> list[tuple[Checklist, str]]:
+def checklists_to_read(session: Session, clinic_id: int, since: date,
+                       limit: int) -> list[tuple[Checklist, str, str]]:
     """The clinic's checklists answered on or after ``since`` whose level is routine
     (CLINICAL.md 3: no flag, but on the list of checklists to read; a note alone
-    makes a checklist routine) not yet marked read, newest first, with the patient's name."""
+    makes a checklist routine) not yet marked read, newest first, with the patient's name
+    and protocol."""
     return list(session.execute(
-        select(Checklist, Patient.display_name).join(Patient, Patient.id == Checklist.patient_id)
+        select(Checklist, Patient.display_name, Patient.protocol).join(Patient, Patient.id == Checklist.patient_id)
         .where(Patient.clinic_id == clinic_id, Checklist.level == "routine", Checklist.answered_on >= since,
                Checklist.read_at.is_(None))
         .order_by(Checklist.answered_on.desc(), Checklist.id.desc()).limit(limit)).all())

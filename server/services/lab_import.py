@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, joinedload
 from ..engine.content.model import Content
 from ..engine.errors import InputError
 from ..engine.inputs import make_lab_result
-from ..engine.units import find_unit, normalise
+from ..engine.units import accepted_units, find_unit, normalise
 from ..models import Clinic, LabImportKey, Patient
 from ..timeutil import local_today
 from . import labs
@@ -55,8 +55,24 @@ PARTS = ("hospital_number", "analyte", "value", "unit", "taken_on", "ref_low", "
 QUALITATIVE = {"positive": "positive", "pos": "positive", "detected": "positive", "10828004": "positive",
                "pos.": "positive", "negative": "negative", "neg": "negative", "not detected": "negative",
                "260385009": "negative", "neg.": "negative"}
+#: every ``reason_code`` a refused row can carry (docs/api.md says what each means; the PWA words each one)
+REASON_CODES = ("unknown_hospital_number", "no_hospital_number", "no_date", "bad_date", "date_in_future",
+                "unknown_analyte", "unknown_loinc", "unit_needed", "bad_unit", "unit_not_allowed", "no_value",
+                "not_a_number", "not_positive_negative", "negative", "too_large", "implausible_value",
+                "implausible_limit", "range_not_allowed", "range_inverted", "bad_range", "not_an_observation",
+                "bad_value")
 #: rows looked up per query of stored keys
 CHUNK = 500
+
+
+class Problem(NamedTuple):
+    """Why a row is refused: the part at fault, the English sentence, a stable code
+    (docs/api.md lists them) and the values a client needs to say it in its own words."""
+
+    part: str
+    reason: str
+    code: str
+    params: Mapping[str, Any] = {}
 
 
 class Recorder(NamedTuple):
@@ -82,8 +98,8 @@ class Row:
     ref_high: float | None = None
     #: the source's own identity of the result (FHIR: identifier or id), if any
     source_id: str | None = None
-    #: a refusal found while reading: (part, reason)
-    problem: tuple[str, str] | None = None
+    #: a refusal found while reading
+    problem: Problem | None = None
 
 
 @dataclass
@@ -94,19 +110,22 @@ class Outcome:
     status: str = "new"  # new | stored | duplicate | refused
     field: str | None = None
     reason: str | None = None
+    problem: Problem | None = None
     patient: Patient | None = None
     day: date | None = None
     checked: Any = None
     key: str | None = None
     result: dict[str, Any] = dataclass_field(default_factory=dict)
 
-    def refuse(self, part: str, reason: str) -> None:
-        self.status, self.field, self.reason = "refused", self.row.fields.get(part, part), reason
+    def refuse(self, problem: Problem) -> None:
+        self.status, self.problem, self.reason = "refused", problem, problem.reason
+        self.field = self.row.fields.get(problem.part, problem.part)
 
     def json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"index": self.row.index, "status": self.status}
         if self.status == "refused":
-            body |= {"field": self.field, "reason": self.reason}
+            body |= {"field": self.field, "part": self.problem.part, "reason": self.reason,
+                     "reason_code": self.problem.code, "reason_params": dict(self.problem.params)}
         body |= {"hospital_number": self.row.hospital_number, "analyte": self.row.analyte,
                  "patient_id": self.patient.id if self.patient is not None else None,
                  "taken_on": self.day.isoformat() if self.day is not None else None}
@@ -168,11 +187,12 @@ def _patients(session: Session, clinic_id: int, numbers: set[str]) -> dict[str, 
 def _check(outcome: Outcome, patients: Mapping[str, Patient], now: datetime, content: Content) -> None:
     row = outcome.row
     if row.problem is not None:
-        outcome.refuse(*row.problem)
+        outcome.refuse(row.problem)
         return
     patient = patients.get(row.hospital_number or "")
     if patient is None:
-        outcome.refuse("hospital_number", "no patient of this clinic has this hospital number")
+        outcome.refuse(Problem("hospital_number", "no patient of this clinic has this hospital number",
+                               "unknown_hospital_number"))
         return
     outcome.patient = patient
     if isinstance(row.taken_on, datetime):
@@ -180,27 +200,31 @@ def _check(outcome: Outcome, patients: Mapping[str, Patient], now: datetime, con
     else:
         day = row.taken_on
     if day is None:
-        outcome.refuse("taken_on", "no date")
+        outcome.refuse(Problem("taken_on", "no date", "no_date"))
         return
     outcome.day = day
     if day > local_today(patient.timezone, now):
-        outcome.refuse("taken_on", "the date is in the future")
+        outcome.refuse(Problem("taken_on", "the date is in the future", "date_in_future",
+                               {"date": day.isoformat()}))
         return
     known = content.analytes.get(row.analyte or "")
     if known is None:
-        outcome.refuse("analyte", f"unknown analyte {row.analyte!r}")
+        outcome.refuse(Problem("analyte", f"unknown analyte {row.analyte!r}", "unknown_analyte",
+                               {"analyte": row.analyte or ""}))
         return
     unit = row.unit
     if known.kind == "number":
         if unit is None:
-            outcome.refuse("unit", f"a {known.code} result needs its unit")
+            outcome.refuse(Problem("unit", f"a {known.code} result needs its unit", "unit_needed",
+                                   {"analyte": known.code, "units": ", ".join(accepted_units(known))}))
             return
         unit = import_unit(known, unit)
     try:
         outcome.checked = make_lab_result(known.code, row.value, day, content, row.ref_low, row.ref_high, False,
                                           "row", unit)
     except InputError as error:
-        outcome.refuse(error.field.rsplit(".", 1)[-1], error.problem)
+        outcome.refuse(Problem(error.field.rsplit(".", 1)[-1], error.problem, error.code or "bad_value",
+                               error.params))
         return
     outcome.key = import_key(row, known.code, day)
 
@@ -306,13 +330,14 @@ def _observation(index: int, entry: Any, by_loinc: Mapping[str, str]) -> Row:
     row = Row(index, fields)
     resource = entry.get("resource") if isinstance(entry, dict) else None
     if not isinstance(resource, dict) or resource.get("resourceType") != "Observation":
-        row.problem = ("resource", "not an Observation")
+        row.problem = Problem("resource", "not an Observation", "not_an_observation")
         return row
     subject = resource.get("subject")
     identifier = subject.get("identifier") if isinstance(subject, dict) else None
     number = identifier.get("value") if isinstance(identifier, dict) else None
     if not isinstance(number, str) or not number.strip():
-        row.problem = ("hospital_number", "no hospital number (subject.identifier.value)")
+        row.problem = Problem("hospital_number", "no hospital number (subject.identifier.value)",
+                              "no_hospital_number")
         return row
     row.hospital_number = number.strip()
     row.source_id = _source_id(resource)
@@ -321,7 +346,8 @@ def _observation(index: int, entry: Any, by_loinc: Mapping[str, str]) -> Row:
     analyte = next((by_loinc[c] for c in codes if c in by_loinc), None)
     if analyte is None:
         shown = ", ".join(str(c) for c in codes) or "none"
-        row.problem = ("analyte", f"no LOINC code this clinic's results use (LOINC codes given: {shown})")
+        row.problem = Problem("analyte", f"no LOINC code this clinic's results use (LOINC codes given: {shown})",
+                              "unknown_loinc", {"codes": shown})
         return row
     row.analyte = analyte
     problem = _fhir_value(row, resource)
@@ -341,15 +367,15 @@ def _source_id(resource: Mapping[str, Any]) -> str | None:
     return f"Observation/{ident}" if isinstance(ident, str) and ident else None
 
 
-def _fhir_value(row: Row, resource: Mapping[str, Any]) -> tuple[str, str] | None:
+def _fhir_value(row: Row, resource: Mapping[str, Any]) -> Problem | None:
     quantity = resource.get("valueQuantity")
     if isinstance(quantity, dict):
         value = quantity.get("value")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            return ("value", "valueQuantity.value is not a number")
+            return Problem("value", "valueQuantity.value is not a number", "not_a_number")
         unit = quantity.get("code") if isinstance(quantity.get("code"), str) else quantity.get("unit")
         if not isinstance(unit, str) and unit is not None:
-            return ("unit", "the unit is not text")
+            return Problem("unit", "the unit is not text", "bad_unit", {"unit": repr(unit)})
         if not isinstance(quantity.get("code"), str):
             row.fields = {**row.fields, "unit": row.fields["unit"].replace(".code", ".unit")}
         row.value, row.unit = float(value), unit
@@ -365,21 +391,23 @@ def _fhir_value(row: Row, resource: Mapping[str, Any]) -> tuple[str, str] | None
         row.fields = {**row.fields, "value": row.fields["value"].replace("valueCodeableConcept", "valueString")}
         words = [resource.get("valueString")]
     else:
-        return ("value", "no valueQuantity, valueCodeableConcept or valueString")
+        return Problem("value", "no valueQuantity, valueCodeableConcept or valueString", "no_value")
     found = next((QUALITATIVE[w.strip().casefold()] for w in words
                   if isinstance(w, str) and w.strip().casefold() in QUALITATIVE), None)
     if found is None:
-        return ("value", "expected positive or negative")
+        return Problem("value", "expected positive or negative", "not_positive_negative",
+                       {"analyte": row.analyte})
     row.value = found
     return None
 
 
-def _fhir_date(row: Row, text: Any) -> tuple[str, str] | None:
+def _fhir_date(row: Row, text: Any) -> Problem | None:
     if not isinstance(text, str):
-        return ("taken_on", "no effectiveDateTime")
+        return Problem("taken_on", "no effectiveDateTime", "no_date")
     parsed = parse_when(text)
     if parsed is None:
-        return ("taken_on", f"{text!r} is not a date (YYYY-MM-DD, or a date-time with its offset)")
+        return Problem("taken_on", f"{text!r} is not a date (YYYY-MM-DD, or a date-time with its offset)",
+                       "bad_date", {"text": text})
     row.taken_on = parsed
     return None
 
@@ -400,19 +428,19 @@ def parse_when(text: str) -> date | datetime | None:
     return parsed if 1900 <= year <= 2100 else None
 
 
-def _fhir_range(row: Row, ranges: Any) -> tuple[str, str] | None:
+def _fhir_range(row: Row, ranges: Any) -> Problem | None:
     if not ranges:
         return None
     first = ranges[0] if isinstance(ranges, list) and ranges else None
     if not isinstance(first, dict):
-        return ("ref_low", "referenceRange is not a list of ranges")
+        return Problem("ref_low", "referenceRange is not a list of ranges", "bad_range")
     for part, name in (("low", "ref_low"), ("high", "ref_high")):
         quantity = first.get(part)
         if quantity is None:
             continue
         value = quantity.get("value") if isinstance(quantity, dict) else None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            return (name, f"referenceRange.{part}.value is not a number")
+            return Problem(name, f"referenceRange.{part}.value is not a number", "not_a_number")
         setattr(row, name, float(value))
     return None
 
@@ -496,7 +524,8 @@ def _csv_row(number: int, record: list[str], columns: Mapping[str, int], mapping
     else:
         number_value = _number(raw_value)
         if number_value is None:
-            row.problem = ("value", f"{raw_value!r} is not a number, positive or negative")
+            row.problem = Problem("value", f"{raw_value!r} is not a number, positive or negative",
+                                  "not_a_number", {"text": raw_value})
             return row
         row.value = number_value
     for part in ("ref_low", "ref_high"):
@@ -504,16 +533,18 @@ def _csv_row(number: int, record: list[str], columns: Mapping[str, int], mapping
         if text:
             limit = _number(text)
             if limit is None:
-                row.problem = (part, f"{text!r} is not a number")
+                row.problem = Problem(part, f"{text!r} is not a number", "not_a_number", {"text": text})
                 return row
             setattr(row, part, limit)
     when = parse_when(cells.get("taken_on", ""))
     if when is None:
-        row.problem = ("taken_on", f"{cells.get('taken_on', '')!r} is not a date (YYYY-MM-DD)")
+        text = cells.get("taken_on", "")
+        row.problem = (Problem("taken_on", "no date", "no_date") if not text else
+                       Problem("taken_on", f"{text!r} is not a date (YYYY-MM-DD)", "bad_date", {"text": text}))
         return row
     row.taken_on = when
     if not row.hospital_number:
-        row.problem = ("hospital_number", "no hospital number")
+        row.problem = Problem("hospital_number", "no hospital number", "no_hospital_number")
     return row
 
 

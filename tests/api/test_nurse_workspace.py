@@ -83,6 +83,14 @@ def test_the_queue_groups_flags_per_patient_and_resolved_ones_keep_their_note(wo
     assert [(c["patient_id"], c["note"], c["reasons"]) for c in to_read] == [
         (pid, "Tired since the holidays.", ["note"])]
 
+    # Each row names her protocol: the app words her reasons in its texts (a CLL patient's in CLL's).
+    assert (group["protocol"], done[0]["protocol"], to_read[0]["protocol"]) == ("ms", "ms", "ms")
+    world.patient.protocol = "cll"
+    db.commit()
+    assert nurse.get("/api/v1/flags/queue").json["items"][0]["protocol"] == "cll"
+    assert nurse.get("/api/v1/flags/resolved").json["items"][0]["protocol"] == "cll"
+    assert nurse.get("/api/v1/checklists/to-read").json["items"][0]["protocol"] == "cll"
+
 
 def test_notes_are_signed_for_the_care_team_and_never_reach_her_or_a_log(world, db, client_for, caplog):
     pid = world.patient.id

@@ -18,6 +18,9 @@ const PARTS = {
   ref_high: ["ref_high", "refhigh", "high", "max", "upper", "refmax", "obergrenze", "massimo"],
 };
 const OPTIONAL = new Set(["ref_low", "ref_high"]);
+/** The columns of the outcome table (their words' keys). */
+const COLUMNS = ["import_row", "import_status", "import_part_hospital_number", "import_part_analyte",
+                 "import_part_value", "import_part_taken_on", "import_reason"];
 
 /** The header of a CSV text: its first line split on the delimiter it uses most (as the server reads it). */
 export function headerOf(text) {
@@ -36,6 +39,31 @@ export function guessMapping(header) {
     mapping[part] = found || "";
   }
   return mapping;
+}
+
+/** Where a refused row is wrong, in the nurse's words: the part and her own column's name. */
+export function refusalWhere(item) {
+  const key = `import_part_${item.part}`;
+  if (!item.part || t(key) === key) return item.field || "";
+  return item.field && item.field !== item.part ? t("import_where", { part: t(key), column: item.field }) : t(key);
+}
+
+/** Why a row is refused and what to do, in the nurse's language (one sentence per
+ * ``reason_code``, its ``reason_params`` shown as she reads them); the server's English
+ * ``reason`` only for a code this app does not know. */
+export function refusalWhy(item, analyteName = (code) => code) {
+  const key = `import_why_${item.reason_code}`;
+  if (!item.reason_code || t(key) === key) return item.reason || "";
+  const params = item.reason_params || {};
+  const number = (v) => (typeof v === "number" ? formatNumber(v) : v ?? "");
+  return t(key, {
+    ...params,
+    analyte: analyteName(params.analyte || item.analyte),
+    unit: showUnit(params.unit), canonical_unit: showUnit(params.canonical_unit),
+    units: (params.units || "").split(", ").filter(Boolean).map(showUnit).join(", "),
+    value: number(params.value), low: number(params.low), high: number(params.high),
+    date: params.date ? formatDate(params.date) : "", text: params.text ?? "", codes: params.codes ?? "",
+  });
 }
 
 export async function screen() {
@@ -94,6 +122,9 @@ export async function screen() {
       ? `${formatNumber(item.value_as_recorded)} ${showUnit(item.unit_as_recorded)} → ${canonical}` : canonical;
   };
   const analyteName = (code) => (code && state.texts.analytes[code] ? state.texts.analytes[code].name : code || "—");
+  const refusal = (item) => h("div", { class: "refusal" },
+    h("span", { class: "refusal-where" }, refusalWhere(item)), " ",
+    h("span", { class: "refusal-why" }, refusalWhy(item, analyteName)));
 
   const drawOutcome = (answer, preview) => {
     const counts = h("p", { class: preview ? "" : "notice", role: "status", tabindex: "-1" },
@@ -111,15 +142,16 @@ export async function screen() {
       } }, t("import_store", { n: answer.new })))) : null;
     const rows = [...answer.items].sort((a, b) => (a.status === "refused" ? 0 : 1) - (b.status === "refused" ? 0 : 1) || a.index - b.index);
     out.replaceChildren(counts, store || "",
-      h("div", { class: "table-scroll" }, h("table", { class: "import-table" },
-        h("thead", {}, h("tr", {}, ["import_row", "import_status", "import_part_hospital_number", "import_part_analyte",
-          "import_part_value", "import_part_taken_on", "import_reason"].map((k) => h("th", { scope: "col" }, t(k))))),
+      // On a phone each row stacks into a card with its labels, so the reason is read, not scrolled to.
+      h("div", { class: "table-scroll" }, h("table", { class: "import-table stacked" },
+        h("thead", {}, h("tr", {}, COLUMNS.map((k) => h("th", { scope: "col" }, t(k))))),
         h("tbody", {}, rows.map((item) => h("tr", { class: `status-${item.status}` },
-          h("td", {}, String(item.index)),
-          h("td", {}, h("span", { class: `badge import-${item.status}` }, t(`import_status_${item.status}`))),
-          h("td", {}, item.hospital_number || "—"), h("td", {}, analyteName(item.analyte)), h("td", {}, valueOf(item)),
-          h("td", {}, item.taken_on ? formatDate(item.taken_on) : "—"),
-          h("td", {}, item.status === "refused" ? `${item.field}: ${item.reason}` : "")))))));
+          [String(item.index),
+           h("span", { class: `badge import-${item.status}` }, t(`import_status_${item.status}`)),
+           item.hospital_number || "—", analyteName(item.analyte), valueOf(item),
+           item.taken_on ? formatDate(item.taken_on) : "—",
+           item.status === "refused" ? refusal(item) : null]
+            .map((cell, i) => h("td", { "data-label": t(COLUMNS[i]) }, cell))))))));
     counts.focus({ preventScroll: true });
   };
 

@@ -6,12 +6,12 @@ import { h } from "../dom.js";
 import { t } from "../i18n.js";
 
 /** A refused request in the nurse's words, saying what to do: the server's message is
- * English, so its field (and status) choose a translated line. */
-export function errorText(error) {
+ * English, so its field (and status) choose a translated line; ``fallbackKey`` when none fits. */
+export function errorText(error, fallbackKey = "err_generic") {
   if (!(error instanceof ApiError)) return t("err_network");
   if (error.status === 403 || error.status === 404) return t("err_forbidden");
   const key = `err_${(error.field || "").replace(/\[\d+\]$/, "")}`;
-  return error.field && t(key) !== key ? t(key) : t("err_generic");
+  return error.field && t(key) !== key ? t(key) : t(fallbackKey);
 }
 
 /** Cervical screening as three choices: the default by sex (null), yes, no. The default

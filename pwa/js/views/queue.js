@@ -24,23 +24,31 @@ let poller = null;
 let refreshPane = null;
 window.addEventListener("alemtrack-record-changed", () => refreshPane?.());
 
+/** The texts of a patient's protocol (app.js loads each protocol's for the care team): a code
+ * both protocols have (a group of signs, a level, lab.cbc) in her protocol's words, not MS's. */
+export const textsOf = (protocol) => state.protocolTexts?.[protocol || "ms"] || state.texts;
+
+/** ``code`` in ``table`` of ``texts`` (the patient's protocol's), else of the merged texts. */
+const look = (texts, table, code) => texts?.[table]?.[code] ?? state.texts[table]?.[code];
+
 /** A reason code in the nurse's words: a question's text (its signs when it lists them), a
- * lab rule's name, a group of signs, the patient's note. */
-export function reasonText(code) {
-  const texts = state.texts;
-  if (texts.rules?.[code]) return texts.rules[code].title;
-  const question = texts.questions?.[code];
+ * lab rule's name, a group of signs, the patient's note; ``texts``: her protocol's (textsOf). */
+export function reasonText(code, texts = state.texts) {
+  const rule = look(texts, "rules", code);
+  if (rule) return rule.title;
+  const question = look(texts, "questions", code);
   if (question) return t("reason_yes", { text: question.signs?.length ? question.signs.join(", ") : question.text });
-  if (code.startsWith("group:")) return t("reason_group", { group: texts.groups?.[code.slice(6)] || code.slice(6) });
+  if (code.startsWith("group:")) return t("reason_group", { group: look(texts, "groups", code.slice(6)) || code.slice(6) });
   if (code === "note") return t("reason_note");
   return code;
 }
 
-export function reasonList(codes) {
-  return h("ul", { class: "reasons" }, codes.map((c) => h("li", {}, reasonText(c))));
+export function reasonList(codes, texts = state.texts) {
+  return h("ul", { class: "reasons" }, codes.map((c) => h("li", {}, reasonText(c, texts))));
 }
 
-export const levelBadge = (level) => h("span", { class: `badge level-${level}` }, state.texts.levels[level].name);
+export const levelBadge = (level, texts = state.texts) => h("span", { class: `badge level-${level}` },
+  look(texts, "levels", level)?.name || level);
 
 const time = (iso) => new Intl.DateTimeFormat(language(), { hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 
@@ -81,16 +89,17 @@ function resolveForm(flag, after) {
   return form;
 }
 
-/** One flag of a patient's row: new or seen (by whom), its reasons in words, its actions. */
-export function flagLine(flag, after) {
+/** One flag of a patient's row: new or seen (by whom), its reasons in words (``texts``: her
+ * protocol's), its actions. */
+export function flagLine(flag, after, texts = state.texts) {
   const seen = flag.status === "acknowledged";
   const line = h("li", { class: `flag-line flag-${flag.status}`, "data-flag": flag.id },
-    h("div", { class: "flag-head" }, levelBadge(flag.level), " ",
+    h("div", { class: "flag-head" }, levelBadge(flag.level, texts), " ",
       seen ? h("span", { class: "seen-tag" }, h("span", { "aria-hidden": "true" }, "✓ "),
         t("seen_by", { who: flag.acknowledged_by_email || "—", ago: ago(flag.acknowledged_at) }))
         : h("strong", { class: "new-tag" }, t("status_open")),
       " · ", h("span", { class: "muted" }, t("raised", { ago: ago(flag.created_at) }))),
-    reasonList(flag.reasons));
+    reasonList(flag.reasons, texts));
   const actions = h("div", { class: "row flag-actions" },
     seen ? null : h("button", { type: "button", class: "secondary small", "data-ack": flag.id,
       onclick: async () => { await api("POST", `/flags/${flag.id}/ack`); after(t("acknowledged_saved")); } }, t("acknowledge_flag")),
@@ -105,17 +114,18 @@ export function flagLine(flag, after) {
 }
 
 function patientRow(group, after, current) {
+  const texts = textsOf(group.protocol);
   const total = group.flags.length;
   const counts = [tn("flags_n", total), group.open ? tn("new_n", group.open) : null,
                   group.acknowledged ? tn("seen_n", group.acknowledged) : null].filter(Boolean).join(" · ");
   return h("li", { class: `queue-row level-row-${group.level}${group.open ? " has-new" : " all-seen"}`,
                    "data-patient": group.patient_id, tabindex: "-1", "aria-current": current ? "true" : false },
-    h("div", { class: "row-head" }, levelBadge(group.level), " ",
+    h("div", { class: "row-head" }, levelBadge(group.level, texts), " ",
       h("a", { class: "patient-link", href: `#/patient/${group.patient_id}`,
                "aria-label": t("open_record", { name: group.display_name }) }, group.display_name),
       group.hospital_number ? h("span", { class: "muted" }, ` · ${group.hospital_number}`) : null),
     h("p", { class: "muted row-meta" }, counts, " · ", t("oldest", { ago: ago(group.oldest_at) })),
-    h("ul", { class: "flag-lines" }, group.flags.map((f) => flagLine(f, after))));
+    h("ul", { class: "flag-lines" }, group.flags.map((f) => flagLine(f, after, texts))));
 }
 
 function tabs(active) {
@@ -210,8 +220,8 @@ export async function resolvedView() {
       h("thead", {}, h("tr", {}, head.map((k) => h("th", { scope: "col" }, t(k))))),
       h("tbody", {}, items.map((f) => h("tr", { "data-flag": f.id },
         h("td", { "data-label": t("col_patient") }, h("a", { href: `#/patient/${f.patient_id}` }, f.display_name)),
-        h("td", { "data-label": t("col_reasons") }, reasonList(f.reasons)),
-        h("td", { "data-label": t("col_level") }, levelBadge(f.level)),
+        h("td", { "data-label": t("col_reasons") }, reasonList(f.reasons, textsOf(f.protocol))),
+        h("td", { "data-label": t("col_level") }, levelBadge(f.level, textsOf(f.protocol))),
         h("td", { "data-label": t("col_outcome") }, f.outcome ? t(`outcome_${f.outcome}`) : "—"),
         h("td", { "data-label": t("col_note"), class: "note-cell" }, f.note || "—"),
         h("td", { "data-label": t("col_by") }, f.resolved_by_email || "—"),
@@ -219,10 +229,10 @@ export async function resolvedView() {
       : h("p", {}, t("resolved_empty")));
 }
 
-/** A checklist's "yes" answers in words. */
-export function yesAnswers(answers) {
+/** A checklist's "yes" answers in words (``texts``: the patient's protocol's). */
+export function yesAnswers(answers, texts = state.texts) {
   const yes = Object.entries(answers || {}).filter(([, v]) => v === true).map(([code]) => code);
-  return yes.length ? reasonList(yes) : h("p", { class: "muted" }, t("no_yes_answers"));
+  return yes.length ? reasonList(yes, texts) : h("p", { class: "muted" }, t("no_yes_answers"));
 }
 
 /** Who marked a routine checklist read and when ("Read by …, …"), for a checklist of the
@@ -243,7 +253,7 @@ function toReadLine(c, live) {
   const line = h("li", { "data-checklist": c.id },
     h("p", {}, h("a", { href: `#/patient/${c.patient_id}` }, c.display_name), " · ",
       h("span", { class: "muted" }, t("answered_on", { date }))),
-    yesAnswers(c.answers),
+    yesAnswers(c.answers, textsOf(c.protocol)),
     c.note ? h("blockquote", { class: "patient-note" }, c.note) : null,
     h("p", { class: "row" }, button), status);
   button.addEventListener("click", async () => {

@@ -10,7 +10,7 @@ import { LANGUAGES, formatDate, formatNumber, language, t, tn } from "../i18n.js
 import { state } from "../app.js";
 import { resultsList, showUnit, unitSelect, valueText } from "./labs.js";
 import { accessCard } from "./start.js";
-import { cervicalChoice, listeriaInput } from "./nurse.js";
+import { cervicalChoice, errorText, listeriaInput, notice } from "./nurse.js";
 import { scheduleCorrection, scheduleEntry, scheduleLine } from "./cll_schedule.js";
 import { WIDE, checklistReadLine, flagLine, levelBadge, queuePane, reasonList, reasonText, when, yesAnswers } from "./queue.js";
 
@@ -18,20 +18,6 @@ const ISO = /^\d{4}-\d{2}-\d{2}$/;
 const DAY = 86400000;
 const utc = (iso) => new Date(`${iso}T00:00:00Z`);
 const isoOf = (date) => date.toISOString().slice(0, 10);
-
-/** A confirmation or refusal where the nurse acted, read out and focusable. */
-function notice(text, kind = "notice") {
-  return text ? h("p", { class: kind, role: kind === "error" ? "alert" : "status", tabindex: "-1" }, text) : null;
-}
-
-/** A refused request in the nurse's words: the server's message is English, so its field
- * (and status) choose a translated line; the server's own words only as a last resort. */
-function errorText(error, fallbackKey = "err_generic") {
-  if (!(error instanceof ApiError)) return t("err_network");
-  if (error.status === 403 || error.status === 404) return t("err_forbidden");
-  const key = `err_${(error.field || "").replace(/\[\d+\]$/, "")}`;
-  return error.field && t(key) !== key ? t(key) : t(fallbackKey);
-}
 
 function section(id, title, ...children) {
   return h("section", { class: "card record-section", id, "aria-labelledby": `${id}-title` },
@@ -502,23 +488,23 @@ function dueSection(timeline) {
 function flagsSection(group, resolved, redraw, notices) {
   const open = group ? group.flags : [];
   return section("flags", t("open_flags_title"), notice(notices.flags),
-    open.length ? h("ul", { class: "flag-lines" }, open.map((f) => flagLine(f, (msg) => redraw({ flags: msg }))))
+    open.length ? h("ul", { class: "flag-lines" }, open.map((f) => flagLine(f, (msg) => redraw({ flags: msg }), ownTexts())))
       : h("p", {}, t("no_open_flags")),
     resolved.length ? h("details", { class: "resolved-here" }, h("summary", {}, `${t("resolved_flags_title")} (${resolved.length})`),
       h("ul", { class: "items" }, resolved.map((f) => h("li", { "data-flag": f.id },
-        levelBadge(f.level), " ", h("strong", {}, t(`outcome_${f.outcome}`)), " · ",
+        levelBadge(f.level, ownTexts()), " ", h("strong", {}, t(`outcome_${f.outcome}`)), " · ",
         h("span", { class: "muted" }, t("note_by", { who: f.resolved_by_email || "—", when: when(f.resolved_at) })),
-        reasonList(f.reasons), f.note ? h("p", { class: "resolve-note" }, f.note) : null)))) : null);
+        reasonList(f.reasons, ownTexts()), f.note ? h("p", { class: "resolve-note" }, f.note) : null)))) : null);
 }
 
 function checklistsSection(checklists) {
   return section("checklists", t("checklists_title"), checklists.items.length
     ? h("ul", { class: "items" }, checklists.items.slice().sort((a, b) => b.answered_on.localeCompare(a.answered_on)).map((c) =>
-      h("li", { "data-checklist": c.id }, h("p", {}, levelBadge(c.level), " ", t("answered_on", { date: formatDate(c.answered_on) })),
+      h("li", { "data-checklist": c.id }, h("p", {}, levelBadge(c.level, ownTexts()), " ", t("answered_on", { date: formatDate(c.answered_on) })),
         // The answers follow; of the reasons only what they do not show (a group of signs, a note).
         c.reasons.some((r) => r.startsWith("group:")) ? h("p", { class: "muted" },
-          c.reasons.filter((r) => r.startsWith("group:")).map(reasonText).join(" · ")) : null,
-        yesAnswers(c.answers),
+          c.reasons.filter((r) => r.startsWith("group:")).map((r) => reasonText(r, ownTexts())).join(" · ")) : null,
+        yesAnswers(c.answers, ownTexts()),
         c.note ? [h("p", { class: "hint" }, t("patient_note")), h("blockquote", { class: "patient-note" }, c.note)] : null,
         checklistReadLine(c))))
     : h("p", {}, t("no_checklists")));
@@ -596,14 +582,14 @@ function careSection(record, timeline, redraw, notices) {
 
 function snoozesSection(record, snoozes, redraw, notices) {
   const questions = ownTexts().questions || {};
-  const code = h("select", { id: "snooze-code" }, Object.keys(questions).map((c) => h("option", { value: c }, reasonText(c))));
+  const code = h("select", { id: "snooze-code" }, Object.keys(questions).map((c) => h("option", { value: c }, reasonText(c, ownTexts()))));
   const max = new Date(Date.now() + 28 * DAY).toISOString().slice(0, 10);
   const until = h("input", { id: "snooze-until", type: "date", min: localToday(), max });
   const reason = h("textarea", { id: "snooze-reason", rows: 2, maxlength: 500 });
   const out = h("div", { "aria-live": "polite" });
   return section("snoozes", t("snoozes_title"),
     snoozes.items.length ? h("ul", { class: "items" }, snoozes.items.map((z) => h("li", {},
-      t("snooze_line", { question: reasonText(z.code), date: formatDate(z.until) }), z.reason ? h("p", { class: "muted" }, z.reason) : null)))
+      t("snooze_line", { question: reasonText(z.code, ownTexts()), date: formatDate(z.until) }), z.reason ? h("p", { class: "muted" }, z.reason) : null)))
       : h("p", {}, t("no_snoozes")), notice(notices.snoozes),
     h("details", { class: "edit" }, h("summary", {}, t("add_snooze")),
       h("label", { for: "snooze-code" }, t("snooze_question")), code,

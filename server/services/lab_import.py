@@ -51,10 +51,14 @@ from .errors import InvalidInput
 LOINC = "http://loinc.org"
 #: the logical parts of a row, in the order a refusal is looked for
 PARTS = ("hospital_number", "analyte", "value", "unit", "taken_on", "ref_low", "ref_high")
-#: words a laboratory writes for a positive or negative strip (case ignored); SNOMED CT and HL7 codes
+#: words a laboratory writes for a positive or negative strip (case ignored), in the app's
+#: languages (English, Spanish, German, Italian); SNOMED CT codes
 QUALITATIVE = {"positive": "positive", "pos": "positive", "detected": "positive", "10828004": "positive",
                "pos.": "positive", "negative": "negative", "neg": "negative", "not detected": "negative",
-               "260385009": "negative", "neg.": "negative"}
+               "260385009": "negative", "neg.": "negative",
+               "positivo": "positive", "negativo": "negative", "detectado": "positive", "no detectado": "negative",
+               "positiv": "positive", "negativ": "negative", "nachgewiesen": "positive",
+               "nicht nachgewiesen": "negative", "rilevato": "positive", "non rilevato": "negative"}
 #: every ``reason_code`` a refused row can carry (docs/api.md says what each means; the PWA words each one)
 REASON_CODES = ("unknown_hospital_number", "no_hospital_number", "no_date", "bad_date", "date_in_future",
                 "unknown_analyte", "unknown_loinc", "unit_needed", "bad_unit", "unit_not_allowed", "no_value",

@@ -413,6 +413,21 @@ def test_each_csv_refusal_has_its_code_part_and_params(db, world, client_for):
         assert code in REASON_CODES
 
 
+@pytest.mark.parametrize("word,value", [("Positivo", "positive"), ("no detectado", "negative"),
+                                        ("NEGATIV", "negative"), ("nachgewiesen", "positive"),
+                                        ("non rilevato", "negative"), ("Detected", "positive")])
+def test_a_strip_written_in_the_labs_language_is_read(db, world, client_for, word, value):
+    """A Spanish, German or Italian laboratory's own words for a urine strip are a result, not a refusal."""
+    _patients(db, world, 1)
+    nurse = client_for("nurse")
+    csv = f"MRN,Test,Result,Units,Date,Low,High\nH0000,urine_blood,{word},,{_day(1)},,\n"
+    response = nurse.post(CSV + "?preview=false", json={"csv": csv, "mapping": MAPPING})
+    assert response.status_code == 200, response.json
+    assert (response.json["stored"], response.json["refused"]) == (1, 0)
+    stored = db.scalars(select(LabResult).where(LabResult.analyte == "urine_blood")).one()
+    assert stored.value_text == value
+
+
 def test_each_fhir_refusal_has_its_code(app, db, world, api_key):
     from server.services.lab_import import REASON_CODES
 

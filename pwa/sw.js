@@ -5,7 +5,7 @@
  */
 importScripts("/js/outbox-core.js");
 
-const VERSION = "v18";  // v18: word files named after their screens; import refusals in the nurse's language
+const VERSION = "v18";  // v18: word files named after their screens; errors and import refusals in the nurse's language
 const SHELL = `alemtrack-shell-${VERSION}`;
 const DATA = `alemtrack-data-${VERSION}`;
 const STORED_AT = "X-Alemtrack-Stored-At";

@@ -258,7 +258,8 @@ export function formatDate(iso, options = { day: "numeric", month: "long", year:
 }
 export function formatNumber(value) { return new Intl.NumberFormat(current).format(value); }
 export function ago(iso) {
-  const minutes = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 60000));
+  // At least a minute: "0 min ago" reads like a mistake inside "raised {ago} ago".
+  const minutes = Math.max(1, Math.round((Date.now() - new Date(iso).getTime()) / 60000));
   if (minutes < 90) return t("minutes", { n: minutes });
   if (minutes < 48 * 60) return t("hours", { n: Math.round(minutes / 60) });
   return t("days", { n: Math.round(minutes / 1440) });

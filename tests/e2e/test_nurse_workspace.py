@@ -258,3 +258,40 @@ def test_the_nurse_triages_from_the_queue_and_works_on_the_record(browser, live,
             parts(page, f"{language}-ws-record-after", "#labs", "#courses", "#notes", "#delivery", "#access")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("language", ["es", "it"])
+def test_a_flag_resolved_meanwhile_is_said_in_the_nurses_language(browser, live, language):
+    """Two nurses work the queue: the one who resolves second reads why it failed in her own
+    words (the server's English message is never shown), and can move on."""
+    world = make_clinic(live, language)
+    flags_for(browser, live, world)
+    context = browser.new_context(base_url=live.url, viewport=SIZES[390], locale=LOCALES[language],
+                                  timezone_id="Europe/Madrid")
+    page = context.new_page()
+    try:
+        page.goto("/")
+        page.locator("#email").fill(world["nurse"])
+        page.locator("#password").fill(PASSWORD)
+        page.locator("button[type='submit']").click()
+        page.wait_for_selector("nav a[href='#/logout']")
+        page.goto("/#/flags")
+        chiara = page.locator(f".queue-row[data-patient='{world['chiara']}']")
+        chiara.locator("button[data-open-resolve]").first.click()
+        page.locator(".resolve-form select").select_option("called_patient")
+
+        # The other nurse resolves the same flag first.
+        other, request, token = api_as(browser, live, world["nurse"])
+        queue = request.get("/api/v1/flags/queue").json()["items"]
+        flag = next(g for g in queue if g["patient_id"] == world["chiara"])["flags"][0]
+        post(request, token, f"/flags/{flag['id']}/resolve", {"outcome": "no_action_needed", "note": None})
+        other.close()
+
+        page.locator(".resolve-form button[type=submit]").click()
+        alert = page.locator(".resolve-form [role=alert]")
+        expect(alert).to_have_text(t(page, "ae_flag_resolved"))
+        assert "already resolved" not in alert.inner_text()
+        expect(page.locator(".resolve-form button[type=submit]")).to_be_enabled()
+        shots(page, f"{language}-ws-resolved-meanwhile")
+    finally:
+        context.close()

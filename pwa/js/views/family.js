@@ -3,7 +3,7 @@
 // next, whom to call, and their own notification and calendar settings.
 import { ApiError, api, get } from "../api.js";
 import { h, localToday, show } from "../dom.js";
-import { formatDate, t, tn } from "../i18n.js";
+import { apiErrorText, formatDate, t, tn } from "../i18n.js";
 import { state } from "../app.js";
 import { calendarCard, notificationsCard } from "../push.js";
 import { codeWithLink, passwordCard } from "./start.js";
@@ -46,7 +46,7 @@ export function familyCard(members, redraw) {
         m.shares = saved.shares;
         status.textContent = t("shares_saved", { email: m.email });
       } catch (e) {
-        status.replaceChildren(h("span", { class: "error", role: "alert" }, t("rejected", { error: e.message })));
+        status.replaceChildren(h("span", { class: "error", role: "alert" }, t("rejected", { error: apiErrorText(e) })));
       }
     });
     const confirmBox = h("div", { "aria-live": "polite" });

@@ -2,7 +2,7 @@
 // every row (would store, duplicate, refused with the reason), then store.
 import { ApiError, api } from "../api.js";
 import { h, show } from "../dom.js";
-import { formatDate, formatNumber, t } from "../i18n.js";
+import { apiErrorText, formatDate, formatNumber, t } from "../i18n.js";
 import { state } from "../app.js";
 import { showUnit } from "./labs.js";
 
@@ -94,7 +94,7 @@ export async function screen() {
     if (e.code === "malformed_csv") return t("import_malformed", { row: e.error.row, column: e.error.column });
     if (e.status === 413) return t("import_too_large");
     if ((e.field || "").startsWith("mapping")) return t("import_map_missing", { part: t(`import_part_${e.field.split(".")[1]}`) });
-    return e.message;
+    return apiErrorText(e);
   };
 
   const send = async (preview, confirmValid = false) => {

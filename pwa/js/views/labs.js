@@ -3,7 +3,7 @@
 // withdrawing a result entered in error (CLINICAL.md 4.1 and 6).
 import { api } from "../api.js";
 import { h, telLink } from "../dom.js";
-import { formatDate, formatNumber, t } from "../i18n.js";
+import { apiErrorText, formatDate, formatNumber, t } from "../i18n.js";
 import { state } from "../app.js";
 
 /** A select of the units ``code`` accepts, ``chosen`` selected (the clinic's usual unit). */
@@ -145,7 +145,7 @@ function openForm(li, pid, r, kind, after) {
       after(kind === "correct" ? t("correction_saved") : t("result_withdrawn"));
     } catch (e) {
       submit.disabled = false;
-      const words = ["value", "unit"].includes(e.field) ? t(`refused_${e.field}`) : e.message;
+      const words = ["value", "unit"].includes(e.field) ? t(`refused_${e.field}`) : apiErrorText(e);
       status.replaceChildren(h("span", { class: "error", role: "alert" }, words));
       if (value && e.field === "value") value.setAttribute("aria-invalid", "true");
     }

@@ -83,7 +83,7 @@ function resolveForm(flag, after) {
       after(t("resolved_saved", { outcome: t(`outcome_${outcome.value}`) }));
     } catch (e) {
       submit.disabled = false;
-      status.replaceChildren(h("span", { class: "error", role: "alert" }, e.message));
+      status.replaceChildren(h("span", { class: "error", role: "alert" }, apiErrorText(e)));
     }
   });
   return form;

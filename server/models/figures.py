@@ -24,7 +24,8 @@ class PatientFigures(Base):
     __tablename__ = "patient_figures"
 
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True)
-    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    #: indexed by the list's indexes below, which all start with it
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
     #: None (all four) when her stored record is one the engine cannot use (``status_error``)
     done_on_time: Mapped[int | None]
     due_so_far: Mapped[int | None]

@@ -323,6 +323,14 @@ def test_7_3_a_note_alone_is_routine_and_ms_codes_are_unknown():
 
 
 @pytest.mark.parametrize("language", ["en", "es", "de", "it"])
+def test_7_3_levels_are_named_as_in_ms(language):
+    """A clinic's queue holds both protocols' flags side by side: one scale, one set of names."""
+    ms, cll = CONTENT.of("ms"), CONTENT.of("cll")
+    for level in ("none", "routine", "soon", "urgent", "emergency"):
+        assert cll.text(language, "levels", level, "name") == ms.text(language, "levels", level, "name")
+
+
+@pytest.mark.parametrize("language", ["en", "es", "de", "it"])
 def test_7_3_words_say_haematology_team(language):
     cll = CONTENT.of("cll")
     team = {"en": "haematology team", "es": "equipo de hematología", "de": "Hämatologie-Team",

@@ -102,6 +102,14 @@ def flags_for(browser, live, world) -> None:
     context.close()
 
 
+def log_in(page, email) -> None:
+    page.goto("/")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("button[type='submit']").click()
+    page.wait_for_selector("nav a[href='#/logout']")
+
+
 def t(page, key, **values):
     """The app's own word for ``key`` in the page's language."""
     return page.evaluate("([k, v]) => import('/js/i18n.js').then((m) => m.t(k, v))", [key, values])
@@ -139,11 +147,7 @@ def test_the_nurse_triages_from_the_queue_and_works_on_the_record(browser, live,
                                   timezone_id="Europe/Madrid")
     page = context.new_page()
     try:
-        page.goto("/")
-        page.locator("#email").fill(world["nurse"])
-        page.locator("#password").fill(PASSWORD)
-        page.locator("button[type='submit']").click()
-        page.wait_for_selector("nav a[href='#/logout']")
+        log_in(page, world["nurse"])
 
         # The queue: one row per patient, the reasons in words, the highest level first.
         page.goto("/#/flags")
@@ -270,11 +274,7 @@ def test_a_flag_resolved_meanwhile_is_said_in_the_nurses_language(browser, live,
                                   timezone_id="Europe/Madrid")
     page = context.new_page()
     try:
-        page.goto("/")
-        page.locator("#email").fill(world["nurse"])
-        page.locator("#password").fill(PASSWORD)
-        page.locator("button[type='submit']").click()
-        page.wait_for_selector("nav a[href='#/logout']")
+        log_in(page, world["nurse"])
         page.goto("/#/flags")
         chiara = page.locator(f".queue-row[data-patient='{world['chiara']}']")
         chiara.locator("button[data-open-resolve]").first.click()
